@@ -1,0 +1,75 @@
+"""Settings read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var/pgdata")
+DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"  # noqa: S105
+
+# Every variable the service reads, with what it means. Deployment files may set only these.
+VARIABLES: Mapping[str, str] = {
+    "POLARITY_DATABASE_URL": "PostgreSQL URL; unset starts the embedded server",
+    "POLARITY_DATA_DIR": "data directory of the embedded server (default ./var/pgdata)",
+    "POLARITY_ENV": "'development' (default) or 'production'",
+    "POLARITY_JWT_SECRET": "secret that signs bearer tokens; required in production",
+    "POLARITY_HOST": "address the API listens on (default 127.0.0.1)",
+    "POLARITY_PORT": "port the API listens on (default 8000)",
+    "POLARITY_LOG_LEVEL": "logging level (default INFO)",
+    "POLARITY_SNAPSHOT_INTERVAL": "events between aggregate snapshots (default 50)",
+}
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    environment: str = "development"
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    snapshot_interval: int = 50
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        environment = env.get("POLARITY_ENV", "development")
+        if environment not in ("development", "production"):
+            raise SettingsError(
+                f"POLARITY_ENV must be 'development' or 'production', not {environment!r}"
+            )
+        return cls(
+            database_url=env.get("POLARITY_DATABASE_URL") or None,
+            data_dir=Path(env.get("POLARITY_DATA_DIR") or DEFAULT_DATA_DIR),
+            environment=environment,
+            jwt_secret=env.get("POLARITY_JWT_SECRET") or DEFAULT_JWT_SECRET,
+            host=env.get("POLARITY_HOST", "127.0.0.1"),
+            port=_positive_int(env, "POLARITY_PORT", 8000),
+            log_level=env.get("POLARITY_LOG_LEVEL", "INFO").upper(),
+            snapshot_interval=_positive_int(env, "POLARITY_SNAPSHOT_INTERVAL", 50),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than zero, not {value}")
+    return value
