@@ -1,0 +1,1 @@
+"""Polarity's pure domain: the two paths of improvement work, their aggregates, events and rules."""

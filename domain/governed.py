@@ -1,0 +1,47 @@
+"""What every Polarity aggregate shares: events that record who acted and why, and corrections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import RuleViolation, require_text
+from domain.values import Actor
+
+
+class Governed(Aggregate):
+    """An aggregate whose every event names its actor and, for decisions, the reason."""
+
+    class Event(Aggregate.Event):
+        actor: Actor
+        reason: str | None
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def __init__(self, **_: Any) -> None:
+        self.decisions: dict[str, str] = {}
+
+    def _remember_decision(self, kind: str) -> None:
+        """Call from an event body: note which kind of decision this version recorded."""
+        self.decisions[str(self.version + 1)] = kind
+
+    def _check_correction(self, corrects: int | None, kind: str) -> None:
+        """A correction is a new event that names an earlier decision of the same kind."""
+        if corrects is not None and self.decisions.get(str(corrects)) != kind:
+            raise RuleViolation(
+                f"Version {corrects} of this {type(self).__name__} is not a {kind} decision, "
+                "so it cannot be corrected as one.",
+                code="CORRECTION_TARGET_INVALID",
+                field="corrects",
+            )
+
+
+def decision_reason(reason: str | None) -> str:
+    """Decisions are refused without a reason."""
+    return require_text(reason, "reason", "A reason for this decision")
+
+
+def optional_reason(reason: str | None) -> str | None:
+    return (reason or "").strip() or None
