@@ -218,13 +218,14 @@ class ImprovementItem(Governed):
             raise RuleViolation(
                 "Only an item classified strategic is escalated.", code="NOT_CLASSIFIED_STRATEGIC"
             )
-        self._escalated(initiative_id=initiative_id, actor=by, reason=decision_reason(reason))
+        reason = decision_reason(reason)
+        self._release_assignment(by, f"escalated: {reason}")
+        self._escalated(initiative_id=initiative_id, actor=by, reason=reason)
 
     @event(Escalated)
     def _escalated(self, initiative_id: UUID, actor: Actor, reason: str) -> None:
         self.escalated_to = initiative_id
         self.stage = PdcaStage.ESCALATED
-        self.assignment = None
 
     def resource(
         self,
@@ -272,6 +273,10 @@ class ImprovementItem(Governed):
         assignment = self.assignment
         self._resources_released(assignment=assignment, actor=by, reason=decision_reason(reason))
         return assignment
+
+    def _release_assignment(self, by: Actor, reason: str) -> None:
+        if self.assignment is not None:
+            self._resources_released(assignment=self.assignment, actor=by, reason=reason)
 
     @event(ResourcesReleased)
     def _resources_released(self, assignment: Assignment, actor: Actor, reason: str) -> None:
@@ -384,20 +389,17 @@ class ImprovementItem(Governed):
     @event(Standardised)
     def _standardised(self, standard_reference: str, actor: Actor, reason: str | None) -> None:
         self.stage = PdcaStage.STANDARDISED
-        self.assignment = None
 
     def abandon(self, lesson_learned: str, by: Actor, reason: str) -> None:
         self._require_open()
-        self._abandoned(
-            lesson_learned=require_text(lesson_learned, "lessonLearned", "The lesson learned"),
-            actor=by,
-            reason=decision_reason(reason),
-        )
+        lesson = require_text(lesson_learned, "lessonLearned", "The lesson learned")
+        reason = decision_reason(reason)
+        self._release_assignment(by, f"abandoned: {reason}")
+        self._abandoned(lesson_learned=lesson, actor=by, reason=reason)
 
     @event(Abandoned)
     def _abandoned(self, lesson_learned: str, actor: Actor, reason: str) -> None:
         self.stage = PdcaStage.ABANDONED
-        self.assignment = None
 
 
 def check_pdca_move(

@@ -223,15 +223,14 @@ class Initiative(Governed):
                 "Only an initiative classified operational is redirected.",
                 code="NOT_CLASSIFIED_OPERATIONAL",
             )
-        self._redirected(
-            improvement_item_id=improvement_item_id, actor=by, reason=decision_reason(reason)
-        )
+        reason = decision_reason(reason)
+        self._release_everything(by, f"redirected: {reason}")
+        self._redirected(improvement_item_id=improvement_item_id, actor=by, reason=reason)
 
     @event(Redirected)
     def _redirected(self, improvement_item_id: UUID, actor: Actor, reason: str) -> None:
         self.redirected_to = improvement_item_id
         self.stage = Stage.REDIRECTED
-        self.allocations = {}
 
     # Sponsor and alignment --------------------------------------------------------------
 

@@ -96,12 +96,12 @@ class Objective(Governed):
             reason=optional_reason(reason),
         )
 
-    def _require_active(self) -> None:
+    def check_active(self) -> None:
         if self.retired:
             raise RuleViolation("This objective is retired.", code="OBJECTIVE_RETIRED")
 
     def retarget(self, kpis: tuple[Kpi, ...], due: date, by: Actor, reason: str) -> None:
-        self._require_active()
+        self.check_active()
         self._retargeted(
             kpis=_at_least_one(kpis), due=due, actor=by, reason=decision_reason(reason)
         )
@@ -112,7 +112,7 @@ class Objective(Governed):
         self.due = due
 
     def retire(self, by: Actor, reason: str) -> None:
-        self._require_active()
+        self.check_active()
         self._retired(actor=by, reason=decision_reason(reason))
 
     @event(Retired)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("var/pgdata")
-DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"  # noqa: S105
+DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
 
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {

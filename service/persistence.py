@@ -1,0 +1,265 @@
+"""How events are stored: transcodings for domain values, the audit envelope, idempotency keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+import pkgutil
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import import_module
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+import domain
+
+# The envelope of the command being saved, stamped into every event it records.
+current_envelope: ContextVar[dict[str, Any] | None] = ContextVar("envelope", default=None)
+
+
+# Transcodings -------------------------------------------------------------------------------
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    """A domain enum, stored as its value under the enum's name."""
+
+    def __init__(self, cls: type[enum.Enum]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+
+    def encode(self, obj: enum.Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> enum.Enum:
+        member: enum.Enum = self.type(data)
+        return member
+
+
+class ValueObjectAsDict(Transcoding):
+    """A frozen domain dataclass, stored field by field and restored without re-validation,
+    so that a stored fact always loads even after a rule tightens."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self.fields = tuple(field.name for field in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self.fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        obj: Any = object.__new__(self.type)
+        for name in self.fields:
+            value = data.get(name)
+            object.__setattr__(obj, name, tuple(value) if isinstance(value, list) else value)
+        return obj
+
+
+def domain_value_types() -> Iterator[type[Any]]:
+    """Every enum and value dataclass the domain declares."""
+    for module_info in pkgutil.iter_modules(domain.__path__, "domain."):
+        module = import_module(module_info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            if issubclass(cls, enum.Enum) or dataclasses.is_dataclass(cls):
+                yield cls
+
+
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    for cls in domain_value_types():
+        if issubclass(cls, enum.Enum):
+            transcoder.register(EnumAsValue(cls))
+        else:
+            transcoder.register(ValueObjectAsDict(cls))
+
+
+# The audit envelope ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything recorded about one stored event besides its domain content."""
+
+    event_id: str
+    aggregate_id: UUID
+    version: int
+    position: int
+    event_type: str
+    schema_version: int
+    recorded_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+    request_id: str | None
+
+
+class EnvelopeMapper(Mapper[UUID]):
+    """Stamps the command's envelope into each stored event and strips it on the way back."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        envelope = current_envelope.get()
+        if envelope is None:
+            return super().to_stored_event(domain_event)
+        meta = {"event_id": uuid4().hex, "recorded_at": datetime.now(UTC), **envelope}
+        object.__setattr__(domain_event, "_meta", meta)
+        try:
+            return super().to_stored_event(domain_event)
+        finally:
+            vars(domain_event).pop("_meta", None)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event, _ = self.to_event_and_meta(stored_event)
+        return domain_event
+
+    def to_event_and_meta(
+        self, stored_event: StoredEvent
+    ) -> tuple[DomainEventProtocol[UUID], dict[str, Any]]:
+        domain_event = super().to_domain_event(stored_event)
+        return domain_event, vars(domain_event).pop("_meta", None) or {}
+
+    def envelope(self, notification: Notification) -> tuple[Any, Envelope]:
+        event: Any
+        event, meta = self.to_event_and_meta(notification)
+        cls = type(event)
+        return event, Envelope(
+            event_id=meta.get("event_id")
+            or f"{notification.originator_id}/{event.originator_version}",
+            aggregate_id=event.originator_id,
+            version=event.originator_version,
+            position=notification.id,
+            event_type=cls.__qualname__,
+            schema_version=getattr(cls, "class_version", 1),
+            recorded_at=meta.get("recorded_at") or event.timestamp,
+            correlation_id=meta.get("correlation_id"),
+            causation_id=meta.get("causation_id"),
+            request_id=meta.get("request_id"),
+        )
+
+
+# The recorder: idempotency keys saved in the same transaction as the events ----------------
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    actor_id: str
+    key: str
+    command: str
+    fingerprint: str
+    aggregate_id: UUID
+    version: int
+
+
+@dataclass(frozen=True)
+class PriorResult:
+    command: str
+    fingerprint: str
+    aggregate_id: UUID
+    version: int
+    position: int
+
+
+class PolarityRecorder(PostgresApplicationRecorder):
+    """The library's recorder, plus an idempotency table and history reads with positions."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        events = Identifier(self.events_table_name)
+        keys = Identifier(self.events_table_name + "_idempotency")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
+                "actor_id text NOT NULL, key text NOT NULL, command text NOT NULL, "
+                "fingerprint text NOT NULL, aggregate_id uuid NOT NULL, version bigint NOT NULL, "
+                "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor_id, key))"
+            ).format(schema=schema, keys=keys)
+        )
+        self._insert_key = SQL(
+            "INSERT INTO {schema}.{keys} "
+            "(actor_id, key, command, fingerprint, aggregate_id, version) "
+            "VALUES (%s, %s, %s, %s, %s, %s)"
+        ).format(schema=schema, keys=keys)
+        self._select_key = SQL(
+            "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, e.notification_id "
+            "FROM {schema}.{keys} k JOIN {schema}.{events} e "
+            "ON e.originator_id = k.aggregate_id AND e.originator_version = k.version "
+            "WHERE k.actor_id = %s AND k.key = %s"
+        ).format(schema=schema, keys=keys, events=events)
+        self._select_history = SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id "
+            "FROM {schema}.{events} WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema=schema, events=events)
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            curs.execute(
+                self._insert_key,
+                (
+                    record.actor_id,
+                    record.key,
+                    record.command,
+                    record.fingerprint,
+                    record.aggregate_id,
+                    record.version,
+                ),
+            )
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def prior_result(self, actor_id: str, key: str) -> PriorResult | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_key, (actor_id, key))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return PriorResult(
+            row["command"],
+            row["fingerprint"],
+            row["aggregate_id"],
+            row["version"],
+            row["notification_id"],
+        )
+
+    def select_history(self, aggregate_id: UUID) -> list[Notification]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_history, (aggregate_id,), prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]

@@ -1,0 +1,179 @@
+"""The Dockerfile and docker-compose.yml agree with the Compose spec and with the service."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft7Validator  # type: ignore[import-untyped, unused-ignore]
+
+from service.settings import VARIABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+COMPOSE_SCHEMA = Path(__file__).resolve().parent / "compose-spec.json"
+
+
+def load_compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict), "docker-compose.yml must be a mapping"
+    return loaded
+
+
+def load_schema() -> dict[str, Any]:
+    loaded = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def service(name: str) -> dict[str, Any]:
+    services = load_compose()["services"]
+    assert name in services, f"docker-compose.yml has no {name!r} service"
+    found = services[name]
+    assert isinstance(found, dict)
+    return found
+
+
+def environment_names(definition: dict[str, Any]) -> set[str]:
+    """Names a service's `environment` sets, in either the mapping or the list form."""
+    environment = definition.get("environment") or {}
+    if isinstance(environment, dict):
+        return {str(name) for name in environment}
+    return {str(entry).split("=", 1)[0] for entry in environment}
+
+
+def environment_value(definition: dict[str, Any], name: str) -> str | None:
+    environment = definition.get("environment") or {}
+    if isinstance(environment, dict):
+        value = environment.get(name)
+        return None if value is None else str(value)
+    for entry in environment:
+        key, _, value = str(entry).partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        pending += line
+        keyword, _, arguments = pending.strip().partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return instructions
+
+
+def dockerfile_arguments(keyword: str) -> list[str]:
+    return [arguments for found, arguments in dockerfile_instructions() if found == keyword]
+
+
+def command_words(arguments: str) -> list[str]:
+    """Words of an exec-form (JSON array) or shell-form command."""
+    if arguments.startswith("["):
+        words = json.loads(arguments)
+        assert isinstance(words, list)
+        return [str(word) for word in words]
+    return shlex.split(arguments)
+
+
+def test_the_vendored_compose_schema_is_a_valid_draft_7_schema() -> None:
+    schema = load_schema()
+    assert "draft-07" in schema["$schema"]
+    Draft7Validator.check_schema(schema)
+
+
+def test_the_compose_schema_rejects_a_service_key_it_does_not_know() -> None:
+    compose = load_compose()
+    compose["services"]["polarity"]["not_a_compose_key"] = True
+    assert list(Draft7Validator(load_schema()).iter_errors(compose))
+
+
+def test_docker_compose_yml_follows_the_compose_specification() -> None:
+    errors = sorted(
+        Draft7Validator(load_schema()).iter_errors(load_compose()),
+        key=lambda error: list(error.absolute_path),
+    )
+    messages = [f"{list(error.absolute_path)}: {error.message}" for error in errors]
+    assert not messages, "\n".join(messages)
+
+
+def test_the_polarity_service_sets_only_variables_the_service_reads() -> None:
+    unknown = environment_names(service("polarity")) - set(VARIABLES)
+    assert not unknown, f"variables service.settings does not read: {sorted(unknown)}"
+
+
+def test_the_polarity_service_runs_in_production_against_the_postgres_service() -> None:
+    polarity = service("polarity")
+    assert environment_value(polarity, "POLARITY_ENV") == "production"
+    database_url = environment_value(polarity, "POLARITY_DATABASE_URL")
+    assert database_url is not None
+    assert database_url.startswith("postgresql://")
+    assert "@postgres:" in database_url
+
+
+def test_compose_refuses_to_start_polarity_without_a_jwt_secret() -> None:
+    secret = environment_value(service("polarity"), "POLARITY_JWT_SECRET")
+    assert secret is not None
+    assert secret.startswith("${POLARITY_JWT_SECRET:?")
+
+
+def test_both_services_have_an_enabled_healthcheck() -> None:
+    for name in ("postgres", "polarity"):
+        healthcheck = service(name).get("healthcheck")
+        assert isinstance(healthcheck, dict), f"{name} has no healthcheck"
+        assert healthcheck.get("disable") is not True, f"{name} disables its healthcheck"
+        test = healthcheck.get("test")
+        assert test, f"{name} healthcheck has no test"
+        words = [test] if isinstance(test, str) else test
+        assert words[0] != "NONE", f"{name} healthcheck is NONE"
+
+
+def test_the_polarity_healthcheck_calls_the_health_endpoint() -> None:
+    test = service("polarity")["healthcheck"]["test"]
+    joined = test if isinstance(test, str) else " ".join(test)
+    assert "/health" in joined
+
+
+def test_polarity_waits_for_postgres_to_be_healthy() -> None:
+    depends_on = service("polarity").get("depends_on")
+    assert isinstance(depends_on, dict), "depends_on must use the long form with a condition"
+    assert depends_on["postgres"]["condition"] == "service_healthy"
+
+
+def test_the_dockerfile_declares_a_healthcheck_on_the_health_endpoint() -> None:
+    healthchecks = dockerfile_arguments("HEALTHCHECK")
+    assert healthchecks, "Dockerfile has no HEALTHCHECK"
+    final = healthchecks[-1]
+    assert final.upper() != "NONE"
+    assert "/health" in final
+
+
+def test_the_dockerfile_command_runs_polarity() -> None:
+    commands = dockerfile_arguments("CMD")
+    assert commands, "Dockerfile has no CMD"
+    assert command_words(commands[-1])[0] == "polarity"
+
+
+def test_the_dockerfile_runs_the_service_as_a_non_root_user() -> None:
+    users = dockerfile_arguments("USER")
+    assert users, "Dockerfile has no USER"
+    assert users[-1].split(":", 1)[0] not in ("root", "0")
+
+
+def test_the_dockerfile_exposes_the_port_compose_publishes() -> None:
+    exposed = {port for arguments in dockerfile_arguments("EXPOSE") for port in arguments.split()}
+    assert "8000" in exposed
+    assert "8000:8000" in service("polarity")["ports"]
