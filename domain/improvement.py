@@ -384,6 +384,7 @@ class ImprovementItem(Governed):
                 code="NOT_READY_TO_STANDARDISE",
             )
         reference = require_text(standard_reference, "standardReference", "The standard work")
+        self._release_assignment(by, f"standardised as {reference}")
         self._standardised(standard_reference=reference, actor=by, reason=optional_reason(reason))
 
     @event(Standardised)

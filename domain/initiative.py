@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -86,6 +87,10 @@ class Initiative(Governed):
         evidence: str
 
     class Reviewed(Governed.Event):
+        """Version 2 added leading indicators and risks to the monthly review."""
+
+        class_version = 2
+
         period: str
         status: ReviewStatus
         summary: str
@@ -93,6 +98,11 @@ class Initiative(Governed):
         risks: tuple[str, ...]
         countermeasure: Countermeasure | None
         corrects: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["indicators"] = []
+            state["risks"] = []
 
     class BenefitRecorded(Governed.Event):
         benefit: str
@@ -134,7 +144,8 @@ class Initiative(Governed):
         self.objectives: dict[str, Strength] = {}
         self.allocations: dict[str, Allocation] = {}
         self.budget = Decimal(0)
-        self.open_conditions: tuple[str, ...] = ()
+        # Aggregate state holds lists, not tuples, so that a snapshot restores it exactly.
+        self.open_conditions: list[str] = []
         self.gates: list[GateRecord] = []
         self.benefits_reviewed = False
         self.last_review: ReviewStatus | None = None
@@ -388,7 +399,7 @@ class Initiative(Governed):
         if corrects is not None:
             undone = self.gates.pop()
             self.stage, self.held_from = undone.state_before
-            self.open_conditions = ()
+            self.open_conditions = []
             self.benefits_reviewed = False
         record = GateRecord(
             self.version + 1, decision.gate, decision.outcome, self.stage, self.held_from
@@ -398,7 +409,7 @@ class Initiative(Governed):
         next_stage = decision.next_stage(self.stage, self.held_from)
         self.held_from = self.stage if next_stage is Stage.ON_HOLD else None
         self.stage = next_stage
-        self.open_conditions = decision.conditions
+        self.open_conditions = list(decision.conditions)
         if decision.gate is Gate.G5 and decision.outcome is Outcome.GO:
             self.benefits_reviewed = True
 
@@ -407,7 +418,7 @@ class Initiative(Governed):
         if not self.open_conditions:
             raise RuleViolation("There are no open conditions to clear.", code="NO_OPEN_CONDITIONS")
         self._conditions_cleared(
-            conditions=self.open_conditions,
+            conditions=tuple(self.open_conditions),
             evidence=require_text(evidence, "evidence", "Evidence that the conditions are met"),
             actor=by,
             reason=decision_reason(reason),
@@ -417,7 +428,7 @@ class Initiative(Governed):
     def _conditions_cleared(
         self, conditions: tuple[str, ...], evidence: str, actor: Actor, reason: str
     ) -> None:
-        self.open_conditions = ()
+        self.open_conditions = []
 
     def close(self, outcome: str, by: Actor, reason: str) -> None:
         self._require_open()

@@ -68,7 +68,7 @@ class Objective(Governed):
         self.level = level
         self.parent_id = parent_id
         self.owner = owner
-        self.kpis = kpis
+        self.kpis = list(kpis)
         self.due = due
         self.retired = False
 
@@ -108,7 +108,7 @@ class Objective(Governed):
 
     @event(Retargeted)
     def _retargeted(self, kpis: tuple[Kpi, ...], due: date, actor: Actor, reason: str) -> None:
-        self.kpis = kpis
+        self.kpis = list(kpis)
         self.due = due
 
     def retire(self, by: Actor, reason: str) -> None:

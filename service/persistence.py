@@ -143,7 +143,12 @@ class EnvelopeMapper(Mapper[UUID]):
         self, stored_event: StoredEvent
     ) -> tuple[DomainEventProtocol[UUID], dict[str, Any]]:
         domain_event = super().to_domain_event(stored_event)
-        return domain_event, vars(domain_event).pop("_meta", None) or {}
+        state = vars(domain_event)
+        meta = state.pop("_meta", None) or {}
+        for name, value in state.items():
+            if isinstance(value, list):  # events hold tuples; JSON gives lists back
+                state[name] = tuple(value)
+        return domain_event, meta
 
     def envelope(self, notification: Notification) -> tuple[Any, Envelope]:
         event: Any

@@ -1,0 +1,80 @@
+"""Ready-made starting states for service tests, built through the use cases."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from domain.classification import Criteria, Scope
+from domain.gates import Gate, GateDecision, Outcome
+from domain.objective import Kpi, Level
+from domain.values import Actor, Period, Strength
+from service.application import Polarity
+from service.unit_of_work import Context
+
+STEWARD = Context(Actor("stella", ("steward",)))
+Q1 = Period(2027, 1)
+
+STRATEGIC = Criteria(Scope.ENTERPRISE, 24, True, True, Decimal(2_000_000), False)
+OPERATIONAL = Criteria(Scope.TEAM, 2, False, False, Decimal(0), True)
+
+
+def team_with_capacity(app: Polarity, fte: str = "4", name: str = "Line 3") -> UUID:
+    team = app.teams.register(STEWARD, name=name, org_unit="Plant North").id
+    app.teams.set_capacity(STEWARD, team, period=Q1, fte=Decimal(fte), reason="quarter plan")
+    return team
+
+
+def objective(app: Polarity) -> UUID:
+    return app.objectives.define(
+        STEWARD,
+        title="Grow service revenue to 30%",
+        level=Level.BREAKTHROUGH,
+        owner="ceo",
+        kpis=(Kpi("service revenue share", Decimal(30), "%"),),
+        due=date(2030, 12, 31),
+    ).id
+
+
+def proposed(app: Polarity) -> UUID:
+    return app.initiatives.propose(
+        STEWARD,
+        title="Enter the Nordic market",
+        problem="Growth has stalled in the home region",
+        org_unit="Sales",
+        expected_benefits="10% revenue growth",
+        horizon_months=36,
+    ).id
+
+
+def strategic_with_sponsor(app: Polarity) -> UUID:
+    initiative = proposed(app)
+    app.initiatives.classify(STEWARD, initiative, criteria=STRATEGIC, reason="new region")
+    app.initiatives.assign_sponsor(STEWARD, initiative, sponsor="sam")
+    return initiative
+
+
+def in_planning(app: Polarity) -> UUID:
+    """Past G1 and G2: sponsored, aligned, ready to be resourced for G3."""
+    initiative = strategic_with_sponsor(app)
+    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fits")
+    app.initiatives.align(
+        STEWARD, initiative, objective_id=objective(app), strength=Strength.STRONG
+    )
+    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G2), reason="sound case")
+    return initiative
+
+
+def go(gate: Gate, outcome: Outcome = Outcome.GO) -> GateDecision:
+    return GateDecision(gate, outcome, gatekeepers=("gina", "gus"))
+
+
+def raised_item(app: Polarity) -> UUID:
+    return app.improvements.raise_item(
+        STEWARD,
+        title="Cut changeover time on line 3",
+        problem="Changeovers take 90 minutes",
+        area="Line 3",
+        metric="changeover minutes",
+    ).id

@@ -1,0 +1,155 @@
+"""Concurrent writers: optimistic concurrency, automatic retries and idempotent commands."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import pytest
+
+from domain.initiative import Initiative
+from domain.values import Actor, ReviewStatus
+from service.application import Polarity
+from service.unit_of_work import Context, IdempotencyKeyReused, Result, VersionConflict
+from tests.service.scenarios import STEWARD, strategic_with_sponsor
+
+pytestmark = pytest.mark.database
+
+THREADS = 6
+ROUNDS = 5
+
+
+def review(app: Polarity, context: Context, initiative: UUID, summary: str) -> Result:
+    return app.initiatives.review(
+        context,
+        initiative,
+        period="2027-01",
+        status=ReviewStatus.GREEN,
+        summary=summary,
+        reason="weekly",
+    )
+
+
+def reviews_recorded(app: Polarity, initiative: UUID) -> list[str]:
+    return [e.event.summary for e in app.history(initiative) if hasattr(e.event, "summary")]
+
+
+def in_parallel(work: Callable[[int], list[object]]) -> list[object]:
+    with ThreadPoolExecutor(THREADS) as pool:
+        return [outcome for outcomes in pool.map(work, range(THREADS)) for outcome in outcomes]
+
+
+def test_a_stale_expected_version_is_a_conflict_that_gives_the_current_version(
+    app: Polarity,
+) -> None:
+    initiative = strategic_with_sponsor(app)
+
+    with pytest.raises(VersionConflict) as conflict:
+        app.initiatives.assign_sponsor(
+            Context(STEWARD.actor, expected_version=2), initiative, sponsor="sue"
+        )
+
+    assert conflict.value.code == "VERSION_CONFLICT"
+    assert conflict.value.current_version == 3
+
+
+def test_racing_writers_with_expected_versions_lose_nothing_and_every_conflict_is_reported(
+    app: Polarity,
+) -> None:
+    targets = [strategic_with_sponsor(app), strategic_with_sponsor(app)]
+    barrier = threading.Barrier(THREADS)
+
+    def writer(n: int) -> list[object]:
+        outcomes: list[object] = []
+        for round_ in range(ROUNDS):
+            target = targets[round_ % 2]
+            version = app.get(target, Initiative).version
+            barrier.wait()
+            context = Context(Actor(f"writer-{n}"), expected_version=version)
+            try:
+                outcomes.append(review(app, context, target, f"{n}/{round_}"))
+            except VersionConflict as conflict:
+                outcomes.append((version, conflict))
+            barrier.wait()
+        return outcomes
+
+    outcomes = in_parallel(writer)
+
+    saved = [o for o in outcomes if isinstance(o, Result)]
+    conflicts = [o for o in outcomes if isinstance(o, tuple)]
+    assert len(saved) == ROUNDS, "exactly one writer wins each round"
+    assert len(conflicts) == ROUNDS * (THREADS - 1), "every loser is told"
+    assert all(conflict.current_version > seen for seen, conflict in conflicts)
+    recorded = reviews_recorded(app, targets[0]) + reviews_recorded(app, targets[1])
+    assert sorted(recorded) == sorted(app.history(r.id)[r.version - 1].event.summary for r in saved)
+
+
+def test_racing_writers_without_expected_versions_are_retried_and_lose_nothing(
+    app: Polarity,
+) -> None:
+    initiative = strategic_with_sponsor(app)
+    barrier = threading.Barrier(THREADS)
+
+    def writer(n: int) -> list[object]:
+        outcomes: list[object] = []
+        for round_ in range(ROUNDS):
+            barrier.wait()
+            try:
+                outcomes.append(review(app, Context(Actor(f"w{n}")), initiative, f"{n}/{round_}"))
+            except VersionConflict as conflict:
+                outcomes.append(conflict)
+        return outcomes
+
+    outcomes = in_parallel(writer)
+
+    saved = [o for o in outcomes if isinstance(o, Result)]
+    assert all(isinstance(o, Result | VersionConflict) for o in outcomes)
+    assert len(reviews_recorded(app, initiative)) == len(saved)
+    assert app.get(initiative, Initiative).version == 3 + len(saved)
+    assert len(saved) >= ROUNDS
+
+
+def test_a_repeated_idempotency_key_records_nothing_new_and_returns_the_first_result(
+    app: Polarity,
+) -> None:
+    context = Context(STEWARD.actor, idempotency_key="raise-line-3")
+
+    first = app.improvements.raise_item(context, title="Fix jams", problem="p", area="Line 3")
+    again = app.improvements.raise_item(context, title="Fix jams", problem="p", area="Line 3")
+
+    assert (again.id, again.version, again.position) == (first.id, first.version, first.position)
+    assert again.replayed
+    assert len(app.history(first.id)) == 1
+
+
+def test_an_idempotency_key_reused_for_a_different_command_is_refused(app: Polarity) -> None:
+    context = Context(STEWARD.actor, idempotency_key="key-1")
+    app.improvements.raise_item(context, title="One", problem="p", area="A")
+
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        app.improvements.raise_item(context, title="Another", problem="p", area="A")
+
+    assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_idempotency_keys_belong_to_their_actor(app: Polarity) -> None:
+    mine = app.teams.register(Context(Actor("ann"), idempotency_key="k"), name="A", org_unit="U")
+    theirs = app.teams.register(Context(Actor("ben"), idempotency_key="k"), name="A", org_unit="U")
+
+    assert mine.id != theirs.id
+
+
+def test_the_same_command_sent_concurrently_with_one_key_is_recorded_once(app: Polarity) -> None:
+    context = Context(Actor("retrying-client"), idempotency_key="once")
+    barrier = threading.Barrier(THREADS)
+
+    def sender(_: int) -> list[object]:
+        barrier.wait()
+        return [app.teams.register(context, name="Night shift", org_unit="Plant")]
+
+    results = in_parallel(sender)
+
+    assert len({r.id for r in results if isinstance(r, Result)}) == 1
+    assert sum(not r.replayed for r in results if isinstance(r, Result)) == 1
