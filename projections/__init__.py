@@ -1,0 +1,1 @@
+"""Reporting views built from domain events (the projections issue fills this in)."""

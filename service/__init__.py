@@ -1,0 +1,1 @@
+"""The application: use cases, persistence, settings, the command line."""

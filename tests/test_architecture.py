@@ -1,0 +1,43 @@
+"""The architecture stays readable: data flows schema → service → domain → events → projections."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"domain", "service", "projections", "schema"}
+ALLOWED = {
+    "domain": set(),
+    "projections": {"domain"},
+    "service": {"domain", "projections"},
+    "schema": {"domain", "service", "projections"},
+}
+
+
+def imported_packages(package: str) -> set[str]:
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return (found & OURS) - {package}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_each_layer_imports_only_the_layers_beneath_it(package: str) -> None:
+    assert imported_packages(package) <= ALLOWED[package]
+
+
+def test_every_module_says_what_it_is_for_in_a_docstring() -> None:
+    missing = [
+        str(path.relative_to(ROOT))
+        for package in OURS
+        for path in (ROOT / package).rglob("*.py")
+        if ast.get_docstring(ast.parse(path.read_text())) is None
+    ]
+    assert missing == []
