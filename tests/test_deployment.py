@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft7Validator  # type: ignore[import-untyped, unused-ignore]
+from jsonschema import Draft7Validator
 
 from service.settings import VARIABLES
 
