@@ -111,7 +111,7 @@ class Polarity(Application[UUID]):
         decide: Callable[[Session], Governed],
     ) -> Result:
         """Load, decide, save atomically; retry a collision unless a version was expected."""
-        fingerprint = _fingerprint(command, args)
+        fingerprint = _fingerprint(command, args) if context.idempotency_key else ""
         prior = self._prior_result(context, command, fingerprint)
         if prior is not None:
             return prior
