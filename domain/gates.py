@@ -111,8 +111,10 @@ class GateDecision:
     next_gate_date: date | None = None
 
     def __post_init__(self) -> None:
-        if not any(keeper.strip() for keeper in self.gatekeepers):
-            raise InvalidInput("A gate decision names its gatekeepers.", field="gatekeepers")
+        if not self.gatekeepers or not all(keeper.strip() for keeper in self.gatekeepers):
+            raise InvalidInput(
+                "A gate decision names its gatekeepers, none of them blank.", field="gatekeepers"
+            )
         if self.should_meet_score is not None and not 0 <= self.should_meet_score <= 100:
             raise InvalidInput(
                 "The should-meet score is a percentage from 0 to 100.", field="shouldMeetScore"

@@ -21,7 +21,6 @@ from domain.values import (
     Period,
     ReviewStatus,
     Strength,
-    positive_fte,
 )
 
 
@@ -196,6 +195,12 @@ class ImprovementItem(Governed):
                 "An improvement item is classified before work on it starts.",
                 code="ALREADY_STARTED",
             )
+        if self.classification is not None and corrects is None:
+            raise RuleViolation(
+                "This work is already classified; a new classification names the one it corrects.",
+                code="CORRECTION_REQUIRED",
+                field="corrects",
+            )
         self._check_correction(corrects, "Classified")
         self._classified(
             classification=classification,
@@ -252,9 +257,7 @@ class ImprovementItem(Governed):
                 raise InvalidInput(
                     "Drawing on a team's capacity needs a period and an FTE.", field="period"
                 )
-            allocation = Allocation(
-                team_id, self.id, Path.OPERATIONAL, period, positive_fte(fte), approval
-            )
+            allocation = Allocation(team_id, self.id, Path.OPERATIONAL, period, fte, approval)
         if hours is not None and hours <= 0:
             raise InvalidInput("Hours must be above zero.", field="hours")
         assignment = Assignment(require_text(owner, "owner", "An owner"), due, hours, allocation)
@@ -289,7 +292,9 @@ class ImprovementItem(Governed):
         evidence: str = "",
         result: MeasuredResult | None = None,
         decision: ActDecision | None = None,
+        reason: str | None = None,
     ) -> None:
+        """Move one PDCA step; entering ACT is a decision, so it needs a reason."""
         self._require_open()
         check_pdca_move(self, to, result, decision)
         self._stage_advanced(
@@ -299,7 +304,7 @@ class ImprovementItem(Governed):
             result=result,
             decision=decision,
             actor=by,
-            reason=None,
+            reason=decision_reason(reason) if to is PdcaStage.ACT else optional_reason(reason),
         )
 
     @event(StageAdvanced)

@@ -23,8 +23,8 @@ from domain.values import (
     Period,
     ReviewStatus,
     Strength,
+    allocation_key,
     non_negative,
-    positive_fte,
 )
 
 
@@ -211,6 +211,12 @@ class Initiative(Governed):
                 "An initiative is classified before its first gate decision.",
                 code="ALREADY_GATED",
             )
+        if self.classification is not None and corrects is None:
+            raise RuleViolation(
+                "This work is already classified; a new classification names the one it corrects.",
+                code="CORRECTION_REQUIRED",
+                field="corrects",
+            )
         self._check_correction(corrects, "Classified")
         self._classified(
             classification=classification,
@@ -308,12 +314,10 @@ class Initiative(Governed):
         approval: Approval | None = None,
     ) -> Allocation:
         self._require_open()
-        allocation = Allocation(
-            team_id, self.id, Path.STRATEGIC, period, positive_fte(fte), approval
-        )
+        allocation = Allocation(team_id, self.id, Path.STRATEGIC, period, fte, approval)
         if allocation.key in self.allocations:
             raise RuleViolation(
-                f"The initiative already holds resources for {period}; release them first.",
+                f"The initiative already holds that team's time in {period}; release it first.",
                 code="ALREADY_RESOURCED",
             )
         non_negative(budget, "budget", "The budget")
@@ -330,11 +334,15 @@ class Initiative(Governed):
         self.allocations[allocation.key] = allocation
         self.budget += budget
 
-    def release_resources(self, period: Period, by: Actor, reason: str) -> Allocation:
+    def release_resources(
+        self, team_id: UUID, period: Period, by: Actor, reason: str
+    ) -> Allocation:
         self._require_open()
-        allocation = self.allocations.get(f"{self.id.hex}/{period}")
+        allocation = self.allocations.get(allocation_key(team_id, self.id, period))
         if allocation is None:
-            raise RuleViolation(f"No resources are held for {period}.", code="NOT_RESOURCED")
+            raise RuleViolation(
+                f"No resources of that team are held for {period}.", code="NOT_RESOURCED"
+            )
         self._resources_released(allocation=allocation, actor=by, reason=decision_reason(reason))
         return allocation
 
@@ -407,7 +415,8 @@ class Initiative(Governed):
         self._remember_decision("GateDecided")
         self.gates.append(record)
         next_stage = decision.next_stage(self.stage, self.held_from)
-        self.held_from = self.stage if next_stage is Stage.ON_HOLD else None
+        resume_to = self.held_from if self.stage is Stage.ON_HOLD else self.stage
+        self.held_from = resume_to if next_stage is Stage.ON_HOLD else None
         self.stage = next_stage
         self.open_conditions = list(decision.conditions)
         if decision.gate is Gate.G5 and decision.outcome is Outcome.GO:
@@ -513,7 +522,8 @@ class Initiative(Governed):
         """Benefits are the one thing still recorded after closure."""
         if self.stage in (Stage.KILLED, Stage.REDIRECTED):
             self._require_open()
-        if self.stage in (Stage.PROPOSED, Stage.SCOPING):
+        effective = self.held_from if self.stage is Stage.ON_HOLD else self.stage
+        if effective in (Stage.PROPOSED, Stage.SCOPING):
             raise RuleViolation(
                 "Benefits are recorded once the initiative is planned.", code="TOO_EARLY"
             )

@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.errors import RuleViolation, require_text
 from domain.governed import Governed, decision_reason, optional_reason
-from domain.values import Actor, Allocation, Period, non_negative
+from domain.values import Actor, Allocation, Period, allocation_key, non_negative
 
 
 class Team(Governed):
@@ -69,7 +69,7 @@ class Team(Governed):
     def _capacity_set(self, period: Period, fte: Decimal, actor: Actor, reason: str) -> None:
         self.capacity[str(period)] = fte
 
-    def grant(self, allocation: Allocation, by: Actor, reason: str | None = None) -> None:
+    def grant(self, allocation: Allocation, by: Actor, reason: str) -> None:
         """Grant an allocation; beyond capacity only with an approval by someone else."""
         if allocation.team_id != self.id:
             raise RuleViolation("That allocation is for another team.", code="WRONG_TEAM")
@@ -82,14 +82,14 @@ class Team(Governed):
         capacity = self.capacity_in(allocation.period)
         if after > capacity:
             _check_override(allocation, by, self.name, after, capacity)
-        self._granted(allocation=allocation, actor=by, reason=optional_reason(reason))
+        self._granted(allocation=allocation, actor=by, reason=decision_reason(reason))
 
     @event(AllocationGranted)
-    def _granted(self, allocation: Allocation, actor: Actor, reason: str | None) -> None:
+    def _granted(self, allocation: Allocation, actor: Actor, reason: str) -> None:
         self.allocations[allocation.key] = allocation
 
     def release(self, work_item_id: UUID, period: Period, by: Actor, reason: str) -> None:
-        allocation = self.allocations.get(f"{work_item_id.hex}/{period}")
+        allocation = self.allocations.get(allocation_key(self.id, work_item_id, period))
         if allocation is None:
             raise RuleViolation(
                 f"That work holds none of {self.name}'s time in {period}.", code="NOT_ALLOCATED"

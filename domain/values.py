@@ -137,6 +137,14 @@ class Allocation:
     fte: Decimal
     approval: Approval | None = None
 
+    def __post_init__(self) -> None:
+        positive_fte(self.fte)
+
     @property
     def key(self) -> str:
-        return f"{self.work_item_id.hex}/{self.period}"
+        return allocation_key(self.team_id, self.work_item_id, self.period)
+
+
+def allocation_key(team_id: UUID, work_item_id: UUID, period: Period) -> str:
+    """One work item holds at most one share of a team's time per period."""
+    return f"{team_id.hex}/{work_item_id.hex}/{period}"

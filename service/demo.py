@@ -345,6 +345,12 @@ def _item(demo: DemoPortfolio, index: int, title: str, area: str, metric: str) -
     uc.advance(STEWARD, item, to=PdcaStage.CHECK, result=result, evidence="four weeks of data")
     if target is PdcaStage.CHECK:
         return
-    uc.advance(STEWARD, item, to=PdcaStage.ACT, decision=ActDecision.STANDARDISE)
+    uc.advance(
+        STEWARD,
+        item,
+        to=PdcaStage.ACT,
+        decision=ActDecision.STANDARDISE,
+        reason="the new method held for four weeks",
+    )
     if target is PdcaStage.STANDARDISED:
         uc.standardise(STEWARD, item, standard_reference=f"SOP-{index:03d}")

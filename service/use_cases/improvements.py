@@ -148,13 +148,14 @@ class ImprovementUseCases:
         evidence: str = "",
         result: MeasuredResult | None = None,
         decision: ActDecision | None = None,
+        reason: str | None = None,
     ) -> Result:
         return self._change(
             ctx,
             "advance",
             item_id,
-            {"to": to, "result": result, "decision": decision},
-            lambda item: item.advance(to, ctx.actor, evidence, result, decision),
+            {"to": to, "result": result, "decision": decision, "why": reason},
+            lambda item: item.advance(to, ctx.actor, evidence, result, decision, reason),
         )
 
     def review(

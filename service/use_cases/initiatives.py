@@ -177,16 +177,16 @@ class InitiativeUseCases:
         return self.app.run(ctx, "initiative.resource", args, initiative_id, decide)
 
     def release_resources(
-        self, ctx: Context, initiative_id: UUID, *, period: Period, reason: str
+        self, ctx: Context, initiative_id: UUID, *, team_id: UUID, period: Period, reason: str
     ) -> Result:
         def decide(s: Session) -> Initiative:
             initiative = s.get(initiative_id, Initiative)
             before = dict(initiative.allocations)
-            initiative.release_resources(period, ctx.actor, reason)
+            initiative.release_resources(team_id, period, ctx.actor, reason)
             release_on_teams(s, before, initiative.allocations, ctx.actor, reason)
             return initiative
 
-        args = {"id": initiative_id, "period": period}
+        args = {"id": initiative_id, "team": team_id, "period": period}
         return self.app.run(ctx, "initiative.releaseResources", args, initiative_id, decide)
 
     def decide_gate(

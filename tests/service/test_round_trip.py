@@ -81,7 +81,13 @@ def test_every_event_and_aggregate_reloads_equal_to_what_was_recorded(app: Polar
     app.improvements.advance(
         STEWARD, item, to=PdcaStage.CHECK, result=MeasuredResult(Decimal(45), Decimal(50))
     )
-    app.improvements.advance(STEWARD, item, to=PdcaStage.ACT, decision=ActDecision.ADJUST)
+    app.improvements.advance(
+        STEWARD,
+        item,
+        to=PdcaStage.ACT,
+        decision=ActDecision.ADJUST,
+        reason="below target; try again",
+    )
     goal = objective(app)
     mapper = app.mapper
     assert isinstance(mapper, EnvelopeMapper)

@@ -186,7 +186,13 @@ def test_an_improvement_item_runs_pdca_to_standard_work(app: Polarity) -> None:
     )
     app.improvements.advance(STEWARD, item, to=PdcaStage.DO)
     app.improvements.advance(STEWARD, item, to=PdcaStage.CHECK, result=RESULT)
-    app.improvements.advance(STEWARD, item, to=PdcaStage.ACT, decision=ActDecision.STANDARDISE)
+    app.improvements.advance(
+        STEWARD,
+        item,
+        to=PdcaStage.ACT,
+        decision=ActDecision.STANDARDISE,
+        reason="the new method held for four weeks",
+    )
 
     app.improvements.standardise(STEWARD, item, standard_reference="SOP-L3-017")
 
