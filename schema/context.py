@@ -1,0 +1,25 @@
+"""What every GraphQL resolver is given: the application, the read pool, and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool
+
+from domain.values import Actor
+from service.application import Polarity
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Built once per HTTP request by the web layer from the verified bearer token."""
+
+    app: Polarity
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]]  # reads, on the event loop
+    actor: Actor  # the token's subject and roles; never a field the client sends
+    request_id: str
+    settings: Settings
+    correlation_id: str | None = None
