@@ -1,22 +1,199 @@
-"""Queries: objects by id (with time travel), history, lists."""
+"""Queries: any node by global id, objects as of a version or moment, history, paged lists."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypeVar
+
 import strawberry
+from anyio import to_thread
+from graphql import GraphQLError
+from strawberry import relay
 from strawberry.types import Info
 
+from domain import improvement, initiative, objective, team
 from schema.context import RequestContext
+from schema.history import RecordedEvent
+from schema.index import page_of
+from schema.loading import load_as_of, load_nodes, parse_uuid
+from schema.types import (
+    AGGREGATE_KINDS,
+    NODE_TYPES,
+    AggregateNode,
+    ImprovementItem,
+    Initiative,
+    Objective,
+    Team,
+)
+from service.unit_of_work import NotFound
+
+Ctx = Info[RequestContext, None]
+N = TypeVar("N", bound=AggregateNode)
 
 
 @strawberry.type
 class Viewer:
     id: str
     roles: list[str]
+    on_behalf_of: str | None
+
+
+@strawberry.type
+class InitiativeConnection(relay.Connection[Initiative]):
+    total_count: int
+
+
+@strawberry.type
+class ImprovementItemConnection(relay.Connection[ImprovementItem]):
+    total_count: int
+
+
+@strawberry.type
+class ObjectiveConnection(relay.Connection[Objective]):
+    total_count: int
+
+
+@strawberry.type
+class TeamConnection(relay.Connection[Team]):
+    total_count: int
+
+
+async def _as_of(
+    info: Ctx, node: type[N], gid: relay.GlobalID, as_of: datetime | None, version: int | None
+) -> N | None:
+    if as_of is not None and version is not None:
+        raise GraphQLError("Give asOf or version, not both.", extensions={"code": "BAD_USER_INPUT"})
+    aggregate_id = parse_uuid(gid.node_id)
+    if gid.type_name != node.__name__ or aggregate_id is None:
+        return None
+    kind = AGGREGATE_KINDS[node.__name__]
+    found = await load_as_of(info.context.app, kind, aggregate_id, version=version, at=as_of)
+    return None if found is None else node.of(found)
+
+
+async def _connection(
+    info: Ctx,
+    connection: type[Any],
+    node: type[N],
+    created: type[Any],
+    first: int,
+    after: str | None,
+) -> Any:
+    page = await page_of(info.context, created, first, after)
+    kind = AGGREGATE_KINDS[node.__name__]
+    aggregates = await load_nodes(info.context.app, kind, [str(i) for i in page.ids])
+    edges = [
+        relay.Edge(cursor=cursor, node=node.of(aggregate))
+        for cursor, aggregate in zip(page.cursors, aggregates, strict=True)
+        if aggregate is not None
+    ]
+    return connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        total_count=page.total,
+    )
+
+
+NODE_TYPES_BY_NAME = {node.__name__: node for node in NODE_TYPES.values()}
+TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="Any object by its opaque global id.")
+    async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
+        # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.
+        node_type = NODE_TYPES_BY_NAME.get(id.type_name)
+        if node_type is None:
+            return None
+        (found,) = await node_type.resolve_nodes(info=info, node_ids=[id.node_id])
+        return found
+
     @strawberry.field(description="Who the bearer token says is asking.")
-    def viewer(self, info: Info[RequestContext, None]) -> Viewer:
+    def viewer(self, info: Ctx) -> Viewer:
         actor = info.context.actor
-        return Viewer(id=actor.id, roles=list(actor.roles))
+        return Viewer(id=actor.id, roles=list(actor.roles), on_behalf_of=actor.on_behalf_of)
+
+    @strawberry.field(description=TIME_TRAVEL)
+    async def initiative(
+        self,
+        info: Ctx,
+        id: relay.GlobalID,
+        as_of: datetime | None = None,
+        version: int | None = None,
+    ) -> Initiative | None:
+        return await _as_of(info, Initiative, id, as_of, version)
+
+    @strawberry.field(description=TIME_TRAVEL)
+    async def improvement_item(
+        self,
+        info: Ctx,
+        id: relay.GlobalID,
+        as_of: datetime | None = None,
+        version: int | None = None,
+    ) -> ImprovementItem | None:
+        return await _as_of(info, ImprovementItem, id, as_of, version)
+
+    @strawberry.field(description=TIME_TRAVEL)
+    async def objective(
+        self,
+        info: Ctx,
+        id: relay.GlobalID,
+        as_of: datetime | None = None,
+        version: int | None = None,
+    ) -> Objective | None:
+        return await _as_of(info, Objective, id, as_of, version)
+
+    @strawberry.field(description=TIME_TRAVEL)
+    async def team(
+        self,
+        info: Ctx,
+        id: relay.GlobalID,
+        as_of: datetime | None = None,
+        version: int | None = None,
+    ) -> Team | None:
+        return await _as_of(info, Team, id, as_of, version)
+
+    @strawberry.field(description="Every event of one object, in order, with its full envelope.")
+    async def history(self, info: Ctx, id: relay.GlobalID) -> list[RecordedEvent]:
+        aggregate_id = parse_uuid(id.node_id)
+        if aggregate_id is None or id.type_name not in AGGREGATE_KINDS:
+            return []
+        try:
+            recorded = await to_thread.run_sync(info.context.app.history, aggregate_id)
+        except NotFound:
+            return []
+        return [RecordedEvent.of(r, id.type_name) for r in recorded]
+
+    @strawberry.field
+    async def initiatives(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> InitiativeConnection:
+        return await _connection(
+            info, InitiativeConnection, Initiative, initiative.Initiative.Proposed, first, after
+        )
+
+    @strawberry.field
+    async def improvement_items(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> ImprovementItemConnection:
+        created = improvement.ImprovementItem.Raised
+        return await _connection(
+            info, ImprovementItemConnection, ImprovementItem, created, first, after
+        )
+
+    @strawberry.field
+    async def objectives(
+        self, info: Ctx, first: int = 20, after: str | None = None
+    ) -> ObjectiveConnection:
+        created = objective.Objective.Defined
+        return await _connection(info, ObjectiveConnection, Objective, created, first, after)
+
+    @strawberry.field
+    async def teams(self, info: Ctx, first: int = 20, after: str | None = None) -> TeamConnection:
+        return await _connection(info, TeamConnection, Team, team.Team.Registered, first, after)

@@ -207,6 +207,16 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor_id, key))"
             ).format(schema=schema, keys=keys)
         )
+        # Lists and the change feed read events by type in position order.
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{events} (topic, notification_id)"
+            ).format(
+                index=Identifier(self.events_table_name + "_topic_position"),
+                schema=schema,
+                events=events,
+            )
+        )
         self._insert_key = SQL(
             "INSERT INTO {schema}.{keys} "
             "(actor_id, key, command, fingerprint, aggregate_id, version) "
@@ -268,3 +278,31 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def plain(value: Any) -> Any:
+    """A stored value as plain JSON-ready data: enums by value, value objects as dicts."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """An event's domain content, without what the envelope already says."""
+    skip = {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor",
+        "reason",
+    }
+    return {name: plain(value) for name, value in vars(event).items() if name not in skip}

@@ -1,0 +1,374 @@
+"""GraphQL object types. Until the reporting views exist they are read from aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Self
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from domain import classification as classification_
+from domain import gates, improvement, objective, team, values
+from domain import initiative as initiative_
+from schema.context import RequestContext
+from schema.loading import load_nodes
+
+Path = strawberry.enum(values.Path)
+ReviewStatus = strawberry.enum(values.ReviewStatus)
+Strength = strawberry.enum(values.Strength)
+Scope = strawberry.enum(classification_.Scope)
+InitiativeStage = strawberry.enum(gates.Stage, name="InitiativeStage")
+Gate = strawberry.enum(gates.Gate)
+GateOutcome = strawberry.enum(gates.Outcome, name="GateOutcome")
+PdcaStage = strawberry.enum(improvement.PdcaStage)
+ActDecision = strawberry.enum(improvement.ActDecision)
+ObjectiveLevel = strawberry.enum(objective.Level, name="ObjectiveLevel")
+
+
+def global_id(type_name: str, aggregate_id: UUID | None) -> relay.GlobalID | None:
+    return None if aggregate_id is None else relay.GlobalID(type_name, str(aggregate_id))
+
+
+@strawberry.type
+class Actor:
+    id: str
+    roles: list[str]
+    on_behalf_of: str | None
+
+    @classmethod
+    def of(cls, actor: values.Actor) -> Actor:
+        return cls(id=actor.id, roles=list(actor.roles), on_behalf_of=actor.on_behalf_of)
+
+
+@strawberry.type
+class Criteria:
+    scope: Scope  # type: ignore[valid-type]
+    horizon_months: int
+    changes_system: bool
+    new_market_or_model: bool
+    capital_required: Decimal
+    reversible: bool
+
+
+@strawberry.type(
+    description="A classification: criteria, the policy's recommendation, the decision."
+)
+class Classification:
+    criteria: Criteria
+    recommended: Path  # type: ignore[valid-type]
+    decided: Path  # type: ignore[valid-type]
+    overridden: bool
+    override_reason: str | None
+    score: int
+    triggers: list[str]
+    policy_version: str
+
+    @classmethod
+    def of(cls, c: classification_.Classification | None) -> Classification | None:
+        if c is None:
+            return None
+        criteria = Criteria(**{k: getattr(c.criteria, k) for k in Criteria.__annotations__})
+        return cls(
+            criteria=criteria,
+            recommended=c.recommended,
+            decided=c.decided,
+            overridden=c.overridden,
+            override_reason=c.override_reason,
+            score=c.score,
+            triggers=list(c.triggers),
+            policy_version=c.policy_version,
+        )
+
+
+@strawberry.type
+class Allocation:
+    team_id: relay.GlobalID
+    work_item_id: relay.GlobalID
+    path: Path  # type: ignore[valid-type]
+    period: str
+    fte: Decimal
+    approved_by: str | None
+
+    @classmethod
+    def of(cls, a: values.Allocation, work_type: str) -> Allocation:
+        return cls(
+            team_id=relay.GlobalID("Team", str(a.team_id)),
+            work_item_id=relay.GlobalID(work_type, str(a.work_item_id)),
+            path=a.path,
+            period=str(a.period),
+            fte=a.fte,
+            approved_by=a.approval.approved_by if a.approval else None,
+        )
+
+
+@strawberry.type
+class Alignment:
+    objective_id: relay.GlobalID
+    strength: Strength  # type: ignore[valid-type]
+
+    @classmethod
+    def all_of(cls, objectives: dict[str, values.Strength]) -> list[Alignment]:
+        return [
+            cls(objective_id=relay.GlobalID("Objective", str(UUID(hex_id))), strength=strength)
+            for hex_id, strength in objectives.items()
+        ]
+
+
+@strawberry.type
+class GateRecord:
+    version: int
+    gate: Gate  # type: ignore[valid-type]
+    outcome: GateOutcome  # type: ignore[valid-type]
+    stage_before: InitiativeStage  # type: ignore[valid-type]
+
+
+class AggregateNode(relay.Node):
+    """A node read from one aggregate; `resolve_nodes` loads them in a worker thread."""
+
+    @classmethod
+    def of(cls, aggregate: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: Info[RequestContext, None],
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list[Self | None]:
+        found = await load_nodes(info.context.app, AGGREGATE_KINDS[cls.__name__], node_ids)
+        return [None if aggregate is None else cls.of(aggregate) for aggregate in found]
+
+
+@strawberry.type
+class Initiative(AggregateNode):
+    id: relay.NodeID[str]
+    version: int
+    title: str
+    problem: str
+    org_unit: str
+    expected_benefits: str
+    horizon_months: int
+    proposer: str
+    stage: InitiativeStage  # type: ignore[valid-type]
+    held_from: InitiativeStage | None  # type: ignore[valid-type]
+    next_gate: Gate | None  # type: ignore[valid-type]
+    classification: Classification | None
+    sponsor: str | None
+    alignments: list[Alignment]
+    allocations: list[Allocation]
+    budget: Decimal
+    open_conditions: list[str]
+    gate_decisions: list[GateRecord]
+    benefits_reviewed: bool
+    last_review: ReviewStatus | None  # type: ignore[valid-type]
+    escalated_from: relay.GlobalID | None
+    redirected_to: relay.GlobalID | None
+    outcome: str | None
+    created_at: datetime
+    modified_at: datetime
+
+    @classmethod
+    def of(cls, i: initiative_.Initiative) -> Initiative:
+        waiting = i.held_from if i.stage is gates.Stage.ON_HOLD else i.stage
+        return cls(
+            id=str(i.id),
+            version=i.version,
+            title=i.title,
+            problem=i.problem,
+            org_unit=i.org_unit,
+            expected_benefits=i.expected_benefits,
+            horizon_months=i.horizon_months,
+            proposer=i.proposer,
+            stage=i.stage,
+            held_from=i.held_from,
+            next_gate=None if i.benefits_reviewed or waiting is None else gates.Gate.after(waiting),
+            classification=Classification.of(i.classification),
+            sponsor=i.sponsor,
+            alignments=Alignment.all_of(i.objectives),
+            allocations=[Allocation.of(a, "Initiative") for a in i.allocations.values()],
+            budget=i.budget,
+            open_conditions=list(i.open_conditions),
+            gate_decisions=[
+                GateRecord(
+                    version=r.version, gate=r.gate, outcome=r.outcome, stage_before=r.stage_before
+                )
+                for r in i.gates
+            ],
+            benefits_reviewed=i.benefits_reviewed,
+            last_review=i.last_review,
+            escalated_from=global_id("ImprovementItem", i.escalated_from),
+            redirected_to=global_id("ImprovementItem", i.redirected_to),
+            outcome=i.outcome,
+            created_at=i.created_on,
+            modified_at=i.modified_on,
+        )
+
+
+@strawberry.type
+class MeasuredResult:
+    expected: Decimal
+    actual: Decimal
+    unit: str
+
+
+@strawberry.type
+class ImprovementItem(AggregateNode):
+    id: relay.NodeID[str]
+    version: int
+    title: str
+    problem: str
+    area: str
+    metric: str
+    raised_by: str
+    stage: PdcaStage  # type: ignore[valid-type]
+    classification: Classification | None
+    owner: str | None
+    due: date | None
+    hours: Decimal | None
+    allocation: Allocation | None
+    result: MeasuredResult | None
+    act_decision: ActDecision | None  # type: ignore[valid-type]
+    alignments: list[Alignment]
+    last_review: ReviewStatus | None  # type: ignore[valid-type]
+    escalated_to: relay.GlobalID | None
+    redirected_from: relay.GlobalID | None
+    created_at: datetime
+    modified_at: datetime
+
+    @classmethod
+    def of(cls, i: improvement.ImprovementItem) -> ImprovementItem:
+        a = i.assignment
+        r = i.result
+        return cls(
+            id=str(i.id),
+            version=i.version,
+            title=i.title,
+            problem=i.problem,
+            area=i.area,
+            metric=i.metric,
+            raised_by=i.raised_by,
+            stage=i.stage,
+            classification=Classification.of(i.classification),
+            owner=a.owner if a else None,
+            due=a.due if a else None,
+            hours=a.hours if a else None,
+            allocation=Allocation.of(a.allocation, "ImprovementItem")
+            if a and a.allocation
+            else None,
+            result=MeasuredResult(expected=r.expected, actual=r.actual, unit=r.unit) if r else None,
+            act_decision=i.act_decision,
+            alignments=Alignment.all_of(i.objectives),
+            last_review=i.last_review,
+            escalated_to=global_id("Initiative", i.escalated_to),
+            redirected_from=global_id("Initiative", i.redirected_from),
+            created_at=i.created_on,
+            modified_at=i.modified_on,
+        )
+
+
+@strawberry.type
+class Kpi:
+    name: str
+    target: Decimal
+    unit: str
+    baseline: Decimal | None
+
+
+@strawberry.type
+class Objective(AggregateNode):
+    id: relay.NodeID[str]
+    version: int
+    title: str
+    level: ObjectiveLevel  # type: ignore[valid-type]
+    parent_id: relay.GlobalID | None
+    owner: str
+    kpis: list[Kpi]
+    due: date
+    retired: bool
+
+    @classmethod
+    def of(cls, o: objective.Objective) -> Objective:
+        return cls(
+            id=str(o.id),
+            version=o.version,
+            title=o.title,
+            level=o.level,
+            parent_id=global_id("Objective", o.parent_id),
+            owner=o.owner,
+            kpis=[
+                Kpi(name=k.name, target=k.target, unit=k.unit, baseline=k.baseline) for k in o.kpis
+            ],
+            due=o.due,
+            retired=o.retired,
+        )
+
+
+@strawberry.type
+class Capacity:
+    period: str
+    fte: Decimal
+    allocated: Decimal
+    over_allocated: bool
+
+
+@strawberry.type
+class Team(AggregateNode):
+    id: relay.NodeID[str]
+    version: int
+    name: str
+    org_unit: str
+    capacity: list[Capacity]
+    allocations: list[Allocation]
+
+    @classmethod
+    def of(cls, t: team.Team) -> Team:
+        periods = sorted({*t.capacity, *(str(a.period) for a in t.allocations.values())})
+        capacity = []
+        for text in periods:
+            period = values.Period.parse(text)
+            capacity.append(
+                Capacity(
+                    period=text,
+                    fte=t.capacity_in(period),
+                    allocated=t.allocated(period),
+                    over_allocated=t.over_allocated(period),
+                )
+            )
+        return cls(
+            id=str(t.id),
+            version=t.version,
+            name=t.name,
+            org_unit=t.org_unit,
+            capacity=capacity,
+            allocations=[
+                Allocation.of(
+                    a, "Initiative" if a.path is values.Path.STRATEGIC else "ImprovementItem"
+                )
+                for a in t.allocations.values()
+            ],
+        )
+
+
+AGGREGATE_KINDS: dict[str, type[Any]] = {
+    "Initiative": initiative_.Initiative,
+    "ImprovementItem": improvement.ImprovementItem,
+    "Objective": objective.Objective,
+    "Team": team.Team,
+}
+NODE_TYPES: dict[type[Any], type[AggregateNode]] = {
+    initiative_.Initiative: Initiative,
+    improvement.ImprovementItem: ImprovementItem,
+    objective.Objective: Objective,
+    team.Team: Team,
+}
+
+
+def node_of(aggregate: Any) -> AggregateNode:
+    return NODE_TYPES[type(aggregate)].of(aggregate)
