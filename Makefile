@@ -17,6 +17,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/polarity demo --if-empty
+	$(BIN)/polarity serve
 
 lint: install
 	$(BIN)/ruff check .

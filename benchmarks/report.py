@@ -78,9 +78,9 @@ def _line(row: tuple[str, ...], widths: list[int]) -> str:
 
 
 def write(document: dict[str, Any], directory: Path = RESULTS_DIR) -> Path:
-    """benchmarks/results/core-<date>.json; a later run the same day never overwrites it."""
+    """benchmarks/results/<benchmark>-<date>.json; a later run the same day never overwrites it."""
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"core-{date.today().isoformat()}"
+    stem = f"{document['benchmark']}-{date.today().isoformat()}"
     path = directory / f"{stem}.json"
     suffix = 2
     while path.exists():

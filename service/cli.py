@@ -1,12 +1,15 @@
-"""The `polarity` command: demo data, history, and (later) serving the API."""
+"""The `polarity` command: serve the API, mint development tokens, load demo data, read history."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass, replace
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -16,7 +19,7 @@ import click
 from service.application import Polarity
 from service.database import open_database
 from service.demo import load_demo
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 
 @contextmanager
@@ -34,7 +37,10 @@ def opened(settings: Settings) -> Iterator[Polarity]:
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Polarity: keep operational improvement and strategic initiatives in balance."""
-    settings = replace(Settings.from_env(), database_url=database_url or None)
+    try:
+        settings = replace(Settings.from_env(), database_url=database_url or None)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = settings
 
@@ -87,3 +93,90 @@ def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     return str(value)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (POLARITY_HOST, default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (POLARITY_PORT, default 8000).")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes (POLARITY_WORKERS).")
+@click.option("--database-url", help="PostgreSQL URL; unset starts the embedded server.")
+@click.pass_obj
+def serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    database_url: str | None,
+) -> None:
+    """Serve the GraphQL API with uvicorn."""
+    import uvicorn
+
+    settings = replace(
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        database_url=database_url or settings.database_url,
+    )
+    _refuse_unsafe(settings)
+    # SIGTERM ends the server like Ctrl-C does, so the embedded PostgreSQL below stops too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # The database is opened here, once, so that every worker process shares it.
+    with open_database(settings) as database:
+        os.environ.update(
+            POLARITY_DATABASE_URL=database.url,
+            POLARITY_HOST=settings.host,
+            POLARITY_PORT=str(settings.port),
+            POLARITY_WORKERS=str(settings.workers),
+        )
+        _say_where(settings)
+        uvicorn.run(
+            "service.web:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,  # service.web logs each request with its request id
+            timeout_graceful_shutdown=10,
+        )
+
+
+@main.command()
+@click.option("--sub", required=True, help="Who the token speaks for, e.g. alice.")
+@click.option("--role", "roles", required=True, multiple=True, help="A role; repeat for several.")
+@click.option("--on-behalf-of", help="Whom the subject acts for, if not themselves.")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=8.0, help="Lifetime.")
+@click.pass_obj
+def token(
+    settings: Settings, sub: str, roles: tuple[str, ...], on_behalf_of: str | None, hours: float
+) -> None:
+    """Print a bearer token signed with POLARITY_JWT_SECRET, valid for 8 hours by default."""
+    from service.web import ROLES, create_token  # the server's own roles and signing
+
+    if unknown := sorted(set(roles) - ROLES):
+        known = ", ".join(sorted(ROLES))
+        message = f"unknown {', '.join(unknown)}; known roles are {known}"
+        raise click.BadParameter(message, param_hint="--role")
+    _refuse_unsafe(settings)
+    signed = create_token(
+        settings, sub, roles, on_behalf_of=on_behalf_of, lifetime=timedelta(hours=hours)
+    )
+    click.echo(signed)
+    click.echo('Send it as the header "Authorization: Bearer <token>".', err=True)
+
+
+def _refuse_unsafe(settings: Settings) -> None:
+    try:
+        settings.validate_for_serving()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _say_where(settings: Settings) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    ide = " (GraphiQL in a browser)" if settings.graphiql else ""
+    click.echo(f"Polarity serves GraphQL at {url}/graphql{ide}; health at /health and /ready.")
+    click.echo("Every operation needs a bearer token. Get one with:")
+    click.echo("    polarity token --sub alice --role steward")
+    click.echo('and send it as the header "Authorization: Bearer <token>".')

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
+MIN_PRODUCTION_SECRET_LENGTH = 32
 
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
@@ -20,7 +21,7 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_PORT": "port the API listens on (default 8000)",
     "POLARITY_LOG_LEVEL": "logging level (default INFO)",
     "POLARITY_SNAPSHOT_INTERVAL": "events between aggregate snapshots (default 50)",
-    "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development, off in production)",
+    "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development only)",
     "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
     "POLARITY_WORKERS": "worker processes of `polarity serve` (default 1)",
 }
@@ -47,6 +48,22 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def validate_for_serving(self) -> None:
+        """Refuse to serve production with a missing, default or short token-signing secret."""
+        if not self.is_production:
+            return
+        if self.jwt_secret == DEFAULT_JWT_SECRET:
+            raise SettingsError(
+                "POLARITY_JWT_SECRET is not set: production needs a secret of its own, at least "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters long (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if len(self.jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            raise SettingsError(
+                f"POLARITY_JWT_SECRET has {len(self.jwt_secret)} characters: production needs "
+                f"at least {MIN_PRODUCTION_SECRET_LENGTH}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,0 +1,290 @@
+"""The Litestar app: GraphQL at /graphql behind bearer tokens, health checks, request ids."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+from functools import partial
+from typing import Any, ClassVar, TypeVar
+from uuid import uuid4
+
+import jwt
+import psycopg
+from anyio import to_thread
+from litestar import Litestar, Request, Response, get
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Headers, MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.exceptions import MethodNotAllowedException, NotAuthorizedException
+from litestar.security.jwt import JWTAuth, Token
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from litestar.types import Dependencies, Message, Scope
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+from strawberry.litestar.controller import GraphQLController
+
+from domain.values import Actor
+from schema.build import build_schema
+from schema.context import RequestContext
+from service.application import Polarity
+from service.database import Database, open_database
+from service.settings import Settings
+
+log = logging.getLogger("polarity.web")
+
+ROLES = frozenset({"contributor", "steward", "sponsor", "gatekeeper", "auditor", "admin"})
+ALGORITHM = "HS256"
+TOKEN_LIFETIME = timedelta(hours=8)
+MAX_BODY_BYTES = 256 * 1024
+READY_TIMEOUT_SECONDS = 2.0
+READ_POOL_SIZE = (2, 10)
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+ReadPool = AsyncConnectionPool[AsyncConnection[DictRow]]
+T = TypeVar("T")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+# Tokens ------------------------------------------------------------------------------------
+
+
+def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The verified token's subject, roles and principal; a token we cannot read is a 401."""
+    roles = token.extras.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise NotAuthorizedException("Invalid token: roles must be a list of role names")
+    if unknown := sorted(set(roles) - ROLES):
+        raise NotAuthorizedException(f"Invalid token: unknown roles {', '.join(unknown)}")
+    on_behalf_of = token.extras.get("on_behalf_of")
+    if on_behalf_of is not None and not isinstance(on_behalf_of, str):
+        raise NotAuthorizedException("Invalid token: on_behalf_of must be a name")
+    if not token.sub.strip():
+        raise NotAuthorizedException("Invalid token: the subject is blank")
+    return Actor(id=token.sub, roles=tuple(roles), on_behalf_of=on_behalf_of or None)
+
+
+def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
+    return JWTAuth[Actor, Token](
+        token_secret=settings.jwt_secret,
+        algorithm=ALGORITHM,
+        retrieve_user_handler=actor_from_token,
+        default_token_expiration=TOKEN_LIFETIME,
+    )
+
+
+def create_token(
+    settings: Settings,
+    subject: str,
+    roles: Iterable[str],
+    *,
+    on_behalf_of: str | None = None,
+    lifetime: timedelta = TOKEN_LIFETIME,
+) -> str:
+    """A bearer token signed the way the server verifies it."""
+    extras: dict[str, Any] = {"roles": list(roles)}
+    if on_behalf_of:
+        extras["on_behalf_of"] = on_behalf_of
+    return jwt_auth(settings).create_token(
+        identifier=subject, token_expiration=lifetime, token_extras=extras
+    )
+
+
+# Request ids, request log and error bodies -------------------------------------------------
+
+
+def request_id(scope: Scope) -> str:
+    """The client's X-Request-Id when it is short and plain, else a new one; fixed per request."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        given = Headers.from_scope(scope).get("x-request-id", "")
+        state["request_id"] = given if _REQUEST_ID.fullmatch(given) else uuid4().hex
+    found: str = state["request_id"]
+    return found
+
+
+async def stamp_and_log(message: Message, scope: Scope) -> None:
+    """Echo the request id on every response (401s and 404s included) and log the request."""
+    if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
+        return
+    rid = request_id(scope)
+    MutableScopeHeaders.from_message(message)["X-Request-Id"] = rid
+    actor = scope.get("user")
+    log.info(
+        "%s %s %s request=%s actor=%s",
+        scope["method"],
+        scope["path"],
+        message["status"],
+        rid,
+        actor.id if isinstance(actor, Actor) else "-",
+    )
+
+
+def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    detail = exc.detail
+    if isinstance(exc.__cause__, jwt.PyJWTError):  # say why: expired, bad signature, malformed
+        detail = f"{detail}: {exc.__cause__}"
+    return Response(
+        {"status_code": HTTP_401_UNAUTHORIZED, "detail": detail},
+        status_code=HTTP_401_UNAUTHORIZED,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    rid = request_id(request.scope)
+    log.error("internal error in request %s", rid, exc_info=exc)
+    return Response(
+        {
+            "status_code": HTTP_500_INTERNAL_SERVER_ERROR,
+            "detail": f"Internal error. Quote request id {rid} when you report it.",
+            "request_id": rid,
+        },
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+# Health ------------------------------------------------------------------------------------
+
+
+@get("/health", exclude_from_auth=True)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", exclude_from_auth=True)
+async def ready(state: State) -> Response[dict[str, str]]:
+    pool: ReadPool = state.pool
+    try:
+        async with pool.connection(timeout=READY_TIMEOUT_SECONDS) as connection:
+            await connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        log.warning("not ready: %s", error)
+        return Response(
+            {"status": "unavailable", "reason": "the database cannot be reached"},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response({"status": "ready"})
+
+
+# GraphQL -----------------------------------------------------------------------------------
+
+
+async def request_context(request: Request[Actor, Token, State]) -> RequestContext:
+    state = request.app.state
+    correlation_id = request.headers.get("x-correlation-id", "")
+    return RequestContext(
+        app=state.polarity,
+        pool=state.pool,
+        actor=request.user,
+        request_id=request_id(request.scope),
+        settings=state.settings,
+        correlation_id=correlation_id if _REQUEST_ID.fullmatch(correlation_id) else None,
+    )
+
+
+class GraphQLEndpoint(GraphQLController[RequestContext, None]):
+    """POST /graphql runs operations as the token's actor; GET /graphql only serves GraphiQL.
+
+    Operations are never accepted over GET, so the GET handler can skip authentication: the
+    IDE page holds no data, a browser can open it without a token, and the user adds the
+    Authorization header in GraphiQL. Every query and mutation goes through the
+    authenticated POST handler and its RequestContext.
+    """
+
+    path = "/graphql"
+    allow_queries_via_get = False
+    protocols = ()  # no subscriptions: a websocket is closed at once (4406)
+    # The integration's context_getter accepts only dicts and its BaseContext, so the endpoint
+    # provides the `context` its handlers take: our own RequestContext.
+    dependencies: ClassVar[Dependencies] = {  # type: ignore[misc]
+        **GraphQLController.dependencies,
+        "context": Provide(request_context),
+    }
+
+    @get(exclude_from_auth=True, include_in_schema=False)
+    async def handle_http_get(self, request: Request[Any, Any, Any]) -> Response[str]:
+        if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self.render_graphql_ide(request)
+        raise MethodNotAllowedException(
+            "Send GraphQL operations with POST", headers={"Allow": "POST"}
+        )
+
+
+def graphql_endpoint(settings: Settings) -> type[GraphQLEndpoint]:
+    class Configured(GraphQLEndpoint):
+        schema = build_schema(settings)
+        graphql_ide = "graphiql" if settings.graphiql else None
+
+    return Configured
+
+
+# The app -----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def serving(app: Litestar, database: Database | None = None) -> AsyncIterator[None]:
+    """Open the database, the application and the read pool; close them in reverse order."""
+    settings: Settings = app.state.settings
+    async with AsyncExitStack() as stack:
+        if database is None:
+            database = await _enter_in_thread(stack, open_database(settings))
+        polarity = await to_thread.run_sync(
+            partial(Polarity, database, snapshot_interval=settings.snapshot_interval)
+        )
+        stack.push_async_callback(to_thread.run_sync, polarity.close)
+        min_size, max_size = READ_POOL_SIZE
+        pool = ReadPool(
+            database.conninfo,
+            connection_class=AsyncConnection[DictRow],
+            kwargs={"row_factory": dict_row},
+            min_size=min_size,
+            max_size=max_size,
+            name="polarity-reads",
+            open=False,
+        )
+        await pool.open(wait=True, timeout=10)
+        stack.push_async_callback(pool.close)
+        app.state.polarity = polarity
+        app.state.pool = pool
+        yield
+
+
+async def _enter_in_thread(stack: AsyncExitStack, manager: AbstractContextManager[T]) -> T:
+    entered = await to_thread.run_sync(manager.__enter__)
+    stack.push_async_callback(to_thread.run_sync, manager.__exit__, None, None, None)
+    return entered
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Litestar:
+    """The API on `database`, or on the one the settings name (started here if embedded)."""
+    settings.validate_for_serving()
+    return Litestar(
+        route_handlers=[health, ready, graphql_endpoint(settings)],
+        on_app_init=[jwt_auth(settings).on_app_init],
+        lifespan=[partial(serving, database=database)],
+        state=State({"settings": settings}),
+        before_send=[stamp_and_log],
+        exception_handlers={
+            NotAuthorizedException: unauthorized,
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
+        },
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        openapi_config=None,
+    )
+
+
+def app_from_env() -> Litestar:
+    """For uvicorn's factory mode: `uvicorn --factory service.web:app_from_env`."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    return create_app(settings)
