@@ -31,6 +31,7 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.api
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

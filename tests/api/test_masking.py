@@ -1,0 +1,36 @@
+"""Internal errors reach the client masked, with a request id; the log keeps the rest."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from uuid import uuid4
+
+import pytest
+
+from service.database import Database
+from tests.api.conftest import TEST_SETTINGS, bearer, serving
+
+pytestmark = pytest.mark.database
+
+
+def test_an_internal_error_is_masked_and_logged_with_the_request_id(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    team = base64.b64encode(f"Team:{uuid4()}".encode()).decode()
+    with serving(TEST_SETTINGS, database) as client:
+        client.app.state.polarity.close()  # the event store goes away under the app
+
+        response = client.post(
+            "/graphql",
+            json={"query": "query($id: ID!) { team(id: $id) { name } }", "variables": {"id": team}},
+            headers={**bearer("stella", "steward"), "X-Request-Id": "req-masked-1"},
+        )
+
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert error["message"] == "Internal error. Quote request id req-masked-1 when you report it."
+    assert error["extensions"] == {"code": "INTERNAL_ERROR", "requestId": "req-masked-1"}
+    assert "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("req-masked-1" in r.getMessage() and r.exc_info for r in logged)
