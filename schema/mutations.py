@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from domain import improvement, initiative, objective, team
-from schema.commands import UserError, execute, load_changed
+from schema.commands import Outcome, UserError, execute, load_changed
 from schema.context import RequestContext
 from schema.inputs import (
     AlignInput,
@@ -39,112 +39,105 @@ from schema.inputs import (
     period_of,
     uuid_of,
 )
-from schema.types import ImprovementItem, Initiative, Objective, Team
+from schema.types import (
+    AGGREGATE_KINDS,
+    AggregateNode,
+    ImprovementItem,
+    Initiative,
+    Objective,
+    Team,
+)
 from service.application import Polarity
 from service.unit_of_work import Context, Result
 
 Command = Callable[[Polarity, Context], Result]
 Ctx = Info[RequestContext, None]
+N = TypeVar("N", bound=AggregateNode)
 
 
 @strawberry.type
-class InitiativePayload:
-    initiative: Initiative | None
-    redirected_to: ImprovementItem | None = strawberry.field(
-        default=None, description="The improvement item that carries redirected work on."
-    )
-    version: int | None
-    position: int | None = strawberry.field(description="Global position of the last event.")
-    user_errors: list[UserError]
+class Payload:
+    """What every mutation returns; the changed object is loaded only if the client asks."""
+
+    outcome: strawberry.Private[Outcome]
+
+    @strawberry.field(description="The object's version after this command.")
+    def version(self) -> int | None:
+        return self.outcome.result.version if self.outcome.result else None
+
+    @strawberry.field(description="Global position of the command's last event.")
+    def position(self) -> int | None:
+        return self.outcome.result.position if self.outcome.result else None
+
+    @strawberry.field(description="Expected failures: what was wrong, with a stable code.")
+    def user_errors(self) -> list[UserError]:
+        return self.outcome.errors
+
+    async def changed(self, info: Ctx, node: type[N]) -> N | None:
+        """The object as this command left it."""
+        kind = AGGREGATE_KINDS[node.__name__]
+        found = await load_changed(info.context, kind, self.outcome)
+        return None if found is None else node.of(found)
+
+    async def related(self, info: Ctx, node: type[N]) -> N | None:
+        """The object escalation or redirection created beside it."""
+        result = self.outcome.result
+        if result is None or not result.related:
+            return None
+        (found,) = await node.resolve_nodes(info=info, node_ids=[str(result.related[0])])
+        return found
 
 
 @strawberry.type
-class ImprovementItemPayload:
-    improvement_item: ImprovementItem | None
-    escalated_to: Initiative | None = strawberry.field(
-        default=None, description="The initiative that carries escalated work on."
-    )
-    version: int | None
-    position: int | None
-    user_errors: list[UserError]
+class InitiativePayload(Payload):
+    @strawberry.field
+    async def initiative(self, info: Ctx) -> Initiative | None:
+        return await self.changed(info, Initiative)
+
+    @strawberry.field(description="The improvement item that carries redirected work on.")
+    async def redirected_to(self, info: Ctx) -> ImprovementItem | None:
+        return await self.related(info, ImprovementItem)
 
 
 @strawberry.type
-class ObjectivePayload:
-    objective: Objective | None
-    version: int | None
-    position: int | None
-    user_errors: list[UserError]
+class ImprovementItemPayload(Payload):
+    @strawberry.field
+    async def improvement_item(self, info: Ctx) -> ImprovementItem | None:
+        return await self.changed(info, ImprovementItem)
+
+    @strawberry.field(description="The initiative that carries escalated work on.")
+    async def escalated_to(self, info: Ctx) -> Initiative | None:
+        return await self.related(info, Initiative)
 
 
 @strawberry.type
-class TeamPayload:
-    team: Team | None
-    version: int | None
-    position: int | None
-    user_errors: list[UserError]
+class ObjectivePayload(Payload):
+    @strawberry.field
+    async def objective(self, info: Ctx) -> Objective | None:
+        return await self.changed(info, Objective)
+
+
+@strawberry.type
+class TeamPayload(Payload):
+    @strawberry.field
+    async def team(self, info: Ctx) -> Team | None:
+        return await self.changed(info, Team)
 
 
 async def _initiative(info: Ctx, name: str, terms: CommandInput, run: Command) -> InitiativePayload:
-    outcome = await execute(info, name, terms, run)
-    changed = await load_changed(info.context, initiative.Initiative, outcome)
-    result = outcome.result
-    item = None
-    if changed is not None and changed.redirected_to and result and result.related:
-        item = await load_changed_item(info, result.related[0])
-    return InitiativePayload(
-        initiative=Initiative.of(changed) if changed else None,
-        redirected_to=item,
-        version=result.version if result else None,
-        position=result.position if result else None,
-        user_errors=outcome.errors,
-    )
-
-
-async def load_changed_item(info: Ctx, item_id: object) -> ImprovementItem | None:
-    found = await ImprovementItem.resolve_nodes(info=info, node_ids=[str(item_id)])
-    return found[0]
+    return InitiativePayload(outcome=await execute(info, name, terms, run))
 
 
 async def _item(info: Ctx, name: str, terms: CommandInput, run: Command) -> ImprovementItemPayload:
-    outcome = await execute(info, name, terms, run)
-    changed = await load_changed(info.context, improvement.ImprovementItem, outcome)
-    result = outcome.result
-    escalated = None
-    if result and result.related:
-        found = await Initiative.resolve_nodes(info=info, node_ids=[str(result.related[0])])
-        escalated = found[0]
-    return ImprovementItemPayload(
-        improvement_item=ImprovementItem.of(changed) if changed else None,
-        escalated_to=escalated,
-        version=result.version if result else None,
-        position=result.position if result else None,
-        user_errors=outcome.errors,
-    )
+    return ImprovementItemPayload(outcome=await execute(info, name, terms, run))
 
 
 async def _objective(info: Ctx, name: str, terms: CommandInput, run: Command) -> ObjectivePayload:
-    outcome = await execute(info, name, terms, run)
-    changed = await load_changed(info.context, objective.Objective, outcome)
-    result = outcome.result
-    return ObjectivePayload(
-        objective=Objective.of(changed) if changed else None,
-        version=result.version if result else None,
-        position=result.position if result else None,
-        user_errors=outcome.errors,
-    )
+    return ObjectivePayload(outcome=await execute(info, name, terms, run))
 
 
 async def _team(info: Ctx, name: str, terms: CommandInput, run: Command) -> TeamPayload:
-    outcome = await execute(info, name, terms, run)
-    changed = await load_changed(info.context, team.Team, outcome)
-    result = outcome.result
-    return TeamPayload(
-        team=Team.of(changed) if changed else None,
-        version=result.version if result else None,
-        position=result.position if result else None,
-        user_errors=outcome.errors,
-    )
+    return TeamPayload(outcome=await execute(info, name, terms, run))
 
 
 @strawberry.type
