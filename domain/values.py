@@ -74,14 +74,20 @@ class Period:
         return f"{self.year}-Q{self.quarter}"
 
 
+def finite(amount: Decimal, field: str) -> Decimal:
+    if not amount.is_finite():
+        raise InvalidInput(f"{field} must be a finite number, not {amount}.", field=field)
+    return amount
+
+
 def positive_fte(fte: Decimal, field: str = "fte") -> Decimal:
-    if fte <= 0 or fte > 1000:
+    if finite(fte, field) <= 0 or fte > 1000:
         raise InvalidInput(f"FTE must be above 0 and at most 1000, not {fte}.", field=field)
     return fte
 
 
 def non_negative(amount: Decimal, field: str, what: str) -> Decimal:
-    if amount < 0:
+    if finite(amount, field) < 0:
         raise InvalidInput(f"{what} cannot be negative ({amount}).", field=field)
     return amount
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
@@ -20,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.context import RequestContext
+from schema.index import MAX_PAGE
 from schema.mutations import Mutation
 from schema.queries import Query
 from service.settings import Settings
@@ -29,7 +31,6 @@ log = logging.getLogger("polarity.api")
 MAX_DEPTH = 12
 MAX_TOKENS = 3000
 MAX_ALIASES = 20
-MAX_PAGE_SIZE = 100
 
 
 class MaskInternalErrors(SchemaExtension):
@@ -62,6 +63,21 @@ class MaskInternalErrors(SchemaExtension):
         )
 
 
+def _finite_decimal(value: object) -> Decimal:
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite decimal number")
+    return number
+
+
+FiniteDecimal = strawberry.scalar(
+    Decimal,
+    name="Decimal",
+    description="A decimal number, as a string; NaN and infinities are refused.",
+    serialize=str,
+    parse_value=_finite_decimal,
+)
+
 # Built once: strawberry's limiters make a new rule class per instance, and the validation
 # cache is keyed by the rules, so rules made per request would never hit the cache.
 _LIMIT_RULES = [
@@ -91,5 +107,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),
+        scalar_overrides={Decimal: FiniteDecimal},
+        config=StrawberryConfig(relay_max_results=MAX_PAGE),
     )
