@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import strawberry
 from graphql import GraphQLError
@@ -64,7 +64,10 @@ class MaskInternalErrors(SchemaExtension):
 
 
 def _finite_decimal(value: object) -> Decimal:
-    number = Decimal(str(value))
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite decimal number")
     return number
