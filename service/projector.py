@@ -1,0 +1,317 @@
+"""Runs the projections: batches of events applied with their tracking positions, exactly once.
+
+Each batch is one transaction. It locks the tracking rows of the projections it applies
+(`FOR UPDATE SKIP LOCKED`, so a second runner skips what the first is applying), applies every
+event after each projection's position, and moves the positions, so a crash at any point leaves
+each view equal to a clean rebuild. It wakes on PostgreSQL notifications and also catches up on
+a timer, so a lost notification never stalls it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import Notification
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
+
+from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
+from service.application import Polarity
+from service.database import Database
+
+log = logging.getLogger("polarity.projections")
+
+BATCH_SIZE = 1000
+CATCH_UP_SECONDS = 5.0
+TRACKING = Identifier(SCHEMA, "tracking")
+
+
+@dataclass(frozen=True)
+class Status:
+    projection: str
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+    updated_at: datetime | None
+
+
+class Projector:
+    """Applies `projections` to the reporting schema of the application's database."""
+
+    def __init__(
+        self,
+        app: Polarity,
+        database: Database,
+        projections: Sequence[Projection],
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.app = app
+        self.database = database
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        recorder = app.store
+        self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+        self.channel = recorder.channel_name
+
+    @contextmanager
+    def connect(self, autocommit: bool = False) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        with psycopg.connect(
+            self.database.conninfo, row_factory=dict_row, autocommit=autocommit
+        ) as conn:
+            yield conn
+
+    def setup(self) -> None:
+        """Create the reporting schema, the tracking table and every view's tables."""
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(SCHEMA)))
+            cur.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (projection text PRIMARY KEY, "
+                    "position bigint NOT NULL DEFAULT 0, version integer NOT NULL, "
+                    "updated_at timestamptz)"
+                ).format(TRACKING)
+            )
+            for projection in self.projections.values():
+                projection.create(cur, Tables(projection.tables))
+                cur.execute(
+                    SQL(
+                        "INSERT INTO {} (projection, version) VALUES (%s, %s) "
+                        "ON CONFLICT (projection) DO NOTHING"
+                    ).format(TRACKING),
+                    (projection.name, projection.version),
+                )
+
+    # Catching up ------------------------------------------------------------------------------
+
+    def catch_up(self, stop: threading.Event | None = None) -> int:
+        """Apply batches until every projection is at the head; returns events applied."""
+        applied = 0
+        while not (stop and stop.is_set()):
+            count = self.run_batch()
+            applied += count
+            if count == 0:
+                return applied
+        return applied
+
+    def run_batch(self, names: Sequence[str] | None = None) -> int:
+        """One transaction: lock tracking rows, apply the next batch, advance the positions."""
+        with self.connect() as conn, conn.cursor() as cur:
+            positions = self._lock(cur, names or list(self.projections))
+            if not positions:
+                return 0
+            notifications = self._read(cur, min(positions.values()), self.batch_size)
+            if not notifications:
+                return 0
+            for recorded in self._decode(notifications):
+                for name, position in positions.items():
+                    if recorded.position > position:
+                        projection = self.projections[name]
+                        projection.apply(cur, recorded, Tables(projection.tables))
+            last = notifications[-1].id
+            cur.execute(
+                SQL(
+                    "UPDATE {} SET position = %s, updated_at = now() WHERE projection = ANY(%s)"
+                ).format(TRACKING),
+                (last, list(positions)),
+            )
+            return len(notifications)
+
+    def _lock(self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]) -> dict[str, int]:
+        cur.execute(
+            SQL(
+                "SELECT projection, position FROM {} WHERE projection = ANY(%s) "
+                "ORDER BY projection FOR UPDATE SKIP LOCKED"
+            ).format(TRACKING),
+            (list(names),),
+        )
+        return {row["projection"]: row["position"] for row in cur.fetchall()}
+
+    def _read(
+        self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
+    ) -> list[Notification]:
+        cur.execute(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id "
+                "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(self.events),
+            (after, limit),
+            prepare=True,
+        )
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in cur.fetchall()
+        ]
+
+    def _decode(self, notifications: list[Notification]) -> Iterator[Recorded]:
+        mapper = self.app.mapper_with_envelopes
+        for notification in notifications:
+            event, envelope = mapper.envelope(notification)
+            yield Recorded(notification.id, event, envelope.recorded_at, envelope.request_id)
+
+    # Running ----------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, interval: float = CATCH_UP_SECONDS) -> None:
+        """Catch up, then wait for a notification or the timer, until `stop` is set."""
+        with self.connect(autocommit=True) as listener:
+            listener.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+            while not stop.is_set():
+                try:
+                    self.catch_up(stop)
+                except Exception:  # an outage must not kill the runner: log, wait, try again
+                    log.exception("projection batch failed; retrying after %.1f s", interval)
+                for _ in listener.notifies(timeout=interval, stop_after=1):
+                    pass
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="projector", daemon=True)
+        thread.start()
+        return thread
+
+    # Operations -------------------------------------------------------------------------------
+
+    def status(self) -> list[Status]:
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
+            head_row = cur.fetchone()
+            head = (head_row or {}).get("head") or 0
+            cur.execute(SQL("SELECT * FROM {} ORDER BY projection").format(TRACKING))
+            rows = [r for r in cur.fetchall() if r["projection"] in self.projections]
+            cur.execute(SQL("SELECT min(notification_id) AS first FROM {}").format(self.events))
+            first = (cur.fetchone() or {}).get("first") or 0
+            # A projection at position 0 is as far behind as the oldest event.
+            since = {row["projection"]: row["position"] or first for row in rows}
+            times = self._times(cur, {head, *since.values()} - {0})
+        return [
+            Status(
+                projection=row["projection"],
+                position=row["position"],
+                head=head,
+                lag_events=head - row["position"],
+                lag_seconds=_seconds_between(times.get(since[row["projection"]]), times.get(head)),
+                updated_at=row["updated_at"],
+            )
+            for row in rows
+        ]
+
+    def _times(self, cur: psycopg.Cursor[dict[str, Any]], positions: set[int]) -> dict[int, Any]:
+        if not positions:
+            return {}
+        cur.execute(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id "
+                "FROM {} WHERE notification_id = ANY(%s)"
+            ).format(self.events),
+            (sorted(positions),),
+        )
+        mapper = self.app.mapper_with_envelopes
+        times = {}
+        for row in cur.fetchall():
+            notification = Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            times[notification.id] = mapper.envelope(notification)[1].recorded_at
+        return times
+
+    def rebuild(self, name: str, progress: Callable[[int, int], None] | None = None) -> int:
+        """Refill one view into fresh tables, then swap them in: readers never see it half-built."""
+        projection = self.projections[name]
+        fresh = Tables(projection.tables, REBUILD_SUFFIX)
+        with self.connect() as conn, conn.cursor() as cur:
+            for table in projection.tables:
+                cur.execute(SQL("DROP TABLE IF EXISTS {}").format(fresh[table]))
+            projection.create(cur, fresh)
+            cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
+            head = (cur.fetchone() or {}).get("head") or 0
+        position = self._fill(projection, fresh, 0, head, progress)
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(
+                SQL("SELECT position FROM {} WHERE projection = %s FOR UPDATE").format(TRACKING),
+                (name,),
+            )
+            position = self._fill_in(cur, projection, fresh, position, None)
+            for table in projection.tables:
+                self._swap(cur, fresh, table)
+            cur.execute(
+                SQL(
+                    "UPDATE {} SET position = %s, version = %s, updated_at = now() "
+                    "WHERE projection = %s"
+                ).format(TRACKING),
+                (position, projection.version, name),
+            )
+        return position
+
+    def _swap(self, cur: psycopg.Cursor[dict[str, Any]], fresh: Tables, table: str) -> None:
+        """Replace the live table by the fresh one, indexes renamed to their usual names."""
+        cur.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(SCHEMA, table)))
+        cur.execute(SQL("ALTER TABLE {} RENAME TO {}").format(fresh[table], Identifier(table)))
+        cur.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (SCHEMA, table),
+        )
+        for row in cur.fetchall():
+            name = row["indexname"]
+            if REBUILD_SUFFIX in name:
+                cur.execute(
+                    SQL("ALTER INDEX {} RENAME TO {}").format(
+                        Identifier(SCHEMA, name), Identifier(name.replace(REBUILD_SUFFIX, ""))
+                    )
+                )
+
+    def _fill(
+        self,
+        projection: Projection,
+        tables: Tables,
+        position: int,
+        head: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> int:
+        while position < head:
+            with self.connect() as conn, conn.cursor() as cur:
+                position = self._fill_in(cur, projection, tables, position, head)
+            if progress:
+                progress(position, head)
+        return position
+
+    def _fill_in(
+        self,
+        cur: psycopg.Cursor[dict[str, Any]],
+        projection: Projection,
+        tables: Tables,
+        position: int,
+        head: int | None,
+    ) -> int:
+        """Apply one batch (up to `head`), or everything left when `head` is None."""
+        while True:
+            notifications = self._read(cur, position, self.batch_size)
+            if head is not None:
+                notifications = [n for n in notifications if n.id <= head]
+            if not notifications:
+                return position
+            for recorded in self._decode(notifications):
+                projection.apply(cur, recorded, tables)
+            position = notifications[-1].id
+            if head is not None:
+                return position
+
+
+def _seconds_between(earlier: datetime | None, later: datetime | None) -> float:
+    if earlier is None or later is None:
+        return 0.0
+    return max(0.0, (later - earlier).total_seconds())
