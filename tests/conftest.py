@@ -16,7 +16,7 @@ from service.application import Polarity
 from service.database import Database, embedded
 
 
-def _fresh_database(server: Database) -> Iterator[Database]:
+def fresh_database(server: Database) -> Iterator[Database]:
     name = f"polarity_test_{uuid4().hex[:12]}"
     with psycopg.connect(server.conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -45,7 +45,7 @@ def database() -> Iterator[Database]:
             psycopg.connect(server.conninfo, connect_timeout=5).close()
         except psycopg.OperationalError as error:
             _unreachable(str(error))
-        yield from _fresh_database(server)
+        yield from fresh_database(server)
         return
     with tempfile.TemporaryDirectory(prefix="polarity-test-") as tmp:
         try:
@@ -54,7 +54,7 @@ def database() -> Iterator[Database]:
         except Exception as error:  # the embedded server could not start here
             _unreachable(f"embedded server failed to start: {error}")
         try:
-            yield from _fresh_database(server)
+            yield from fresh_database(server)
         finally:
             context.__exit__(None, None, None)
 

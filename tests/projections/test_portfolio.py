@@ -1,0 +1,69 @@
+"""The portfolio view: one row per work item, equal to what its aggregate says."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from domain.gates import Gate, GateDecision, Outcome
+from domain.improvement import ImprovementItem
+from domain.initiative import Initiative
+from domain.values import Strength
+from tests.projections.conftest import Reporting
+from tests.service.scenarios import (
+    OPERATIONAL,
+    Q1,
+    STEWARD,
+    in_planning,
+    objective,
+    raised_item,
+    team_with_capacity,
+)
+
+pytestmark = pytest.mark.database
+
+
+def test_each_work_item_has_one_row_that_matches_its_aggregate(reporting: Reporting) -> None:
+    app = reporting.app
+    team, initiative, item = team_with_capacity(app), in_planning(app), raised_item(app)
+    app.initiatives.resource(
+        STEWARD,
+        initiative,
+        team_id=team,
+        period=Q1,
+        fte=Decimal("2.5"),
+        budget=Decimal(900),
+        reason="squad",
+    )
+    conditional = GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina",), conditions=("hire",))
+    app.initiatives.decide_gate(STEWARD, initiative, decision=conditional, reason="nearly")
+    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")
+    app.improvements.align(STEWARD, item, objective_id=objective(app), strength=Strength.WEAK)
+
+    rows = {r["id"]: r for r in reporting.caught_up().rows("SELECT * FROM reporting.portfolio")}
+
+    planned = app.get(initiative, Initiative)
+    row = rows[initiative]
+    assert (row["kind"], row["path"], row["stage"]) == ("initiative", "STRATEGIC", "EXECUTING")
+    assert (row["fte"], row["budget"], row["open_conditions"]) == (Decimal("2.5"), 900, 1)
+    assert (row["sponsor"], row["next_gate"], row["version"]) == ("sam", "G4", planned.version)
+    kaizen = rows[item]
+    assert (kaizen["kind"], kaizen["stage"], kaizen["classified_path"]) == (
+        "improvement_item",
+        "RAISED",
+        "OPERATIONAL",
+    )
+    assert len(kaizen["objective_ids"]) == 1
+    assert app.get(item, ImprovementItem).version == kaizen["version"]
+
+
+def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) -> None:
+    app = reporting.app
+    in_planning(app)
+    raised_item(app)
+    live = reporting.caught_up().rows("SELECT * FROM reporting.portfolio ORDER BY id")
+
+    reporting.projector.rebuild("portfolio")
+
+    assert reporting.rows("SELECT * FROM reporting.portfolio ORDER BY id") == live
