@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ log = logging.getLogger("polarity.projections")
 
 BATCH_SIZE = 1000
 CATCH_UP_SECONDS = 5.0
+WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
 TRACKING = Identifier(SCHEMA, "tracking")
 
 
@@ -165,15 +167,35 @@ class Projector:
 
     def run(self, stop: threading.Event, interval: float = CATCH_UP_SECONDS) -> None:
         """Catch up, then wait for a notification or the timer, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                self._listen(stop, interval)
+            except psycopg.OperationalError:
+                if stop.is_set():
+                    return
+                log.exception("lost the database; reconnecting in %.1f s", interval)
+                stop.wait(interval)
+
+    def _listen(self, stop: threading.Event, interval: float) -> None:
         with self.connect(autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
             while not stop.is_set():
                 try:
                     self.catch_up(stop)
-                except Exception:  # an outage must not kill the runner: log, wait, try again
+                except psycopg.OperationalError:
+                    raise
+                except Exception:  # a bad batch must not kill the runner: log, wait, retry
                     log.exception("projection batch failed; retrying after %.1f s", interval)
-                for _ in listener.notifies(timeout=interval, stop_after=1):
-                    pass
+                self._wait(listener, stop, interval)
+
+    @staticmethod
+    def _wait(listener: psycopg.Connection[Any], stop: threading.Event, interval: float) -> None:
+        """Until a notification arrives, `stop` is set, or `interval` seconds pass."""
+        deadline = time.monotonic() + interval
+        while not stop.is_set() and time.monotonic() < deadline:
+            slice_ = min(WAKE_CHECK_SECONDS, max(deadline - time.monotonic(), 0.0))
+            if any(True for _ in listener.notifies(timeout=slice_, stop_after=1)):
+                return
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run, args=(stop,), name="projector", daemon=True)
