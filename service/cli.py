@@ -17,6 +17,7 @@ from uuid import UUID
 import click
 
 from service.application import Polarity
+from service.cli_projections import projections
 from service.database import open_database
 from service.demo import load_demo
 from service.settings import Settings, SettingsError
@@ -180,3 +181,6 @@ def _say_where(settings: Settings) -> None:
     click.echo("Every operation needs a bearer token. Get one with:")
     click.echo("    polarity token --sub alice --role steward")
     click.echo('and send it as the header "Authorization: Bearer <token>".')
+
+
+main.add_command(projections)

@@ -24,6 +24,7 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development only)",
     "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
     "POLARITY_WORKERS": "worker processes of `polarity serve` (default 1)",
+    "POLARITY_PROJECTIONS": "'inline' (default): the service keeps the reporting views; 'off'",
 }
 
 
@@ -44,6 +45,7 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     workers: int = 1
+    projections_inline: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +87,7 @@ class Settings:
             graphiql=_flag(env, "POLARITY_GRAPHIQL", environment == "development"),
             introspection=_flag(env, "POLARITY_INTROSPECTION", environment == "development"),
             workers=_positive_int(env, "POLARITY_WORKERS", 1),
+            projections_inline=_projections(env),
         )
 
 
@@ -110,3 +113,10 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _projections(env: Mapping[str, str]) -> bool:
+    mode = env.get("POLARITY_PROJECTIONS", "inline").strip().lower() or "inline"
+    if mode not in ("inline", "off"):
+        raise SettingsError(f"POLARITY_PROJECTIONS must be 'inline' or 'off', not {mode!r}")
+    return mode == "inline"

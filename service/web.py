@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -33,10 +34,12 @@ from psycopg_pool import AsyncConnectionPool
 from strawberry.litestar.controller import GraphQLController
 
 from domain.values import Actor
+from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
 from service.application import Polarity
 from service.database import Database, open_database
+from service.projector import Projector
 from service.settings import Settings
 
 log = logging.getLogger("polarity.web")
@@ -241,6 +244,13 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
             partial(Polarity, database, snapshot_interval=settings.snapshot_interval)
         )
         stack.push_async_callback(to_thread.run_sync, polarity.close)
+        projector = Projector(polarity, database, all_projections())
+        await to_thread.run_sync(projector.setup)
+        if settings.projections_inline:
+            stop = threading.Event()
+            runner = projector.start(stop)
+            stack.push_async_callback(to_thread.run_sync, runner.join, 10.0)
+            stack.callback(stop.set)
         min_size, max_size = READ_POOL_SIZE
         pool = ReadPool(
             database.conninfo,
@@ -254,6 +264,7 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
         await pool.open(wait=True, timeout=10)
         stack.push_async_callback(pool.close)
         app.state.polarity = polarity
+        app.state.projector = projector
         app.state.pool = pool
         yield
 
