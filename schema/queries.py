@@ -16,6 +16,7 @@ from schema.context import RequestContext
 from schema.history import RecordedEvent
 from schema.index import page_of
 from schema.loading import load_as_of, load_nodes, parse_uuid
+from schema.reporting import ReportingQuery
 from schema.types import (
     AGGREGATE_KINDS,
     NODE_TYPES,
@@ -104,7 +105,7 @@ TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
-class Query:
+class Query(ReportingQuery):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.

@@ -1,0 +1,209 @@
+"""Reporting over GraphQL: the portfolio view as a filtered, paged connection of rows."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+from psycopg.sql import SQL, Composed, Identifier
+from strawberry import relay
+from strawberry.types import Info
+
+from schema.consistency import wait_for_views
+from schema.context import RequestContext
+from schema.index import check_first
+from schema.types import InitiativeStage, Path, PdcaStage, ReviewStatus
+
+Ctx = Info[RequestContext, None]
+TYPE_NAMES = {"initiative": "Initiative", "improvement_item": "ImprovementItem"}
+
+
+@strawberry.type(description="One work item as the portfolio view shows it.")
+class PortfolioItem:
+    id: relay.GlobalID = strawberry.field(description="The Initiative or ImprovementItem id.")
+    kind: str
+    path: Path  # type: ignore[valid-type]
+    title: str
+    stage: str
+    org_unit: str
+    owner: str | None
+    sponsor: str | None
+    classified_path: Path | None  # type: ignore[valid-type]
+    overridden: bool
+    fte: Decimal
+    budget: Decimal
+    objective_ids: list[relay.GlobalID]
+    last_review_status: ReviewStatus | None  # type: ignore[valid-type]
+    last_reviewed_at: datetime | None
+    next_review_due: datetime
+    review_overdue: bool
+    next_gate: str | None
+    next_gate_date: date | None
+    open_conditions: int
+    due: date | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    position: int
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> PortfolioItem:
+        return cls(
+            id=relay.GlobalID(TYPE_NAMES[row["kind"]], str(row["id"])),
+            kind=row["kind"],
+            path=Path[row["path"]],
+            title=row["title"],
+            stage=row["stage"],
+            org_unit=row["org_unit"],
+            owner=row["owner"],
+            sponsor=row["sponsor"],
+            classified_path=Path[row["classified_path"]] if row["classified_path"] else None,
+            overridden=row["overridden"],
+            fte=row["fte"],
+            budget=row["budget"],
+            objective_ids=[relay.GlobalID("Objective", str(o)) for o in row["objective_ids"]],
+            last_review_status=ReviewStatus[row["last_review_status"]]
+            if row["last_review_status"]
+            else None,
+            last_reviewed_at=row["last_reviewed_at"],
+            next_review_due=row["next_review_due"],
+            review_overdue=row["review_overdue"],
+            next_gate=row["next_gate"],
+            next_gate_date=row["next_gate_date"],
+            open_conditions=row["open_conditions"],
+            due=row["due"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            version=row["version"],
+            position=row["position"],
+        )
+
+
+@strawberry.input(description="Every field narrows the list; leave it out to take all.")
+class PortfolioFilter:
+    path: Path | None = None  # type: ignore[valid-type]
+    kind: str | None = strawberry.field(default=None, description="initiative | improvement_item")
+    stage: str | None = None
+    org_unit: str | None = None
+    objective_id: relay.GlobalID | None = None
+    sponsor: str | None = None
+    owner: str | None = None
+    review_overdue: bool | None = None
+
+
+@strawberry.type
+class PortfolioEdge:
+    cursor: str
+    node: PortfolioItem
+
+
+@strawberry.type
+class PortfolioConnection:
+    edges: list[PortfolioEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+
+STAGES = {s.value for s in InitiativeStage} | {s.value for s in PdcaStage}
+
+
+def _where(f: PortfolioFilter | None) -> tuple[Composed, list[Any]]:
+    clauses: list[Composed] = [SQL("true").format()]
+    params: list[Any] = []
+    if f is None:
+        return clauses[0], params
+    if f.stage is not None and f.stage not in STAGES:
+        raise GraphQLError(f"{f.stage!r} is not a stage.", extensions={"code": "BAD_USER_INPUT"})
+    equal = {
+        "path": f.path.value if f.path else None,
+        "kind": f.kind,
+        "stage": f.stage,
+        "org_unit": f.org_unit,
+        "sponsor": f.sponsor,
+        "owner": f.owner,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            clauses.append(SQL("{} = %s").format(Identifier(column)))
+            params.append(value)
+    if f.objective_id is not None:
+        clauses.append(SQL("%s = ANY(objective_ids)").format())
+        params.append(UUID(f.objective_id.node_id))
+    if f.review_overdue is not None:
+        clauses.append(SQL("(next_review_due < now()) = %s").format())
+        params.append(f.review_overdue)
+    return SQL(" AND ").join(clauses), params
+
+
+def _cursor(aggregate_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"portfolio:{aggregate_id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> UUID | None:
+    if cursor is None:
+        return None
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "portfolio":
+            raise ValueError
+        return UUID(value)
+    except ValueError:
+        raise GraphQLError(
+            f"{cursor!r} is not a cursor this list gave out.", extensions={"code": "BAD_USER_INPUT"}
+        ) from None
+
+
+async def portfolio_page(
+    info: Ctx, filter: PortfolioFilter | None, first: int, after: str | None
+) -> PortfolioConnection:
+    check_first(first)
+    where, params = _where(filter)
+    start = _after(after)
+    page_where = SQL("{} AND id > %s").format(where) if start else where
+    rows_sql = SQL(
+        "SELECT *, next_review_due < now() AS review_overdue FROM reporting.portfolio "
+        "WHERE {} ORDER BY id LIMIT %s"
+    ).format(page_where)
+    count_sql = SQL("SELECT count(*) AS total FROM reporting.portfolio WHERE {}").format(where)
+    async with info.context.pool.connection() as conn:
+        page_params = [*params, *([start] if start else []), first + 1]
+        rows = await (await conn.execute(rows_sql, page_params)).fetchall()
+        total = await (await conn.execute(count_sql, params)).fetchone()
+    shown = rows[:first]
+    cursors = [_cursor(row["id"]) for row in shown]
+    return PortfolioConnection(
+        edges=[
+            PortfolioEdge(cursor=c, node=PortfolioItem.of(r))
+            for c, r in zip(cursors, shown, strict=True)
+        ],
+        page_info=relay.PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=start is not None,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        total_count=total["total"] if total else 0,
+    )
+
+
+@strawberry.type
+class ReportingQuery:
+    @strawberry.field(
+        description="Every work item on both paths, from the portfolio view. consistentWith: "
+        "wait (up to 5 s) until the view includes the write at that position."
+    )
+    async def portfolio(
+        self,
+        info: Ctx,
+        filter: PortfolioFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+        consistent_with: int | None = None,
+    ) -> PortfolioConnection:
+        await wait_for_views(info.context, consistent_with, ["portfolio"])
+        return await portfolio_page(info, filter, first, after)
