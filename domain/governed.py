@@ -27,6 +27,16 @@ class Governed(Aggregate):
         """Call from an event body: note which kind of decision this version recorded."""
         self.decisions[str(self.version + 1)] = kind
 
+    def _check_reclassification(self, classified: bool, corrects: int | None) -> None:
+        """A second classification is a correction: it names the classification it corrects."""
+        if classified and corrects is None:
+            raise RuleViolation(
+                "This work is already classified; a new classification names the one it corrects.",
+                code="CORRECTION_REQUIRED",
+                field="corrects",
+            )
+        self._check_correction(corrects, "Classified")
+
     def _check_correction(self, corrects: int | None, kind: str) -> None:
         """A correction is a new event that names an earlier decision of the same kind."""
         if corrects is not None and self.decisions.get(str(corrects)) != kind:

@@ -195,13 +195,7 @@ class ImprovementItem(Governed):
                 "An improvement item is classified before work on it starts.",
                 code="ALREADY_STARTED",
             )
-        if self.classification is not None and corrects is None:
-            raise RuleViolation(
-                "This work is already classified; a new classification names the one it corrects.",
-                code="CORRECTION_REQUIRED",
-                field="corrects",
-            )
-        self._check_correction(corrects, "Classified")
+        self._check_reclassification(self.classification is not None, corrects)
         self._classified(
             classification=classification,
             corrects=corrects,

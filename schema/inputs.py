@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -79,6 +80,16 @@ class ClassifyInput(CommandInput):
     decided_path: Path | None = None  # type: ignore[valid-type]
     override_reason: str | None = None
     corrects: int | None = None
+
+    def terms(self) -> dict[str, Any]:
+        """The classify use case's keyword arguments."""
+        return {
+            "criteria": self.criteria.to_domain(),
+            "reason": self.reason,
+            "decided": self.decided_path,
+            "override_reason": self.override_reason,
+            "corrects": self.corrects,
+        }
 
 
 @strawberry.input

@@ -170,11 +170,7 @@ class InitiativeMutations:
             lambda app, ctx: app.initiatives.classify(
                 ctx,
                 uuid_of(input.id, "Initiative"),
-                criteria=input.criteria.to_domain(),
-                reason=input.reason,
-                decided=input.decided_path,
-                override_reason=input.override_reason,
-                corrects=input.corrects,
+                **input.terms(),
             ),
         )
 
@@ -387,11 +383,7 @@ class ImprovementItemMutations:
             lambda app, ctx: app.improvements.classify(
                 ctx,
                 uuid_of(input.id, "ImprovementItem"),
-                criteria=input.criteria.to_domain(),
-                reason=input.reason,
-                decided=input.decided_path,
-                override_reason=input.override_reason,
-                corrects=input.corrects,
+                **input.terms(),
             ),
         )
 
