@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from projections.base import Projection
+from projections.capacity import Capacity
+from projections.decision_log import DecisionLog
+from projections.path_balance import PathBalance
+from projections.pipeline import Pipeline
 from projections.portfolio import Portfolio
 
 
 def all_projections() -> list[Projection]:
-    return [Portfolio()]
+    return [Portfolio(), PathBalance(), Capacity(), Pipeline(), DecisionLog()]

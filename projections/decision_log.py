@@ -1,0 +1,275 @@
+"""Decision log: every decision, with who took it, when and why; the auditors' view."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import Cursor
+from psycopg.sql import SQL, Composable, Composed
+from psycopg.types.json import Jsonb
+
+from domain.improvement import ImprovementItem as Item
+from domain.improvement import PdcaStage
+from domain.initiative import Initiative
+from domain.objective import Objective
+from domain.team import Team
+from domain.values import Period
+from projections.base import Projection, Recorded, Tables, handles
+
+KINDS = {
+    "Initiative": "initiative",
+    "ImprovementItem": "improvement_item",
+    "Team": "team",
+    "Objective": "objective",
+}
+ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+ENVELOPE |= {"reason", "corrects"}
+
+LOG = """CREATE TABLE IF NOT EXISTS {decision_log} (
+    position bigint PRIMARY KEY,
+    aggregate_id uuid NOT NULL,
+    aggregate_kind text NOT NULL,
+    version integer NOT NULL,
+    decision_type text NOT NULL,
+    event_type text NOT NULL,
+    actor_id text NOT NULL,
+    actor_roles text[] NOT NULL,
+    on_behalf_of text,
+    reason text,
+    recorded_at timestamptz NOT NULL,
+    corrects integer,
+    overridden boolean NOT NULL DEFAULT false,
+    request_id text,
+    summary jsonb NOT NULL
+)"""
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS {decision_log_actor} ON {decision_log} (actor_id, position)",
+    "CREATE INDEX IF NOT EXISTS {decision_log_type} ON {decision_log} (decision_type, position)",
+    "CREATE INDEX IF NOT EXISTS {decision_log_subject} ON {decision_log} (aggregate_id, position)",
+    "CREATE INDEX IF NOT EXISTS {decision_log_recorded_at} ON {decision_log} (recorded_at)",
+)
+INSERT = """INSERT INTO {decision_log} (position, aggregate_id, aggregate_kind, version,
+    decision_type, event_type, actor_id, actor_roles, on_behalf_of, reason, recorded_at, corrects,
+    overridden, request_id, summary)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (position) DO NOTHING"""
+
+
+def plain(value: Any) -> Any:
+    """A domain value as plain JSON: enums by value, value objects as objects, the rest as text."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Period):
+        return str(value)  # 2027-Q1
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # uuids, decimals (exact), dates, periods
+
+
+def log(c: Cursor[Any], t: Tables, r: Recorded, decision_type: str, **more: Any) -> None:
+    """One row for the decision `r` records; `more` joins the event's own details in summary."""
+    event, actor = r.event, r.event.actor
+    details = {name: plain(v) for name, v in vars(event).items() if name not in ENVELOPE}
+    event_type = type(event).__qualname__
+    row = (
+        r.position,
+        r.aggregate_id,
+        KINDS[event_type.split(".")[0]],
+        r.version,
+        decision_type,
+        event_type,
+        actor.id,
+        list(actor.roles),
+        actor.on_behalf_of,
+        event.reason,
+        r.recorded_at,
+        getattr(event, "corrects", None),
+        more.pop("overridden", False),
+        r.request_id,
+        Jsonb({**details, **more}),
+    )
+    c.execute(t.sql(INSERT), row)
+
+
+class DecisionLog(Projection):
+    name = "decision_log"
+    tables = ("decision_log",)
+    ddl = (LOG, *INDEXES)
+    docs = {
+        "decision_log": (
+            "One row per decision event, in the order recorded: who decided, when, why, and "
+            "what. Creating a work item, team or objective is not a decision and is not listed.",
+            {
+                "position": "Global position of the decision's event: the log's order and its "
+                "pagination cursor.",
+                "aggregate_id": "The subject: the initiative, improvement item, team or "
+                "objective decided on (uuid).",
+                "aggregate_kind": "'initiative', 'improvement_item', 'team' or 'objective'.",
+                "version": "The subject's version that recorded the decision.",
+                "decision_type": "What kind of decision: 'classification' (as the policy "
+                "recommends), 'override' (a classification against the recommendation), 'gate' "
+                "(KILL included), 'conditions' (conditions cleared), 'resourcing', 'release', "
+                "'review', 'benefit', 'sponsor', 'alignment', 'act' (the PDCA decision on "
+                "entering ACT), 'close', 'redirect', 'escalate', 'standardise', 'abandon', "
+                "'capacity', 'retarget', 'retire'.",
+                "event_type": "The event recorded, like 'Initiative.GateDecided'.",
+                "actor_id": "Who recorded the decision.",
+                "actor_roles": "The roles the actor held when deciding.",
+                "on_behalf_of": "On whose behalf the actor acted; null if their own.",
+                "reason": "Why, in the actor's words.",
+                "recorded_at": "When the decision was recorded (UTC).",
+                "corrects": "The subject's version whose decision this one corrects; else null.",
+                "overridden": "True for a classification that overrides the policy's "
+                "recommendation (decision_type 'override').",
+                "request_id": "The API request the decision came from, if any.",
+                "summary": "The decision's details as plain JSON: the event's fields (gate, "
+                "outcome, allocation, classification …); decimals as exact strings. "
+                "Classifications add 'recommended', 'decided' and 'override_reason'.",
+            },
+        )
+    }
+
+    @handles(Initiative.Classified, Item.Classified)
+    def classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        classification = r.event.classification
+        overridden = classification.overridden
+        log(
+            c,
+            t,
+            r,
+            "override" if overridden else "classification",
+            overridden=overridden,
+            recommended=classification.recommended.value,
+            decided=classification.decided.value,
+            override_reason=classification.override_reason,
+        )
+
+    @handles(Initiative.GateDecided)
+    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "gate")
+
+    @handles(Initiative.ConditionsCleared)
+    def conditions_cleared(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "conditions")
+
+    @handles(Initiative.Resourced, Item.Resourced, Team.AllocationGranted)
+    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "resourcing")
+
+    @handles(Initiative.ResourcesReleased, Item.ResourcesReleased, Team.AllocationReleased)
+    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "release")
+
+    @handles(Initiative.Reviewed, Item.Reviewed)
+    def reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "review")
+
+    @handles(Initiative.BenefitRecorded)
+    def benefit_recorded(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "benefit")
+
+    @handles(Initiative.SponsorAssigned, Initiative.SponsorReleased)
+    def sponsor(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "sponsor")
+
+    @handles(Initiative.AlignedToObjective, Initiative.AlignmentRemoved, Item.AlignedToObjective)
+    def alignment(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "alignment")
+
+    @handles(Item.StageAdvanced)
+    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        if r.event.to_stage is PdcaStage.ACT:  # the other PDCA steps record work, not decisions
+            log(c, t, r, "act")
+
+    @handles(Initiative.Closed)
+    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "close")
+
+    @handles(Initiative.Redirected)
+    def redirected(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "redirect")
+
+    @handles(Item.Escalated)
+    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "escalate")
+
+    @handles(Item.Standardised)
+    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "standardise")
+
+    @handles(Item.Abandoned)
+    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "abandon")
+
+    @handles(Team.CapacitySet)
+    def capacity_set(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "capacity")
+
+    @handles(Objective.Retargeted)
+    def retargeted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "retarget")
+
+    @handles(Objective.Retired)
+    def retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        log(c, t, r, "retire")
+
+
+# Read query -------------------------------------------------------------------------------
+
+COLUMNS = SQL(
+    "position, aggregate_id, aggregate_kind, version, decision_type, event_type, actor_id, "
+    "actor_roles, on_behalf_of, reason, recorded_at, corrects, overridden, request_id, summary"
+)
+
+
+def _where(conditions: list[tuple[str, Any]]) -> tuple[Composable, list[Any]]:
+    """Only the filters given, so each query can use its index."""
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    if not given:
+        return SQL("true"), []
+    return SQL(" AND ").join(SQL(clause) for clause, _ in given), [value for _, value in given]
+
+
+async def decision_log(
+    conn: psycopg.AsyncConnection[dict[str, Any]],
+    *,
+    actor: str | None = None,
+    decision_type: str | None = None,
+    subject: UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: int | None = None,
+    first: int = 50,
+    newest_first: bool = False,
+) -> dict[str, Any]:
+    """A page of decisions matching the filters (`since` inclusive, `until` exclusive), in
+    position order (or newest first), starting after the position `after`; with the total
+    that match the filters, whatever the page."""
+    filters = [
+        ("actor_id = %s", actor),
+        ("decision_type = %s", decision_type),
+        ("aggregate_id = %s", subject),
+        ("recorded_at >= %s", since),
+        ("recorded_at < %s", until),
+    ]
+    where, params = _where(filters)
+    count = await conn.execute(
+        SQL("SELECT count(*) AS total FROM reporting.decision_log WHERE {}").format(where), params
+    )
+    total = (await count.fetchone() or {}).get("total", 0)
+    cursor_clause = "position < %s" if newest_first else "position > %s"
+    page_where, page_params = _where([*filters, (cursor_clause, after)])
+    query: Composed = SQL(
+        "SELECT {} FROM reporting.decision_log WHERE {} ORDER BY position {} LIMIT %s"
+    ).format(COLUMNS, page_where, SQL("DESC" if newest_first else "ASC"))
+    rows = await (await conn.execute(query, [*page_params, first + 1])).fetchall()
+    return {"rows": rows[:first], "total": total, "has_next_page": len(rows) > first}

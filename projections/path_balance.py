@@ -1,0 +1,240 @@
+"""Path balance: count, FTE and budget by path, org unit and period; strategic share vs a band."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import Cursor
+
+from domain.improvement import ImprovementItem as Item
+from domain.initiative import Initiative
+from domain.values import Allocation, Path
+from projections.base import Projection, Recorded, Tables, handles
+
+# The strategic share of allocated improvement capacity that leaders aim for: at least 30 %,
+# at most 50 %, bounds included. Below it long-term goals starve; above it daily work does.
+TARGET_BAND = (Decimal("0.3"), Decimal("0.5"))
+
+ITEMS = """CREATE TABLE IF NOT EXISTS {path_balance_items} (
+    work_item_id uuid PRIMARY KEY,
+    path text NOT NULL,
+    org_unit text NOT NULL,
+    position bigint NOT NULL
+)"""
+ALLOCATIONS = """CREATE TABLE IF NOT EXISTS {path_balance_allocations} (
+    work_item_id uuid NOT NULL,
+    team_id uuid NOT NULL,
+    period text NOT NULL,
+    path text NOT NULL,
+    org_unit text NOT NULL,
+    fte numeric NOT NULL,
+    budget numeric NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (work_item_id, team_id, period)
+)"""
+BALANCE = """CREATE TABLE IF NOT EXISTS {path_balance} (
+    path text NOT NULL,
+    org_unit text NOT NULL,
+    period text NOT NULL,
+    work_items integer NOT NULL,
+    allocations integer NOT NULL,
+    fte numeric NOT NULL,
+    budget numeric NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (path, org_unit, period)
+)"""
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS {path_balance_period_org_unit} "
+    "ON {path_balance} (period, org_unit)",
+)
+
+HOLD = """INSERT INTO {path_balance_allocations}
+    (work_item_id, team_id, period, path, org_unit, fte, budget, position)
+SELECT work_item_id, %(team)s, %(period)s, %(path)s, org_unit, %(fte)s, %(budget)s, %(position)s
+FROM {path_balance_items} WHERE work_item_id = %(item)s
+ON CONFLICT (work_item_id, team_id, period) DO NOTHING
+RETURNING path, org_unit, period"""
+LET_GO = """DELETE FROM {path_balance_allocations}
+WHERE work_item_id = %(item)s AND team_id = %(team)s AND period = %(period)s
+RETURNING path, org_unit, period"""
+FORGET = "DELETE FROM {path_balance} WHERE path = %s AND org_unit = %s AND period = %s"
+SUM_UP = """INSERT INTO {path_balance}
+    (path, org_unit, period, work_items, allocations, fte, budget, position)
+SELECT path, org_unit, period, count(DISTINCT work_item_id), count(*), sum(fte), sum(budget), %s
+FROM {path_balance_allocations} WHERE path = %s AND org_unit = %s AND period = %s
+GROUP BY path, org_unit, period"""
+
+
+def held(
+    cursor: Cursor[Any], t: Tables, r: Recorded, allocation: Allocation, budget: Decimal
+) -> None:
+    """The work item holds this share of a team's time, with the budget that came with it."""
+    cursor.execute(t.sql(HOLD), {**key(allocation), **details(r, allocation, budget)})
+    resum(cursor, t, r, cursor.fetchone())
+
+
+def let_go(cursor: Cursor[Any], t: Tables, r: Recorded, allocation: Allocation) -> None:
+    """The share is released, and its budget with it."""
+    cursor.execute(t.sql(LET_GO), key(allocation))
+    resum(cursor, t, r, cursor.fetchone())
+
+
+def key(allocation: Allocation) -> dict[str, Any]:
+    return {
+        "item": allocation.work_item_id,
+        "team": allocation.team_id,
+        "period": str(allocation.period),
+    }
+
+
+def details(r: Recorded, allocation: Allocation, budget: Decimal) -> dict[str, Any]:
+    path = allocation.path.value
+    return {"path": path, "fte": allocation.fte, "budget": budget, "position": r.position}
+
+
+def resum(cursor: Cursor[Any], t: Tables, r: Recorded, bucket: dict[str, Any] | None) -> None:
+    """Recount the (path, org unit, period) the change touched; a bucket left empty goes."""
+    if bucket is None:
+        return
+    where = (bucket["path"], bucket["org_unit"], bucket["period"])
+    cursor.execute(t.sql(FORGET), where)
+    cursor.execute(t.sql(SUM_UP), (r.position, *where))
+
+
+def remember(cursor: Cursor[Any], t: Tables, r: Recorded, path: Path, org_unit: str) -> None:
+    cursor.execute(
+        t.sql(
+            "INSERT INTO {path_balance_items} (work_item_id, path, org_unit, position) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (work_item_id) DO NOTHING"
+        ),
+        (r.aggregate_id, path.value, org_unit, r.position),
+    )
+
+
+class PathBalance(Projection):
+    name = "path_balance"
+    tables = ("path_balance_items", "path_balance_allocations", "path_balance")
+    ddl = (ITEMS, ALLOCATIONS, BALANCE, *INDEXES)
+    docs = {
+        "path_balance_items": (
+            "Every work item's path and org unit, which its allocations are counted under.",
+            {
+                "work_item_id": "The initiative's or improvement item's id (uuid).",
+                "path": "'STRATEGIC' for initiatives, 'OPERATIONAL' for improvement items.",
+                "org_unit": "The initiative's org unit, or the improvement item's area or team, "
+                "as given when it was proposed or raised.",
+                "position": "Global position of the event that created the work item.",
+            },
+        ),
+        "path_balance_allocations": (
+            "Every share of a team's time a work item holds now (granted, not yet released).",
+            {
+                "work_item_id": "The work item holding the time (uuid).",
+                "team_id": "The team whose time it is (uuid).",
+                "period": "The planning quarter, written like 2027-Q1.",
+                "path": "The path of the work item: 'STRATEGIC' or 'OPERATIONAL'.",
+                "org_unit": "The work item's org unit (not the team's).",
+                "fte": "Full-time equivalents held (FTE).",
+                "budget": "Budget granted with this allocation (currency units); 0 for "
+                "improvement items. Released together with the allocation.",
+                "position": "Global position of the event that granted it.",
+            },
+        ),
+        "path_balance": (
+            "Work on each path by org unit and period, as it stands: allocations granted minus "
+            "released. Org unit is the work item's (an initiative's org unit, an improvement "
+            "item's area), so work is counted where it is done for, whichever team does it.",
+            {
+                "path": "'STRATEGIC' or 'OPERATIONAL'.",
+                "org_unit": "The work items' org unit.",
+                "period": "The planning quarter, written like 2027-Q1.",
+                "work_items": "Work items holding team time in the period (count, distinct).",
+                "allocations": "Allocations held: one per work item, team and period (count).",
+                "fte": "Full-time equivalents held (FTE).",
+                "budget": "Budget held with those allocations (currency units).",
+                "position": "Global position of the latest event that changed this row.",
+            },
+        ),
+    }
+
+    @handles(Initiative.Proposed)
+    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        remember(c, t, r, Path.STRATEGIC, r.event.org_unit)
+
+    @handles(Item.Raised)
+    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        remember(c, t, r, Path.OPERATIONAL, r.event.area)
+
+    @handles(Initiative.Resourced)
+    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        held(c, t, r, r.event.allocation, r.event.budget)
+
+    @handles(Initiative.ResourcesReleased)
+    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        let_go(c, t, r, r.event.allocation)
+
+    @handles(Item.Resourced)
+    def item_resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        if r.event.assignment.allocation is not None:  # an owner and hours only: no team time
+            held(c, t, r, r.event.assignment.allocation, Decimal(0))
+
+    @handles(Item.ResourcesReleased)
+    def item_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        if r.event.assignment.allocation is not None:
+            let_go(c, t, r, r.event.assignment.allocation)
+
+
+# Read queries -------------------------------------------------------------------------------
+
+ROWS = """SELECT path, org_unit, period, work_items, allocations, fte, budget
+FROM reporting.path_balance
+WHERE (%(path)s::text IS NULL OR path = %(path)s)
+    AND (%(org_unit)s::text IS NULL OR org_unit = %(org_unit)s)
+    AND (%(period)s::text IS NULL OR period = %(period)s)
+ORDER BY period, org_unit, path"""
+
+SHARE = """WITH totals AS (
+    SELECT period, CASE WHEN %(overall)s THEN NULL ELSE org_unit END AS org_unit,
+        coalesce(sum(fte) FILTER (WHERE path = 'STRATEGIC'), 0) AS strategic_fte,
+        coalesce(sum(fte) FILTER (WHERE path = 'OPERATIONAL'), 0) AS operational_fte,
+        sum(fte) AS allocated_fte
+    FROM reporting.path_balance
+    WHERE (%(org_unit)s::text IS NULL OR org_unit = %(org_unit)s)
+        AND (%(period)s::text IS NULL OR period = %(period)s)
+    GROUP BY 1, 2
+)
+SELECT period, org_unit, strategic_fte, operational_fte, allocated_fte,
+    round(strategic_fte / nullif(allocated_fte, 0), 4) AS strategic_share,
+    %(low)s::numeric AS band_low, %(high)s::numeric AS band_high,
+    strategic_fte / nullif(allocated_fte, 0) BETWEEN %(low)s AND %(high)s AS inside_band
+FROM totals
+ORDER BY period, org_unit NULLS FIRST"""
+
+
+async def path_balance(
+    conn: psycopg.AsyncConnection[dict[str, Any]],
+    *,
+    path: str | None = None,
+    org_unit: str | None = None,
+    period: str | None = None,
+) -> list[dict[str, Any]]:
+    """Count, FTE and budget by path, org unit and period."""
+    cursor = await conn.execute(ROWS, {"path": path, "org_unit": org_unit, "period": period})
+    return await cursor.fetchall()
+
+
+async def strategic_share(
+    conn: psycopg.AsyncConnection[dict[str, Any]],
+    *,
+    org_unit: str | None = None,
+    period: str | None = None,
+    overall: bool = False,
+) -> list[dict[str, Any]]:
+    """Per period and org unit (or per period across org units when `overall`): strategic FTE
+    over all allocated FTE, beside TARGET_BAND and whether it lies inside (bounds included)."""
+    low, high = TARGET_BAND
+    params = {"org_unit": org_unit, "period": period, "overall": overall, "low": low, "high": high}
+    cursor = await conn.execute(SHARE, params)
+    return await cursor.fetchall()

@@ -1,0 +1,178 @@
+"""The decision log: one row per decision with who, when and why, filtered and paginated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from domain.gates import Gate
+from domain.values import Actor, Path, ReviewStatus
+from projections.base import Projection
+from projections.decision_log import DecisionLog, decision_log
+from service.application import Polarity
+from service.unit_of_work import Context
+from tests.projections.conftest import Reporting
+from tests.service.scenarios import (
+    OPERATIONAL,
+    Q1,
+    STEWARD,
+    go,
+    objective,
+    proposed,
+    raised_item,
+    team_with_capacity,
+)
+
+pytestmark = pytest.mark.database
+
+DANA = Context(Actor("dana", ("director", "steward"), on_behalf_of="ceo"))
+
+
+@pytest.fixture
+def reporting(reporting_with: Callable[[Sequence[Projection]], Reporting]) -> Reporting:
+    return reporting_with([DecisionLog()])
+
+
+@dataclass(frozen=True)
+class Subjects:
+    initiative: UUID
+    team: UUID
+    item: UUID
+    objective: UUID
+
+
+def decisions(app: Polarity) -> Subjects:
+    """Ten decisions: dana takes four (override, two resourcing halves, retire), stella six."""
+    initiative, item, goal = proposed(app), raised_item(app), objective(app)  # not decisions
+    app.initiatives.classify(
+        DANA,
+        initiative,
+        criteria=OPERATIONAL,
+        decided=Path.STRATEGIC,
+        override_reason="board mandate",
+        reason="strategic bet",
+    )  # 1 override
+    app.initiatives.assign_sponsor(STEWARD, initiative, sponsor="sam")  # 2 sponsor
+    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fits")  # 3
+    team = team_with_capacity(app)  # 4 capacity
+    app.initiatives.resource(
+        DANA, initiative, team_id=team, period=Q1, fte=Decimal(1), budget=Decimal(100), reason="go"
+    )  # 5, 6 resourcing: on the initiative and on the team
+    review = app.initiatives.review(
+        STEWARD, initiative, period="2027-01", status=ReviewStatus.GREEN, summary="ok", reason="m"
+    )  # 7 review
+    app.initiatives.review(
+        STEWARD,
+        initiative,
+        period="2027-01",
+        status=ReviewStatus.AMBER,
+        summary="slipping",
+        reason="misread the plan",
+        corrects=review.version,
+    )  # 8 review, correcting 7
+    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")  # 9
+    app.objectives.retire(DANA, goal, reason="merged into another")  # 10 retire
+    return Subjects(initiative, team, item, goal)
+
+
+async def read(reporting: Reporting, **filters: Any) -> dict[str, Any]:
+    async with await psycopg.AsyncConnection.connect(
+        reporting.database.conninfo, row_factory=dict_row
+    ) as conn:
+        return await decision_log(conn, **filters)
+
+
+def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reporting) -> None:
+    s = decisions(reporting.app)
+
+    rows = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
+
+    assert [(r["decision_type"], r["actor_id"]) for r in rows] == [
+        ("override", "dana"),
+        ("sponsor", "stella"),
+        ("gate", "stella"),
+        ("capacity", "stella"),
+        ("resourcing", "dana"),
+        ("resourcing", "dana"),
+        ("review", "stella"),
+        ("review", "stella"),
+        ("classification", "stella"),
+        ("retire", "dana"),
+    ]
+    override, gate, capacity = rows[0], rows[2], rows[3]
+    assert (override["aggregate_id"], override["aggregate_kind"]) == (s.initiative, "initiative")
+    assert (override["actor_roles"], override["on_behalf_of"]) == (["director", "steward"], "ceo")
+    assert (override["reason"], override["overridden"]) == ("strategic bet", True)
+    summary = override["summary"]
+    assert (summary["recommended"], summary["decided"]) == ("OPERATIONAL", "STRATEGIC")
+    assert summary["override_reason"] == "board mandate"
+    assert gate["summary"]["decision"]["outcome"] == "GO"
+    assert gate["summary"]["decision"]["gatekeepers"] == ["gina", "gus"]
+    assert (gate["event_type"], gate["version"]) == ("Initiative.GateDecided", 4)
+    assert (capacity["aggregate_kind"], capacity["summary"]) == (
+        "team",
+        {"period": "2027-Q1", "fte": "4"},
+    )
+    on_team = next(r for r in rows if r["event_type"] == "Team.AllocationGranted")
+    assert on_team["summary"]["allocation"]["period"] == "2027-Q1"
+    assert on_team["summary"]["allocation"]["work_item_id"] == str(s.initiative)
+    assert rows[7]["corrects"] == rows[6]["version"]
+    assert rows[8]["overridden"] is False
+
+
+async def test_the_log_is_filtered_by_actor_type_subject_and_time(reporting: Reporting) -> None:
+    s = decisions(reporting.app)
+    rows = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
+
+    by_dana = await read(reporting, actor="dana")
+    resourcing = await read(reporting, decision_type="resourcing")
+    on_initiative = await read(reporting, subject=s.initiative)
+    window = await read(reporting, since=rows[3]["recorded_at"], until=rows[8]["recorded_at"])
+
+    assert by_dana["total"] == 4  # override, two resourcing halves, retire
+    assert [r["decision_type"] for r in by_dana["rows"]] == [
+        "override",
+        "resourcing",
+        "resourcing",
+        "retire",
+    ]
+    assert {r["aggregate_kind"] for r in resourcing["rows"]} == {"initiative", "team"}
+    assert on_initiative["total"] == 6  # override, sponsor, gate, resourcing, two reviews
+    assert [r["position"] for r in window["rows"]] == [r["position"] for r in rows[3:8]]
+
+
+async def test_the_log_pages_by_position_with_the_total_of_every_page(
+    reporting: Reporting,
+) -> None:
+    decisions(reporting.app)
+    positions = [
+        r["position"]
+        for r in reporting.caught_up().rows("SELECT position FROM reporting.decision_log")
+    ]
+
+    first = await read(reporting, first=4)
+    rest = await read(reporting, first=10, after=first["rows"][-1]["position"])
+    newest = await read(reporting, first=3, newest_first=True)
+    older = await read(reporting, first=10, newest_first=True, after=newest["rows"][-1]["position"])
+
+    assert (first["total"], first["has_next_page"], len(first["rows"])) == (10, True, 4)
+    assert (rest["total"], rest["has_next_page"], len(rest["rows"])) == (10, False, 6)  # 10 - 4
+    assert [r["position"] for r in first["rows"] + rest["rows"]] == sorted(positions)
+    assert [r["position"] for r in newest["rows"] + older["rows"]] == sorted(positions)[::-1]
+
+
+def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) -> None:
+    decisions(reporting.app)
+    live = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
+
+    reporting.projector.rebuild("decision_log")
+
+    assert reporting.rows("SELECT * FROM reporting.decision_log ORDER BY position") == live
+    assert len(live) == 10
