@@ -1,0 +1,401 @@
+"""Reporting figures over GraphQL: capacity, path balance, pipeline and gates, the decision log."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from projections import capacity, decision_log, path_balance, pipeline
+from schema.consistency import wait_for_views
+from schema.context import RequestContext
+from schema.index import check_first
+from schema.loading import parse_uuid
+
+Ctx = Info[RequestContext, None]
+T = TypeVar("T")
+TYPE_NAMES = {
+    "initiative": "Initiative",
+    "improvement_item": "ImprovementItem",
+    "team": "Team",
+    "objective": "Objective",
+}
+CONSISTENT = "Wait (up to 5 s) until the views include the write at this position."
+
+
+def rows_as(cls: type[T], rows: list[dict[str, Any]], **convert: Callable[[Any], Any]) -> list[T]:
+    """Build `cls` from each row, taking the columns named like its fields."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return [cls(**{n: convert.get(n, lambda v: v)(row[n]) for n in names}) for row in rows]
+
+
+async def read(
+    info: Ctx,
+    views: list[str],
+    consistent_with: int | None,
+    query: Callable[[Any], Awaitable[T]],
+) -> T:
+    await wait_for_views(info.context, consistent_with, views)
+    async with info.context.pool.connection() as conn:
+        return await query(conn)
+
+
+def global_team_id(value: UUID) -> relay.GlobalID:
+    return relay.GlobalID("Team", str(value))
+
+
+def global_initiative_id(value: UUID) -> relay.GlobalID:
+    return relay.GlobalID("Initiative", str(value))
+
+
+def uuid_or_none(gid: relay.GlobalID | None, type_name: str) -> UUID | None:
+    if gid is None:
+        return None
+    found = parse_uuid(gid.node_id)
+    if gid.type_name != type_name or found is None:
+        raise GraphQLError(f"Not the id of a {type_name}.", extensions={"code": "BAD_USER_INPUT"})
+    return found
+
+
+@strawberry.type(description="One team in one period: capacity, allocations by path, utilisation.")
+class TeamCapacity:
+    team_id: relay.GlobalID
+    team_name: str
+    org_unit: str
+    period: str
+    capacity_fte: Decimal
+    operational_fte: Decimal
+    strategic_fte: Decimal
+    allocated_fte: Decimal
+    allocations: int
+    over_allocated: bool
+    over_allocation_approved: bool
+    utilisation: Decimal | None = strawberry.field(description="Allocated ÷ capacity.")
+
+
+@strawberry.type(description="Totals per period and org unit.")
+class CapacitySummary:
+    period: str
+    org_unit: str
+    teams: int
+    capacity_fte: Decimal
+    operational_fte: Decimal
+    strategic_fte: Decimal
+    allocated_fte: Decimal
+    utilisation: Decimal | None
+    over_allocated_teams: int
+
+
+@strawberry.type(description="Count, FTE and budget held on one path, in one org unit and period.")
+class PathBalance:
+    path: str
+    org_unit: str
+    period: str
+    work_items: int
+    allocations: int
+    fte: Decimal
+    budget: Decimal
+
+
+@strawberry.type(description="The strategic share of allocated FTE beside its target band.")
+class StrategicShare:
+    period: str
+    org_unit: str | None
+    strategic_fte: Decimal
+    operational_fte: Decimal
+    allocated_fte: Decimal
+    strategic_share: Decimal | None
+    band_low: Decimal
+    band_high: Decimal
+    inside_band: bool | None
+
+
+@strawberry.type
+class StageCount:
+    path: str
+    stage: str
+    items: int
+
+
+@strawberry.type
+class StageAge:
+    path: str
+    stage: str
+    items: int
+    avg_days: Decimal
+    max_days: Decimal
+
+
+@strawberry.type
+class GateOutcomeCount:
+    gate: str
+    outcome: str
+    decisions: int
+
+
+@strawberry.type(
+    description="Initiatives killed at a gate ÷ decided there (GO, CONDITIONAL_GO, KILL)."
+)
+class KillRate:
+    gate: str | None = strawberry.field(description="Null: over all gates.")
+    decided: int
+    killed: int
+    kill_rate: Decimal | None
+
+
+@strawberry.type
+class OpenConditionalGo:
+    initiative_id: relay.GlobalID
+    title: str
+    org_unit: str
+    gate: str
+    version: int
+    decided_at: datetime
+    conditions: int
+    next_gate_date: date | None
+    days_open: Decimal
+
+
+@strawberry.type(description="Pipeline and gates: stages, time in stage, decisions, kill rate.")
+class PipelineFigures:
+    items_per_stage: list[StageCount]
+    time_in_stage: list[StageAge]
+    decisions_by_gate: list[GateOutcomeCount]
+    kill_rate: list[KillRate]
+    open_conditional_gos: list[OpenConditionalGo]
+
+
+@strawberry.type(description="One decision with who took it, when and why.")
+class Decision:
+    position: int
+    subject_id: relay.GlobalID
+    subject_kind: str
+    version: int
+    decision_type: str
+    event_type: str
+    actor_id: str
+    actor_roles: list[str]
+    on_behalf_of: str | None
+    reason: str | None
+    recorded_at: datetime
+    corrects: int | None
+    overridden: bool
+    request_id: str | None
+    summary: JSON
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Decision:
+        kind = row["aggregate_kind"]
+        return cls(
+            position=row["position"],
+            subject_id=relay.GlobalID(TYPE_NAMES[kind], str(row["aggregate_id"])),
+            subject_kind=kind,
+            version=row["version"],
+            decision_type=row["decision_type"],
+            event_type=row["event_type"],
+            actor_id=row["actor_id"],
+            actor_roles=list(row["actor_roles"]),
+            on_behalf_of=row["on_behalf_of"],
+            reason=row["reason"],
+            recorded_at=row["recorded_at"],
+            corrects=row["corrects"],
+            overridden=row["overridden"],
+            request_id=row["request_id"],
+            summary=row["summary"],
+        )
+
+
+@strawberry.type
+class DecisionEdge:
+    cursor: str
+    node: Decision
+
+
+@strawberry.type
+class DecisionConnection:
+    edges: list[DecisionEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+
+@strawberry.input
+class DecisionFilter:
+    actor: str | None = None
+    decision_type: str | None = strawberry.field(
+        default=None, description="classification, override, gate, resourcing, review, …"
+    )
+    subject_id: relay.GlobalID | None = None
+    since: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    until: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+
+def _position_after(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise GraphQLError(
+            f"{cursor!r} is not a decision cursor.", extensions={"code": "BAD_USER_INPUT"}
+        )
+    return int(cursor)
+
+
+@strawberry.type
+class FiguresQuery:
+    @strawberry.field(description=f"Capacity per team and period. {CONSISTENT}")
+    async def capacity(
+        self,
+        info: Ctx,
+        team_id: relay.GlobalID | None = None,
+        org_unit: str | None = None,
+        period: str | None = None,
+        over_allocated: bool | None = None,
+        consistent_with: int | None = None,
+    ) -> list[TeamCapacity]:
+        team = uuid_or_none(team_id, "Team")
+        rows = await read(
+            info,
+            ["capacity"],
+            consistent_with,
+            lambda conn: capacity.team_capacity(
+                conn, team_id=team, org_unit=org_unit, period=period, over_allocated=over_allocated
+            ),
+        )
+        return rows_as(TeamCapacity, rows, team_id=global_team_id)
+
+    @strawberry.field(description=f"Capacity totals per period and org unit. {CONSISTENT}")
+    async def capacity_summary(
+        self,
+        info: Ctx,
+        org_unit: str | None = None,
+        period: str | None = None,
+        consistent_with: int | None = None,
+    ) -> list[CapacitySummary]:
+        rows = await read(
+            info,
+            ["capacity"],
+            consistent_with,
+            lambda conn: capacity.capacity_summary(conn, org_unit=org_unit, period=period),
+        )
+        return rows_as(CapacitySummary, rows)
+
+    @strawberry.field(description=f"Count, FTE and budget by path, org unit, period. {CONSISTENT}")
+    async def path_balance(
+        self,
+        info: Ctx,
+        path: str | None = None,
+        org_unit: str | None = None,
+        period: str | None = None,
+        consistent_with: int | None = None,
+    ) -> list[PathBalance]:
+        rows = await read(
+            info,
+            ["path_balance"],
+            consistent_with,
+            lambda conn: path_balance.path_balance(
+                conn, path=path, org_unit=org_unit, period=period
+            ),
+        )
+        return rows_as(PathBalance, rows)
+
+    @strawberry.field(description=f"Strategic share of allocated FTE vs the band. {CONSISTENT}")
+    async def strategic_share(
+        self,
+        info: Ctx,
+        org_unit: str | None = None,
+        period: str | None = None,
+        overall: bool = False,
+        consistent_with: int | None = None,
+    ) -> list[StrategicShare]:
+        rows = await read(
+            info,
+            ["path_balance"],
+            consistent_with,
+            lambda conn: path_balance.strategic_share(
+                conn, org_unit=org_unit, period=period, overall=overall
+            ),
+        )
+        return rows_as(StrategicShare, rows)
+
+    @strawberry.field(description=f"Pipeline and gates. {CONSISTENT}")
+    async def pipeline(
+        self,
+        info: Ctx,
+        path: str | None = None,
+        org_unit: str | None = None,
+        gate: str | None = None,
+        consistent_with: int | None = None,
+    ) -> PipelineFigures:
+        async def figures(conn: Any) -> PipelineFigures:
+            return PipelineFigures(
+                items_per_stage=rows_as(
+                    StageCount, await pipeline.items_per_stage(conn, path=path, org_unit=org_unit)
+                ),
+                time_in_stage=rows_as(
+                    StageAge, await pipeline.time_in_stage(conn, path=path, org_unit=org_unit)
+                ),
+                decisions_by_gate=rows_as(
+                    GateOutcomeCount, await pipeline.decisions_by_gate(conn, gate=gate)
+                ),
+                kill_rate=rows_as(KillRate, await pipeline.kill_rate(conn, gate=gate)),
+                open_conditional_gos=rows_as(
+                    OpenConditionalGo,
+                    await pipeline.open_conditional_gos(conn, org_unit=org_unit),
+                    initiative_id=global_initiative_id,
+                ),
+            )
+
+        return await read(info, ["pipeline"], consistent_with, figures)
+
+    @strawberry.field(
+        description=f"Every decision: who, when, why; filtered and paged. {CONSISTENT}"
+    )
+    async def decision_log(
+        self,
+        info: Ctx,
+        filter: DecisionFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+        newest_first: bool = False,
+        consistent_with: int | None = None,
+    ) -> DecisionConnection:
+        check_first(first)
+        f = filter or DecisionFilter()
+        subject = None
+        if f.subject_id is not None:
+            subject = parse_uuid(f.subject_id.node_id)
+        page = await read(
+            info,
+            ["decision_log"],
+            consistent_with,
+            lambda conn: decision_log.decision_log(
+                conn,
+                actor=f.actor,
+                decision_type=f.decision_type,
+                subject=subject,
+                since=f.since,
+                until=f.until,
+                after=_position_after(after),
+                first=first,
+                newest_first=newest_first,
+            ),
+        )
+        edges = [DecisionEdge(cursor=str(r["position"]), node=Decision.of(r)) for r in page["rows"]]
+        return DecisionConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page["has_next_page"],
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page["total"],
+        )

@@ -1,0 +1,92 @@
+"""Reporting figures over HTTP: capacity, path balance, pipeline and gates, the decision log."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from tests.api.conftest import Client, bearer
+from tests.api.graphql import STRATEGIC, Caller
+
+pytestmark = pytest.mark.database
+
+
+def a_resourced_initiative(steward: Caller, gatekeeper: Caller, unit: str) -> dict[str, str]:
+    team = steward.ok("teamRegister", name=f"team {unit}", orgUnit=unit)["team"]["id"]
+    steward.ok("teamSetCapacity", id=team, period="2031-Q1", fte="4", reason="plan")
+    initiative = steward.ok("initiativePropose", title="Go", problem="p", orgUnit=unit)
+    gid = initiative["initiative"]["id"]
+    steward.ok("initiativeClassify", id=gid, criteria=STRATEGIC, reason="big")
+    steward.ok("initiativeAssignSponsor", id=gid, sponsor="sam")
+    gatekeeper.ok(
+        "initiativeDecideGate",
+        id=gid,
+        gate="G1",
+        outcome="GO",
+        gatekeepers=["gina"],
+        reason="fit",
+    )
+    resourced = steward.ok(
+        "initiativeResource",
+        id=gid,
+        teamId=team,
+        period="2031-Q1",
+        fte="3",
+        budget="1000",
+        reason="squad",
+    )
+    return {"team": team, "initiative": gid, "position": resourced["position"]}
+
+
+def test_capacity_path_balance_and_pipeline_figures_follow_the_writes(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
+    unit = f"unit-{uuid4().hex[:8]}"
+    made = a_resourced_initiative(steward, gatekeeper, unit)
+
+    figures = steward.query(
+        """query($unit: String!, $at: Int!) {
+          capacity(orgUnit: $unit, consistentWith: $at) {
+            teamId capacityFte strategicFte utilisation overAllocated }
+          strategicShare(orgUnit: $unit, period: "2031-Q1", consistentWith: $at) {
+            strategicShare insideBand }
+          pipeline(orgUnit: $unit, consistentWith: $at) { itemsPerStage { path stage items } } }""",
+        unit=unit,
+        at=made["position"],
+    )
+
+    (team,) = figures["capacity"]
+    assert team == {
+        "teamId": made["team"],
+        "capacityFte": "4",
+        "strategicFte": "3",
+        "utilisation": "0.7500",
+        "overAllocated": False,
+    }
+    assert figures["strategicShare"] == [{"strategicShare": "1.0000", "insideBand": False}]
+    assert figures["pipeline"]["itemsPerStage"] == [
+        {"path": "STRATEGIC", "stage": "SCOPING", "items": 1}
+    ]
+
+
+def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
+    made = a_resourced_initiative(steward, gatekeeper, f"unit-{uuid4().hex[:8]}")
+
+    log = steward.query(
+        """query($id: ID!, $at: Int!) {
+          all: decisionLog(filter: {subjectId: $id}, consistentWith: $at) {
+            totalCount edges { node { decisionType actorId reason } } }
+          gates: decisionLog(filter: {subjectId: $id, decisionType: "gate"}) { totalCount } }""",
+        id=made["initiative"],
+        at=made["position"],
+    )
+
+    kinds = [edge["node"]["decisionType"] for edge in log["all"]["edges"]]
+    assert kinds == ["classification", "sponsor", "gate", "resourcing"]
+    assert log["all"]["totalCount"] == 4
+    assert log["gates"]["totalCount"] == 1
+    gate = log["all"]["edges"][2]["node"]
+    assert (gate["actorId"], gate["reason"]) == ("gina", "fit")
