@@ -1,0 +1,370 @@
+"""Alignment: objectives, the work aligned to them, work aligned to nothing, objectives unserved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import Cursor
+from psycopg.rows import class_row
+
+from domain.gates import Outcome
+from domain.improvement import ImprovementItem as Item
+from domain.initiative import Initiative
+from domain.objective import Kpi, Objective
+from projections.base import Projection, Recorded, Tables, handles
+
+OBJECTIVES = """CREATE TABLE IF NOT EXISTS {alignment_objectives} (
+    id uuid PRIMARY KEY,
+    title text NOT NULL,
+    level text NOT NULL,
+    parent_id uuid,
+    owner text NOT NULL,
+    kpis jsonb NOT NULL,
+    due date NOT NULL,
+    retired boolean NOT NULL DEFAULT false,
+    retired_at timestamptz,
+    defined_at timestamptz NOT NULL
+)"""
+WORK = """CREATE TABLE IF NOT EXISTS {alignment_work} (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL,
+    path text NOT NULL,
+    title text NOT NULL,
+    org_unit text NOT NULL,
+    active boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL
+)"""
+LINKS = """CREATE TABLE IF NOT EXISTS {alignment_links} (
+    work_item_id uuid NOT NULL,
+    objective_id uuid NOT NULL,
+    strength text NOT NULL,
+    aligned_at timestamptz NOT NULL,
+    PRIMARY KEY (work_item_id, objective_id)
+)"""
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS {alignment_links_objective} ON {alignment_links} (objective_id)",
+    "CREATE INDEX IF NOT EXISTS {alignment_objectives_parent} "
+    "ON {alignment_objectives} (parent_id)",
+)
+
+# KPIs become a jsonb array with exact numbers (Python's json would turn Decimals into floats).
+KPIS_JSON = """(SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+        'name', k.name, 'target', k.target, 'unit', k.unit, 'baseline', k.baseline))
+        ORDER BY k.i), '[]'::jsonb)
+    FROM unnest(%s::text[], %s::numeric[], %s::text[], %s::numeric[])
+        WITH ORDINALITY AS k(name, target, unit, baseline, i))"""
+
+
+def kpi_columns(kpis: tuple[Kpi, ...]) -> list[list[Any]]:
+    """The KPIs as four parallel arrays, the parameters of KPIS_JSON."""
+    return [
+        [k.name for k in kpis],
+        [k.target for k in kpis],
+        [k.unit for k in kpis],
+        [k.baseline for k in kpis],
+    ]
+
+
+def insert_work(c: Cursor[Any], t: Tables, r: Recorded, kind: str, path: str, unit: str) -> None:
+    c.execute(
+        t.sql(
+            "INSERT INTO {alignment_work} (id, kind, path, title, org_unit, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+        ),
+        (r.aggregate_id, kind, path, r.event.title, unit, r.recorded_at),
+    )
+
+
+def end_work(c: Cursor[Any], t: Tables, r: Recorded) -> None:
+    c.execute(t.sql("UPDATE {alignment_work} SET active = false WHERE id = %s"), (r.aggregate_id,))
+
+
+class Alignment(Projection):
+    name = "alignment"
+    tables = ("alignment_objectives", "alignment_work", "alignment_links")
+    ddl = (OBJECTIVES, WORK, LINKS, *INDEXES)
+    docs = {
+        "alignment_objectives": (
+            "One row per hoshin objective: what the organisation aims at.",
+            {
+                "id": "The objective's id (uuid).",
+                "title": "The objective's title.",
+                "level": "BREAKTHROUGH (three to five years) or ANNUAL.",
+                "parent_id": "The breakthrough objective an annual objective serves; null if none.",
+                "owner": "The objective's one owner.",
+                "kpis": "Its KPIs as a JSON array of {name, target, unit, baseline}; target and "
+                "baseline are exact numbers in the KPI's unit, baseline absent if not set.",
+                "due": "When the objective is due (date).",
+                "retired": "True once retired; a retired objective no longer counts as "
+                "something work can serve.",
+                "retired_at": "When it was retired (UTC); null while active.",
+                "defined_at": "When it was defined (UTC).",
+            },
+        ),
+        "alignment_work": (
+            "One row per work item on either path, as far as alignment needs it.",
+            {
+                "id": "The work item's id (uuid).",
+                "kind": "'initiative' or 'improvement_item'.",
+                "path": "'STRATEGIC' for initiatives, 'OPERATIONAL' for improvement items.",
+                "title": "The work item's title.",
+                "org_unit": "Org unit of an initiative; area or team of an improvement item.",
+                "active": "False once the item is terminal (initiative closed, killed or "
+                "redirected; item standardised, abandoned or escalated): finished work no "
+                "longer counts as serving an objective.",
+                "created_at": "When it was proposed or raised (UTC).",
+            },
+        ),
+        "alignment_links": (
+            "One row per work item aligned to an objective, as currently aligned; a removed "
+            "alignment deletes its row. Links of finished work stay, marked by its active flag.",
+            {
+                "work_item_id": "The work item (uuid): alignment_work.id.",
+                "objective_id": "The objective it serves (uuid): alignment_objectives.id.",
+                "strength": "How strongly it contributes: STRONG, MODERATE or WEAK.",
+                "aligned_at": "When it was aligned, or its strength last changed (UTC).",
+            },
+        ),
+    }
+
+    # Objectives ------------------------------------------------------------------------------
+
+    @handles(Objective.Defined)
+    def defined(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        e = r.event
+        c.execute(
+            t.sql(
+                "INSERT INTO {alignment_objectives} "
+                "(id, title, level, parent_id, owner, kpis, due, defined_at) "
+                f"VALUES (%s, %s, %s, %s, %s, {KPIS_JSON}, %s, %s) ON CONFLICT (id) DO NOTHING"
+            ),
+            (
+                r.aggregate_id,
+                e.title,
+                e.level.value,
+                e.parent_id,
+                e.owner,
+                *kpi_columns(e.kpis),
+                e.due,
+                r.recorded_at,
+            ),
+        )
+
+    @handles(Objective.Retargeted)
+    def retargeted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                f"UPDATE {{alignment_objectives}} SET kpis = {KPIS_JSON}, due = %s WHERE id = %s"
+            ),
+            (*kpi_columns(r.event.kpis), r.event.due, r.aggregate_id),
+        )
+
+    @handles(Objective.Retired)
+    def retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "UPDATE {alignment_objectives} SET retired = true, retired_at = %s WHERE id = %s"
+            ),
+            (r.recorded_at, r.aggregate_id),
+        )
+
+    # Work items and their links --------------------------------------------------------------
+
+    @handles(Initiative.Proposed)
+    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        insert_work(c, t, r, "initiative", "STRATEGIC", r.event.org_unit)
+
+    @handles(Item.Raised)
+    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        insert_work(c, t, r, "improvement_item", "OPERATIONAL", r.event.area)
+
+    @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
+    def aligned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "INSERT INTO {alignment_links} (work_item_id, objective_id, strength, aligned_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (work_item_id, objective_id) "
+                "DO UPDATE SET strength = excluded.strength, aligned_at = excluded.aligned_at"
+            ),
+            (r.aggregate_id, r.event.objective_id, r.event.strength.value, r.recorded_at),
+        )
+
+    @handles(Initiative.AlignmentRemoved)
+    def alignment_removed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql("DELETE FROM {alignment_links} WHERE work_item_id = %s AND objective_id = %s"),
+            (r.aggregate_id, r.event.objective_id),
+        )
+
+    @handles(Initiative.GateDecided)
+    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        if r.event.decision.outcome is Outcome.KILL:
+            end_work(c, t, r)
+
+    @handles(
+        Initiative.Closed,
+        Initiative.Redirected,
+        Item.Standardised,
+        Item.Abandoned,
+        Item.Escalated,
+    )
+    def ended(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        end_work(c, t, r)
+
+
+LIVE = Tables(Alignment.tables)
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+
+
+# Read queries -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectiveServed:
+    """An objective with the active work aligned to it, counted by path and by strength.
+
+    `via_children` counts active work aligned to the active annual objectives under it."""
+
+    id: UUID
+    title: str
+    level: str
+    parent_id: UUID | None
+    owner: str
+    due: date
+    retired: bool
+    work: int
+    strategic: int
+    operational: int
+    strong: int
+    moderate: int
+    weak: int
+    via_children: int
+
+
+@dataclass(frozen=True)
+class ServingWork:
+    """A work item aligned to an objective, and how strongly."""
+
+    id: UUID
+    kind: str
+    path: str
+    title: str
+    org_unit: str
+    active: bool
+    strength: str
+    aligned_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: UUID
+    kind: str
+    path: str
+    title: str
+    org_unit: str
+    created_at: datetime
+
+
+SERVED = """
+SELECT * FROM (
+    SELECT o.id, o.title, o.level, o.parent_id, o.owner, o.due, o.retired,
+        count(w.id)::int AS work,
+        count(w.id) FILTER (WHERE w.path = 'STRATEGIC')::int AS strategic,
+        count(w.id) FILTER (WHERE w.path = 'OPERATIONAL')::int AS operational,
+        count(w.id) FILTER (WHERE l.strength = 'STRONG')::int AS strong,
+        count(w.id) FILTER (WHERE l.strength = 'MODERATE')::int AS moderate,
+        count(w.id) FILTER (WHERE l.strength = 'WEAK')::int AS weak,
+        (SELECT count(DISTINCT cl.work_item_id)::int
+            FROM {alignment_objectives} child
+            JOIN {alignment_links} cl ON cl.objective_id = child.id
+            JOIN {alignment_work} cw ON cw.id = cl.work_item_id AND cw.active
+            WHERE child.parent_id = o.id AND NOT child.retired) AS via_children
+    FROM {alignment_objectives} o
+    LEFT JOIN {alignment_links} l ON l.objective_id = o.id
+    LEFT JOIN {alignment_work} w ON w.id = l.work_item_id AND w.active
+    WHERE (%(retired)s OR NOT o.retired)
+        AND (%(level)s::text IS NULL OR o.level = %(level)s)
+        AND (%(objective)s::uuid IS NULL OR o.id = %(objective)s)
+    GROUP BY o.id
+) served
+WHERE NOT %(unserved)s OR (work = 0 AND via_children = 0)
+ORDER BY level, title, id
+"""
+
+
+async def _served(conn: Connection, params: dict[str, Any]) -> list[ObjectiveServed]:
+    async with conn.cursor(row_factory=class_row(ObjectiveServed)) as cur:
+        await cur.execute(LIVE.sql(SERVED), params)
+        return await cur.fetchall()
+
+
+async def objectives_served(
+    conn: Connection,
+    *,
+    level: str | None = None,
+    objective_id: UUID | None = None,
+    include_retired: bool = False,
+) -> list[ObjectiveServed]:
+    """Each objective with the active work serving it, by path and strength."""
+    params = {"level": level, "objective": objective_id, "retired": include_retired}
+    return await _served(conn, {**params, "unserved": False})
+
+
+async def unserved_objectives(
+    conn: Connection, *, level: str | None = None
+) -> list[ObjectiveServed]:
+    """Active objectives that no active work serves, directly or through their annual objectives."""
+    params = {"level": level, "objective": None, "retired": False, "unserved": True}
+    return await _served(conn, params)
+
+
+WORK_SERVING = """
+SELECT w.id, w.kind, w.path, w.title, w.org_unit, w.active, l.strength, l.aligned_at
+FROM {alignment_links} l JOIN {alignment_work} w ON w.id = l.work_item_id
+WHERE l.objective_id = %(objective)s AND (%(finished)s OR w.active)
+ORDER BY w.path DESC, array_position(ARRAY['STRONG', 'MODERATE', 'WEAK'], l.strength),
+    w.title, w.id
+"""
+
+
+async def work_serving(
+    conn: Connection, *, objective_id: UUID, include_finished: bool = False
+) -> list[ServingWork]:
+    """The work aligned directly to one objective: strategic first, strongest first."""
+    params = {"objective": objective_id, "finished": include_finished}
+    async with conn.cursor(row_factory=class_row(ServingWork)) as cur:
+        await cur.execute(LIVE.sql(WORK_SERVING), params)
+        return await cur.fetchall()
+
+
+UNALIGNED = """
+SELECT w.id, w.kind, w.path, w.title, w.org_unit, w.created_at
+FROM {alignment_work} w
+WHERE w.active
+    AND (%(kind)s::text IS NULL OR w.kind = %(kind)s)
+    AND (%(path)s::text IS NULL OR w.path = %(path)s)
+    AND (%(org_unit)s::text IS NULL OR w.org_unit = %(org_unit)s)
+    AND NOT EXISTS (
+        SELECT 1 FROM {alignment_links} l
+        JOIN {alignment_objectives} o ON o.id = l.objective_id AND NOT o.retired
+        WHERE l.work_item_id = w.id)
+ORDER BY w.created_at, w.id
+"""
+
+
+async def unaligned_work(
+    conn: Connection,
+    *,
+    kind: str | None = None,
+    path: str | None = None,
+    org_unit: str | None = None,
+) -> list[WorkItem]:
+    """Active work aligned to no active objective (links to retired objectives do not count)."""
+    params = {"kind": kind, "path": path, "org_unit": org_unit}
+    async with conn.cursor(row_factory=class_row(WorkItem)) as cur:
+        await cur.execute(LIVE.sql(UNALIGNED), params)
+        return await cur.fetchall()

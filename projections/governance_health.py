@@ -1,0 +1,497 @@
+"""Governance health: the article's reflection questions as checks over facts kept per work item."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import Cursor
+from psycopg.sql import SQL, Identifier
+
+from domain.gates import Stage
+from domain.improvement import ImprovementItem as Item
+from domain.improvement import PdcaStage
+from domain.initiative import Initiative
+from domain.objective import Objective
+from domain.team import Team
+from domain.values import Path
+from projections.base import Projection, Recorded, Tables, handles
+from projections.portfolio import INITIATIVE_CADENCE, ITEM_CADENCE
+
+INITIATIVE_STUCK_DAYS = 90
+ITEM_STUCK_DAYS = 30
+BAND = (0.3, 0.5)  # the strategic share of allocated FTE a period should fall within
+
+TERMINAL = ", ".join(f"'{s.value}'" for s in [*Stage, *PdcaStage] if s.is_terminal)
+WORK = f"""CREATE TABLE IF NOT EXISTS {{governance_work}} (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL,
+    path text NOT NULL,
+    title text NOT NULL,
+    org_unit text NOT NULL,
+    stage text NOT NULL,
+    held_from text,
+    stage_entered_at timestamptz NOT NULL,
+    sponsor text,
+    fte numeric NOT NULL DEFAULT 0,
+    objective_ids uuid[] NOT NULL DEFAULT '{{{{}}}}',
+    last_reviewed_at timestamptz,
+    next_review_due timestamptz NOT NULL,
+    classified_at timestamptz,
+    recommended_path text,
+    decided_path text,
+    overridden boolean NOT NULL DEFAULT false,
+    horizon_ends_at timestamptz,
+    created_at timestamptz NOT NULL,
+    has_sponsor boolean GENERATED ALWAYS AS (sponsor IS NOT NULL) STORED,
+    has_dedicated_resources boolean GENERATED ALWAYS AS (fte > 0) STORED,
+    aligned boolean GENERATED ALWAYS AS (cardinality(objective_ids) > 0) STORED,
+    active boolean GENERATED ALWAYS AS (stage NOT IN ({TERMINAL})) STORED
+)"""
+CAPACITY = """CREATE TABLE IF NOT EXISTS {governance_capacity} (
+    team_id uuid NOT NULL,
+    period text NOT NULL,
+    capacity numeric NOT NULL DEFAULT 0,
+    allocated numeric NOT NULL DEFAULT 0,
+    strategic numeric NOT NULL DEFAULT 0,
+    operational numeric NOT NULL DEFAULT 0,
+    over_allocated boolean GENERATED ALWAYS AS (allocated > capacity) STORED,
+    PRIMARY KEY (team_id, period)
+)"""
+
+
+def update(c: Cursor[Any], t: Tables, r: Recorded, **columns: Any) -> None:
+    assignments = SQL(", ").join(SQL("{} = %s").format(Identifier(name)) for name in columns)
+    c.execute(
+        t.sql("UPDATE {governance_work} SET {a} WHERE id = %s", a=assignments),
+        [*columns.values(), r.aggregate_id],
+    )
+
+
+def set_stage(c: Cursor[Any], t: Tables, r: Recorded, stage: str, held: str | None = None) -> None:
+    """Move the item to `stage`; the time in stage restarts only when the stage changes."""
+    c.execute(
+        t.sql(
+            "UPDATE {governance_work} SET stage = %s, held_from = %s, stage_entered_at = "
+            "CASE WHEN stage = %s THEN stage_entered_at ELSE %s END WHERE id = %s"
+        ),
+        (stage, held, stage, r.recorded_at, r.aggregate_id),
+    )
+
+
+def insert(c: Cursor[Any], t: Tables, r: Recorded, kind: str, path: Path, stage: str) -> None:
+    cadence = INITIATIVE_CADENCE if path is Path.STRATEGIC else ITEM_CADENCE
+    unit = r.event.org_unit if path is Path.STRATEGIC else r.event.area
+    c.execute(
+        t.sql(
+            "INSERT INTO {governance_work} (id, kind, path, title, org_unit, stage, "
+            "stage_entered_at, next_review_due, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+        ),
+        (
+            r.aggregate_id,
+            kind,
+            path.value,
+            r.event.title,
+            unit,
+            stage,
+            r.recorded_at,
+            r.recorded_at + cadence,
+            r.recorded_at,
+        ),
+    )
+
+
+def classified(c: Cursor[Any], t: Tables, r: Recorded, **more: Any) -> None:
+    k = r.event.classification
+    update(
+        c,
+        t,
+        r,
+        classified_at=r.recorded_at,
+        recommended_path=k.recommended.value,
+        decided_path=k.decided.value,
+        overridden=k.overridden,
+        **more,
+    )
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day `months` calendar months later, or the month's last day if it is shorter."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def add_fte(c: Cursor[Any], t: Tables, r: Recorded, fte: Decimal) -> None:
+    c.execute(
+        t.sql("UPDATE {governance_work} SET fte = fte + %s WHERE id = %s"), (fte, r.aggregate_id)
+    )
+
+
+def allocate(c: Cursor[Any], t: Tables, r: Recorded, sign: int) -> None:
+    a = r.event.allocation
+    fte = a.fte * sign
+    strategic, operational = (fte, 0) if a.path is Path.STRATEGIC else (0, fte)
+    c.execute(
+        t.sql(
+            "INSERT INTO {governance_capacity} AS g (team_id, period, allocated, strategic, "
+            "operational) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (team_id, period) DO UPDATE "
+            "SET allocated = g.allocated + excluded.allocated, "
+            "strategic = g.strategic + excluded.strategic, "
+            "operational = g.operational + excluded.operational"
+        ),
+        (a.team_id, str(a.period), fte, strategic, operational),
+    )
+
+
+class GovernanceHealth(Projection):
+    name = "governance_health"
+    tables = ("governance_work", "governance_capacity")
+    ddl = (WORK, CAPACITY)
+    docs = {
+        "governance_work": (
+            "One row per work item on either path with the facts the governance-health checks "
+            "weigh: sponsor, resources, alignment, reviews, time in stage, classification.",
+            {
+                "id": "The work item's id (uuid).",
+                "kind": "'initiative' or 'improvement_item'.",
+                "path": "'STRATEGIC' for initiatives, 'OPERATIONAL' for improvement items.",
+                "title": "The work item's title.",
+                "org_unit": "Org unit of an initiative; area or team of an improvement item.",
+                "stage": "Current stage: Stage-Gate stages for initiatives, PDCA stages for "
+                "improvement items.",
+                "held_from": "For an initiative ON_HOLD, the stage it will resume; else null.",
+                "stage_entered_at": "When the item entered its current stage (UTC).",
+                "sponsor": "The initiative's executive sponsor; null if none (or an item).",
+                "fte": "Full-time equivalents the item holds across teams and periods (FTE).",
+                "objective_ids": "Ids of the active objectives it is aligned to (a retired "
+                "objective drops out).",
+                "last_reviewed_at": "When its last review was recorded (UTC); null if never.",
+                "next_review_due": "Last review (or creation) plus the cadence: 30 days for "
+                "initiatives, 7 days for improvement items (UTC).",
+                "classified_at": "When it was last classified (UTC); null if not yet.",
+                "recommended_path": "The path the classification policy recommended.",
+                "decided_path": "The path decided at the last classification.",
+                "overridden": "True when that decision overrode the policy's recommendation.",
+                "horizon_ends_at": "For an improvement item, its classification time plus the "
+                "classified horizon in calendar months (UTC); null for initiatives.",
+                "created_at": "When it was proposed or raised (UTC).",
+                "has_sponsor": "True when an executive sponsor is assigned.",
+                "has_dedicated_resources": "True when it holds more than 0 FTE.",
+                "aligned": "True when it is aligned to at least one active objective.",
+                "active": "False once terminal: closed, killed, redirected, standardised, "
+                "abandoned or escalated. Only active work is checked.",
+            },
+        ),
+        "governance_capacity": (
+            "One row per team and period: capacity against FTE allocated on each path.",
+            {
+                "team_id": "The team's id (uuid).",
+                "period": "The planning quarter, like 2027-Q1.",
+                "capacity": "The team's capacity in the period (FTE); 0 if never set.",
+                "allocated": "FTE allocated to work on either path in the period (FTE).",
+                "strategic": "FTE allocated to initiatives in the period (FTE).",
+                "operational": "FTE allocated to improvement items in the period (FTE).",
+                "over_allocated": "True when allocated exceeds capacity (only possible with an "
+                "approved over-allocation).",
+            },
+        ),
+    }
+
+    # Creation, classification, stages --------------------------------------------------------
+
+    @handles(Initiative.Proposed)
+    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        insert(c, t, r, "initiative", Path.STRATEGIC, Stage.PROPOSED.value)
+
+    @handles(Item.Raised)
+    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        insert(c, t, r, "improvement_item", Path.OPERATIONAL, PdcaStage.RAISED.value)
+
+    @handles(Initiative.Classified)
+    def initiative_classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        classified(c, t, r)
+
+    @handles(Item.Classified)
+    def item_classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        horizon = r.event.classification.criteria.horizon_months
+        classified(c, t, r, horizon_ends_at=add_months(r.recorded_at, horizon))
+
+    @handles(Initiative.GateDecided)
+    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        decision = r.event.decision
+        stage, held = decision.gate.guards, None  # what a correction undoes to: see portfolio
+        if r.event.corrects is None:
+            c.execute(
+                t.sql("SELECT stage, held_from FROM {governance_work} WHERE id = %s"),
+                (r.aggregate_id,),
+            )
+            row = c.fetchone()
+            assert row is not None, f"no governance row for {r.aggregate_id}"
+            current, held_from = row.values() if isinstance(row, dict) else row
+            stage, held = Stage(current), Stage(held_from) if held_from else None
+        after = decision.next_stage(stage, held)
+        resume = (held or stage) if stage is Stage.ON_HOLD else stage
+        set_stage(c, t, r, after.value, resume.value if after is Stage.ON_HOLD else None)
+
+    @handles(Initiative.Redirected)
+    def redirected(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, Stage.REDIRECTED.value)
+
+    @handles(Initiative.Closed)
+    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, Stage.CLOSED.value)
+
+    @handles(Item.StageAdvanced)
+    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, r.event.to_stage.value)
+
+    @handles(Item.Standardised)
+    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, PdcaStage.STANDARDISED.value)
+
+    @handles(Item.Abandoned)
+    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, PdcaStage.ABANDONED.value)
+
+    @handles(Item.Escalated)
+    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        set_stage(c, t, r, PdcaStage.ESCALATED.value)
+
+    # Sponsor, resources, alignment, reviews --------------------------------------------------
+
+    @handles(Initiative.SponsorAssigned)
+    def sponsor_assigned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        update(c, t, r, sponsor=r.event.sponsor)
+
+    @handles(Initiative.SponsorReleased)
+    def sponsor_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        update(c, t, r, sponsor=None)
+
+    @handles(Initiative.Resourced)
+    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        add_fte(c, t, r, r.event.allocation.fte)
+
+    @handles(Initiative.ResourcesReleased)
+    def resources_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        add_fte(c, t, r, -r.event.allocation.fte)
+
+    @handles(Item.Resourced)
+    def item_resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        allocation = r.event.assignment.allocation
+        update(c, t, r, fte=allocation.fte if allocation else 0)
+
+    @handles(Item.ResourcesReleased)
+    def item_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        update(c, t, r, fte=0)
+
+    @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
+    def aligned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "UPDATE {governance_work} SET objective_ids = "
+                "array(SELECT DISTINCT o FROM unnest(objective_ids || %s::uuid) AS o ORDER BY o) "
+                "WHERE id = %s"
+            ),
+            (r.event.objective_id, r.aggregate_id),
+        )
+
+    @handles(Initiative.AlignmentRemoved)
+    def alignment_removed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "UPDATE {governance_work} SET objective_ids = array_remove(objective_ids, %s) "
+                "WHERE id = %s"
+            ),
+            (r.event.objective_id, r.aggregate_id),
+        )
+
+    @handles(Objective.Retired)
+    def objective_retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "UPDATE {governance_work} SET objective_ids = array_remove(objective_ids, %s) "
+                "WHERE %s = ANY(objective_ids)"
+            ),
+            (r.aggregate_id, r.aggregate_id),
+        )
+
+    @handles(Initiative.Reviewed)
+    def initiative_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        update(
+            c,
+            t,
+            r,
+            last_reviewed_at=r.recorded_at,
+            next_review_due=r.recorded_at + INITIATIVE_CADENCE,
+        )
+
+    @handles(Item.Reviewed)
+    def item_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        update(
+            c, t, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + ITEM_CADENCE
+        )
+
+    # Team capacity ---------------------------------------------------------------------------
+
+    @handles(Team.CapacitySet)
+    def capacity_set(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        c.execute(
+            t.sql(
+                "INSERT INTO {governance_capacity} (team_id, period, capacity) "
+                "VALUES (%s, %s, %s) ON CONFLICT (team_id, period) "
+                "DO UPDATE SET capacity = excluded.capacity"
+            ),
+            (r.aggregate_id, str(r.event.period), r.event.fte),
+        )
+
+    @handles(Team.AllocationGranted)
+    def granted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        allocate(c, t, r, +1)
+
+    @handles(Team.AllocationReleased)
+    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+        allocate(c, t, r, -1)
+
+
+LIVE = Tables(GovernanceHealth.tables)
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+
+
+# The checks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """A reflection question, what fails it, and the SQL selecting the ids that do."""
+
+    name: str
+    subject: str  # what the ids name: 'work_item', 'team' or 'period'
+    text: str
+    definition: str
+    select: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One question answered: how many things fail it, and their ids (of `subject`)."""
+
+    name: str
+    question: str
+    definition: str
+    subject: str
+    count: int
+    ids: tuple[str, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return self.count == 0
+
+
+def work_failing(condition: str) -> str:
+    return f"SELECT id::text FROM {{governance_work}} WHERE active AND ({condition}) ORDER BY id"
+
+
+STUCK = """stage_entered_at < %(now)s - make_interval(days => CASE kind
+    WHEN 'initiative' THEN %(initiative_days)s::int ELSE %(item_days)s::int END)"""
+IN_PERIOD = "(%(period)s::text IS NULL OR period = %(period)s)"
+
+QUESTIONS = (
+    Question(
+        "strategic_without_sponsor",
+        "work_item",
+        "Does every strategic initiative past its proposal have an executive sponsor?",
+        "Active initiatives beyond PROPOSED (on hold from beyond it too) with no sponsor.",
+        work_failing(
+            "path = 'STRATEGIC' AND coalesce(held_from, stage) <> 'PROPOSED' AND NOT has_sponsor"
+        ),
+    ),
+    Question(
+        "strategic_without_dedicated_resources",
+        "work_item",
+        "Is every initiative in execution backed by dedicated resources?",
+        "Initiatives in EXECUTING holding no FTE (G3 needs resources to enter it).",
+        work_failing("path = 'STRATEGIC' AND stage = 'EXECUTING' AND NOT has_dedicated_resources"),
+    ),
+    Question(
+        "not_aligned",
+        "work_item",
+        "Is all active work, on both paths, aligned with an organisational objective?",
+        "Active work items aligned to no active (unretired) objective.",
+        work_failing("NOT aligned"),
+    ),
+    Question(
+        "reviews_overdue",
+        "work_item",
+        "Is every active work item reviewed at its cadence?",
+        "Active work whose next review (monthly for initiatives, weekly for items) is past.",
+        work_failing("next_review_due < %(now)s"),
+    ),
+    Question(
+        "stuck_in_stage",
+        "work_item",
+        "Has any work sat in one stage for too long?",
+        "Active work in its current stage (ON_HOLD included) for more than the stuck days of "
+        "its kind: 90 for initiatives, 30 for improvement items by default.",
+        work_failing(STUCK),
+    ),
+    Question(
+        "likely_misclassified",
+        "work_item",
+        "Is work running on the path the framework advised against, or outgrowing its path?",
+        "Active work whose classification overrode the policy's recommendation, or an "
+        "improvement item still open after the horizon it was classified with.",
+        work_failing("overridden OR horizon_ends_at < %(now)s"),
+    ),
+    Question(
+        "teams_over_allocated",
+        "team",
+        "Is any team asked for more than its capacity?",
+        "Teams allocated more FTE than their capacity in a period (the period asked, or any).",
+        "SELECT DISTINCT team_id::text FROM {governance_capacity} "
+        f"WHERE over_allocated AND {IN_PERIOD} ORDER BY 1",
+    ),
+    Question(
+        "path_balance_outside_band",
+        "period",
+        "Is the strategic share of allocated capacity within its target band?",
+        "Periods whose strategic FTE over all allocated FTE, across teams, falls outside the "
+        "band (bounds included in it); periods with nothing allocated are not judged.",
+        f"SELECT period FROM {{governance_capacity}} WHERE {IN_PERIOD} GROUP BY period "
+        "HAVING sum(allocated) > 0 "
+        "AND sum(strategic) / sum(allocated) NOT BETWEEN %(low)s AND %(high)s ORDER BY period",
+    ),
+)
+HEALTH = "SELECT " + ", ".join(f"array({q.select}) AS {q.name}" for q in QUESTIONS)
+
+
+async def governance_health(
+    conn: Connection,
+    *,
+    now: datetime | None = None,
+    initiative_stuck_days: int = INITIATIVE_STUCK_DAYS,
+    item_stuck_days: int = ITEM_STUCK_DAYS,
+    band: tuple[float, float] = BAND,
+    period: str | None = None,
+) -> list[Check]:
+    """Every check at `now`; `period` narrows the two capacity checks to one quarter."""
+    params = {
+        "now": now or datetime.now(UTC),
+        "initiative_days": initiative_stuck_days,
+        "item_days": item_stuck_days,
+        "low": Decimal(str(band[0])),
+        "high": Decimal(str(band[1])),
+        "period": period,
+    }
+    cursor = await conn.execute(LIVE.sql(HEALTH), params)
+    row = await cursor.fetchone()
+    assert row is not None  # a SELECT without FROM returns one row
+    return [
+        Check(q.name, q.text, q.definition, q.subject, len(row[q.name]), tuple(row[q.name]))
+        for q in QUESTIONS
+    ]
