@@ -14,6 +14,7 @@ from strawberry.types import Info
 from domain import improvement, initiative, objective, team
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
+from schema.health import HealthQuery
 from schema.history import RecordedEvent
 from schema.index import page_of
 from schema.loading import load_as_of, load_nodes, parse_uuid
@@ -106,7 +107,7 @@ TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
-class Query(ReportingQuery, FiguresQuery):
+class Query(ReportingQuery, FiguresQuery, HealthQuery):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.

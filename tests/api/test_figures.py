@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from uuid import uuid4
 
 import pytest
@@ -90,3 +91,29 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
     assert log["gates"]["totalCount"] == 1
     gate = log["all"]["edges"][2]["node"]
     assert (gate["actorId"], gate["reason"]) == ("gina", "fit")
+
+
+def test_governance_health_answers_the_reflection_questions_with_the_ids_concerned(
+    api: Client,
+) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
+    made = a_resourced_initiative(steward, gatekeeper, f"unit-{uuid4().hex[:8]}")
+    raw = made["initiative"]
+
+    answers = steward.query(
+        """query($at: Int!) {
+          governanceHealth(consistentWith: $at) { name question subject count ids healthy }
+          reviewsDue(consistentWith: $at) { byCadence { cadence active } }
+          kaizenFlow { standardisation { finished } }
+          alignment(consistentWith: $at) { unalignedWork { id title } } }""",
+        at=made["position"],
+    )
+
+    checks = {c["name"]: c for c in answers["governanceHealth"]}
+    assert len(checks) == 8
+    assert all(c["question"] and c["healthy"] == (c["count"] == 0) for c in checks.values())
+    initiative_id = base64.b64decode(raw).decode().split(":")[1]
+    unaligned = {w["id"] for w in answers["alignment"]["unalignedWork"]}
+    assert initiative_id in unaligned, "the initiative serves no objective yet"
+    assert {c["cadence"] for c in answers["reviewsDue"]["byCadence"]} <= {"weekly", "monthly"}

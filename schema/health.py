@@ -1,0 +1,222 @@
+"""Kaizen flow, reviews due, alignment and governance health over GraphQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from projections import alignment, governance_health, kaizen_flow, reviews_due
+from schema.consistency import wait_for_views
+from schema.context import RequestContext
+
+Ctx = Info[RequestContext, None]
+T = TypeVar("T")
+CONSISTENT = "consistentWith: wait (up to 5 s) until the views include that write."
+
+
+def like(cls: type[T], value: Any) -> T:
+    """The GraphQL type `cls` filled from a read query's dataclass of the same fields."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    plain = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(value).items()}
+    return cls(**{k: v for k, v in plain.items() if k in fields})
+
+
+async def read(info: Ctx, view: str, position: int | None) -> Any:
+    await wait_for_views(info.context, position, [view])
+    return info.context.pool.connection()
+
+
+@strawberry.type
+class WeekFlow:
+    week: date
+    raised: int
+    completed: int
+    standardised: int
+    abandoned: int
+    escalated: int
+
+
+@strawberry.type
+class WaitingItem:
+    id: UUID
+    title: str
+    area: str
+    stage: str
+    owner: str | None
+    since: datetime
+    days: int
+
+
+@strawberry.type
+class StandardisationRate:
+    finished: int
+    standardised: int
+    abandoned: int
+    escalated: int
+    rate: Decimal | None
+
+
+@strawberry.type(description="Kaizen flow: raised vs completed per week, waiting work, rate.")
+class KaizenFlow:
+    weeks: list[WeekFlow]
+    unassigned: list[WaitingItem] = strawberry.field(description="Unassigned > 7 days.")
+    stagnant: list[WaitingItem] = strawberry.field(description="No event for > 30 days.")
+    standardisation: StandardisationRate
+
+
+@strawberry.type
+class OverdueReview:
+    id: UUID
+    kind: str
+    title: str
+    org_unit: str
+    cadence: str
+    cadence_days: int
+    last_reviewed_at: datetime | None
+    last_review_status: str | None
+    next_review_due: datetime
+    days_overdue: int
+
+
+@strawberry.type
+class CadenceSummary:
+    cadence: str
+    cadence_days: int
+    active: int
+    overdue: int
+    most_days_overdue: int | None
+
+
+@strawberry.type(
+    description="Reviews due: overdue work by cadence (weekly items, monthly initiatives)."
+)
+class ReviewsDue:
+    by_cadence: list[CadenceSummary]
+    overdue: list[OverdueReview]
+
+
+@strawberry.type
+class ObjectiveServed:
+    id: UUID
+    title: str
+    level: str
+    parent_id: UUID | None
+    owner: str
+    due: date
+    retired: bool
+    work: int
+    strategic: int
+    operational: int
+    strong: int
+    moderate: int
+    weak: int
+    via_children: int
+
+
+@strawberry.type
+class UnalignedWork:
+    id: UUID
+    kind: str
+    path: str
+    title: str
+    org_unit: str
+    created_at: datetime
+
+
+@strawberry.type(description="Alignment: objectives and the work that serves them, and the gaps.")
+class AlignmentFigures:
+    objectives: list[ObjectiveServed]
+    unserved_objectives: list[ObjectiveServed]
+    unaligned_work: list[UnalignedWork]
+
+
+@strawberry.type(description="One of the article's reflection questions, answered from the views.")
+class HealthCheck:
+    name: str
+    question: str
+    definition: str
+    subject: str = strawberry.field(description="What the ids name: work_item, team or period.")
+    count: int
+    ids: list[str]
+    healthy: bool
+
+
+@strawberry.type
+class HealthQuery:
+    @strawberry.field(description=f"Kaizen flow. {CONSISTENT}")
+    async def kaizen_flow(
+        self, info: Ctx, area: str | None = None, consistent_with: int | None = None
+    ) -> KaizenFlow:
+        async with await read(info, "kaizen_flow", consistent_with) as conn:
+            return KaizenFlow(
+                weeks=[like(WeekFlow, w) for w in await kaizen_flow.weekly_flow(conn, area=area)],
+                unassigned=[
+                    like(WaitingItem, w)
+                    for w in await kaizen_flow.unassigned_items(conn, area=area)
+                ],
+                stagnant=[
+                    like(WaitingItem, w) for w in await kaizen_flow.stagnant_items(conn, area=area)
+                ],
+                standardisation=like(
+                    StandardisationRate, await kaizen_flow.standardisation_rate(conn, area=area)
+                ),
+            )
+
+    @strawberry.field(description=f"Reviews due. {CONSISTENT}")
+    async def reviews_due(
+        self,
+        info: Ctx,
+        kind: str | None = None,
+        org_unit: str | None = None,
+        consistent_with: int | None = None,
+    ) -> ReviewsDue:
+        async with await read(info, "reviews_due", consistent_with) as conn:
+            summary = await reviews_due.overdue_by_cadence(conn, kind=kind, org_unit=org_unit)
+            overdue = await reviews_due.overdue_reviews(conn, kind=kind, org_unit=org_unit)
+        return ReviewsDue(
+            by_cadence=[like(CadenceSummary, s) for s in summary],
+            overdue=[like(OverdueReview, o) for o in overdue],
+        )
+
+    @strawberry.field(description=f"Alignment of work to objectives. {CONSISTENT}")
+    async def alignment(
+        self,
+        info: Ctx,
+        level: str | None = None,
+        org_unit: str | None = None,
+        consistent_with: int | None = None,
+    ) -> AlignmentFigures:
+        async with await read(info, "alignment", consistent_with) as conn:
+            served = await alignment.objectives_served(conn, level=level)
+            unserved = await alignment.unserved_objectives(conn, level=level)
+            unaligned = await alignment.unaligned_work(conn, org_unit=org_unit)
+        return AlignmentFigures(
+            objectives=[like(ObjectiveServed, o) for o in served],
+            unserved_objectives=[like(ObjectiveServed, o) for o in unserved],
+            unaligned_work=[like(UnalignedWork, w) for w in unaligned],
+        )
+
+    @strawberry.field(description=f"Governance health: the reflection questions. {CONSISTENT}")
+    async def governance_health(
+        self, info: Ctx, period: str | None = None, consistent_with: int | None = None
+    ) -> list[HealthCheck]:
+        async with await read(info, "governance_health", consistent_with) as conn:
+            checks = await governance_health.governance_health(conn, period=period)
+        return [
+            HealthCheck(
+                name=c.name,
+                question=c.question,
+                definition=c.definition,
+                subject=c.subject,
+                count=c.count,
+                ids=list(c.ids),
+                healthy=c.healthy,
+            )
+            for c in checks
+        ]
