@@ -17,6 +17,7 @@ from uuid import UUID
 import click
 
 from service.application import Polarity
+from service.cli_db import db
 from service.cli_projections import projections
 from service.database import open_database
 from service.demo import load_demo
@@ -184,3 +185,4 @@ def _say_where(settings: Settings) -> None:
 
 
 main.add_command(projections)
+main.add_command(db)

@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
+from projections.bi import create_bi_views
 from service.application import Polarity
 from service.database import Database
 
@@ -89,6 +90,7 @@ class Projector:
                     ).format(TRACKING),
                     (projection.name, projection.version),
                 )
+            create_bi_views(cur, list(self.projections.values()))
 
     # Catching up ------------------------------------------------------------------------------
 
@@ -268,6 +270,8 @@ class Projector:
                 (name,),
             )
             position = self._fill_in(cur, projection, fresh, position, None)
+            # Point the BI views at the fresh tables first: they follow the rename, grants kept.
+            create_bi_views(cur, [projection], suffix=REBUILD_SUFFIX)
             for table in projection.tables:
                 self._swap(cur, fresh, table)
             cur.execute(

@@ -39,6 +39,7 @@ from schema.build import build_schema
 from schema.context import RequestContext
 from service.application import Polarity
 from service.database import Database, open_database
+from service.exports import EXPORT_ROUTES
 from service.projector import Projector
 from service.settings import Settings
 
@@ -279,7 +280,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     """The API on `database`, or on the one the settings name (started here if embedded)."""
     settings.validate_for_serving()
     return Litestar(
-        route_handlers=[health, ready, graphql_endpoint(settings)],
+        route_handlers=[health, ready, graphql_endpoint(settings), *EXPORT_ROUTES],
         on_app_init=[jwt_auth(settings).on_app_init],
         lifespan=[partial(serving, database=database)],
         state=State({"settings": settings}),

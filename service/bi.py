@@ -1,0 +1,101 @@
+"""A read-only role for BI tools: it reads the `reporting.v1_*` views and nothing else there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection, Cursor
+from psycopg.sql import SQL, Identifier, Literal
+
+from projections.base import SCHEMA, Projection
+from projections.bi import bi_views, create_bi_views
+from projections.catalog import all_projections
+
+
+class RoleRefused(Exception):
+    """The role could read more than the v1 views whatever we grant it, so it is not a BI role."""
+
+
+@dataclass(frozen=True)
+class BiGrant:
+    role: str
+    created: bool
+    views: tuple[str, ...]
+
+
+def grant_bi(
+    connection: Connection[Any],
+    role: str,
+    *,
+    password: str | None = None,
+    projections: Sequence[Projection] | None = None,
+) -> BiGrant:
+    """Create `role` (LOGIN) if missing; let it read every v1 view and nothing else in reporting.
+
+    The reporting tables must exist (the projector's setup creates them); the v1 views are
+    created or refreshed here, in the same transaction as the grants."""
+    if not role.strip():
+        raise RoleRefused("The role's name is blank.")
+    projections = all_projections() if projections is None else projections
+    views = bi_views(projections)
+    who, schema = Identifier(role), Identifier(SCHEMA)
+    with connection.transaction(), connection.cursor() as cur:
+        created = _ensure_role(cur, role, password)
+        _refuse_if_it_reads_more(cur, role)
+        create_bi_views(cur, projections)
+        for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+            cur.execute(
+                SQL("REVOKE ALL ON ALL {} IN SCHEMA {} FROM {}").format(SQL(kind), schema, who)
+            )
+        cur.execute(SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema, who))
+        cur.execute(SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who))
+        if views:
+            targets = SQL(", ").join(view.identifier for view in views)
+            cur.execute(SQL("GRANT SELECT ON {} TO {}").format(targets, who))
+    return BiGrant(role, created, tuple(view.qualified for view in views))
+
+
+def _ensure_role(cur: Cursor[Any], role: str, password: str | None) -> bool:
+    """Create the role if it is missing; set its password if one is given. True if created."""
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+    exists = cur.fetchone() is not None
+    statement = SQL("ALTER ROLE {}" if exists else "CREATE ROLE {} LOGIN").format(Identifier(role))
+    if password is not None:
+        statement = SQL("{} PASSWORD {}").format(statement, Literal(password))
+    if not exists or password is not None:
+        cur.execute(statement)
+    return not exists
+
+
+def _refuse_if_it_reads_more(cur: Cursor[Any], role: str) -> None:
+    cur.execute(
+        """SELECT r.rolsuper OR r.rolbypassrls AS powerful,
+            EXISTS (SELECT 1 FROM pg_roles p WHERE p.rolname = 'pg_read_all_data'
+                    AND pg_has_role(r.oid, p.oid, 'MEMBER')) AS reads_all,
+            EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = %s
+                    AND pg_has_role(r.oid, n.nspowner, 'MEMBER')) AS owns_schema,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = %s
+                    AND pg_has_role(r.oid, c.relowner, 'MEMBER')) AS owns_tables
+        FROM pg_roles r WHERE r.rolname = %s""",
+        (SCHEMA, SCHEMA, role),
+    )
+    row = cur.fetchone()
+    assert row is not None, f"role {role} vanished"
+    powerful, reads_all, owns_schema, owns_tables = _values(row)
+    if powerful or reads_all:
+        raise RoleRefused(
+            f"Role {role} is a superuser or may read all data: it cannot be limited to the "
+            "v1 views. Use a role of its own for BI tools."
+        )
+    if owns_schema or owns_tables:
+        raise RoleRefused(
+            f"Role {role} owns the reporting schema or its tables (it is the service's own "
+            "role?): it cannot be limited to the v1 views. Use a role of its own for BI tools."
+        )
+
+
+def _values(row: Any) -> tuple[Any, ...]:
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)

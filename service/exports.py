@@ -1,0 +1,201 @@
+"""Reporting out over HTTP: a CSV export of each v1 view, and an NDJSON change feed of events.
+
+`GET /exports/<view>.csv` streams `reporting.v1_<view>` with a header row, straight from
+PostgreSQL's COPY. Reporting and oversight roles may export; contributors may not (they read the
+same rows a page at a time over GraphQL, but bulk extracts are for those who govern).
+
+`GET /feeds/events?after=<position>&limit=<n>` returns the stored events after `after` in
+position order, one JSON object per line, each with its envelope. Auditors and admins read it.
+The response header `X-Next-After` is the position to ask after next: the last one returned, or
+`after` itself when nothing newer is stored yet. Positions follow commit order, so resuming from
+it never skips or repeats an event; fewer lines than `limit` means the feed has caught up."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from functools import cache, partial
+from typing import Any
+
+from anyio import to_thread
+from eventsourcing.persistence import Notification
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.response import Stream
+from litestar.security.jwt import Token
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from psycopg.sql import SQL, Identifier
+
+from domain.values import Actor
+from projections.bi import View, bi_views
+from projections.catalog import all_projections
+from service.application import Polarity
+from service.persistence import Envelope, EnvelopeMapper, event_data
+
+EXPORTERS = frozenset({"auditor", "steward", "sponsor", "gatekeeper", "admin"})
+FEED_READERS = frozenset({"auditor", "admin"})
+FEED_LIMIT, FEED_LIMIT_MAX = 100, 1000
+NDJSON = "application/x-ndjson"
+
+AuthRequest = Request[Actor, Token, State]
+
+
+def problem(status: int, detail: str, **more: Any) -> Response[Any]:
+    return Response({"status_code": status, "detail": detail, **more}, status_code=status)
+
+
+def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] | None:
+    if allowed.intersection(actor.roles):
+        return None
+    roles = ", ".join(sorted(allowed))
+    return problem(HTTP_403_FORBIDDEN, f"Only these roles may read {what}: {roles}.")
+
+
+# CSV exports ---------------------------------------------------------------------------------
+
+
+@cache
+def exportable() -> dict[str, View]:
+    return {view.table: view for view in bi_views(all_projections())}
+
+
+@get("/exports/{filename:str}")
+async def export_csv(request: AuthRequest, state: State, filename: str) -> Response[Any]:
+    """One v1 view as CSV with a header row, streamed as PostgreSQL produces it."""
+    if denied := refused(request.user, EXPORTERS, "CSV exports"):
+        return denied
+    name = filename.removesuffix(".csv")
+    view = exportable().get(name) if name != filename else None
+    if view is None:
+        known = sorted(f"{table}.csv" for table in exportable())
+        detail = f"No export is called {filename}; there are {', '.join(known)}."
+        return problem(HTTP_404_NOT_FOUND, detail, exports=known)
+    if not await exists(state, view):
+        detail = "The reporting views are not set up yet; try again shortly."
+        return problem(HTTP_503_SERVICE_UNAVAILABLE, detail)
+    return Stream(
+        partial(copy_csv, state, view),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{view.table}.csv"'},
+    )
+
+
+async def exists(state: State, view: View) -> bool:
+    async with state.pool.connection() as connection:
+        cursor = await connection.execute("SELECT to_regclass(%s) AS found", (view.qualified,))
+        row = await cursor.fetchone()
+    return row is not None and row["found"] is not None
+
+
+async def copy_csv(state: State, view: View) -> AsyncIterator[bytes]:
+    """The view's rows as CSV blocks, read with COPY; times in UTC."""
+    query = SQL("COPY (SELECT {} FROM {}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
+        SQL(", ").join(map(Identifier, view.columns)), view.identifier
+    )
+    async with state.pool.connection() as connection, connection.cursor() as cursor:
+        await cursor.execute("SET LOCAL TimeZone TO 'UTC'")
+        async with cursor.copy(query) as copy:
+            async for block in copy:
+                yield bytes(block)
+
+
+# The change feed -----------------------------------------------------------------------------
+
+
+@get("/feeds/events")
+async def change_feed(
+    request: AuthRequest, state: State, after: str | None = None, limit: str | None = None
+) -> Response[Any]:
+    """Stored events after `after`, in position order, one JSON object per line."""
+    if denied := refused(request.user, FEED_READERS, "the change feed"):
+        return denied
+    try:
+        start = bounded("after", after, default=0, low=0)
+        count = bounded("limit", limit, default=FEED_LIMIT, low=1, high=FEED_LIMIT_MAX)
+    except ValueError as error:
+        return problem(HTTP_400_BAD_REQUEST, str(error))
+    polarity: Polarity = state.polarity
+    notifications = await read_events(state, polarity, start, count)
+    lines = await to_thread.run_sync(feed_lines, polarity.mapper_with_envelopes, notifications)
+    next_after = notifications[-1].id if notifications else start
+    return Response(
+        "".join(line + "\n" for line in lines),
+        media_type=NDJSON,
+        headers={"X-Next-After": str(next_after)},
+    )
+
+
+def bounded(
+    name: str, given: str | None, *, default: int, low: int, high: int | None = None
+) -> int:
+    """A whole-number query parameter within bounds; a ValueError says what is wrong."""
+    if given is None:
+        return default
+    upper = f" and at most {high}" if high is not None else ""
+    rule = f"{name} must be a whole number of at least {low}{upper}"
+    try:
+        value = int(given)
+    except ValueError:
+        raise ValueError(f"{rule}; got {given!r}.") from None
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{rule}; got {value}.")
+    return value
+
+
+async def read_events(
+    state: State, polarity: Polarity, after: int, limit: int
+) -> list[Notification]:
+    store = polarity.store
+    events = Identifier(store.datastore.schema or "public", store.events_table_name)
+    query = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+    ).format(events)
+    async with state.pool.connection() as connection:
+        cursor = await connection.execute(query, (after, limit), prepare=True)
+        rows = await cursor.fetchall()
+    return [
+        Notification(
+            id=row["notification_id"],
+            originator_id=row["originator_id"],
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+        for row in rows
+    ]
+
+
+def feed_lines(mapper: EnvelopeMapper, notifications: Sequence[Notification]) -> list[str]:
+    return [
+        json.dumps(feed_entry(*mapper.envelope(n)), separators=(",", ":")) for n in notifications
+    ]
+
+
+def feed_entry(event: Any, envelope: Envelope) -> dict[str, Any]:
+    """One event as the feed shows it: its envelope, its actor and reason, its content."""
+    actor: Actor = event.actor
+    return {
+        "position": envelope.position,
+        "eventId": envelope.event_id,
+        "aggregateId": str(envelope.aggregate_id),
+        "aggregateType": envelope.event_type.partition(".")[0],
+        "version": envelope.version,
+        "type": envelope.event_type,
+        "schemaVersion": envelope.schema_version,
+        "recordedAt": envelope.recorded_at.isoformat(),
+        "actor": {"id": actor.id, "roles": list(actor.roles), "onBehalfOf": actor.on_behalf_of},
+        "reason": event.reason,
+        "correlationId": envelope.correlation_id,
+        "causationId": envelope.causation_id,
+        "requestId": envelope.request_id,
+        "data": event_data(event),
+    }
+
+
+EXPORT_ROUTES = [export_csv, change_feed]
