@@ -20,10 +20,11 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import Notification
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
 from projections.bi import create_bi_views
+from projections.docs import TRACKING as TRACKING_COLUMNS
 from service.application import Polarity
 from service.database import Database
 
@@ -81,6 +82,7 @@ class Projector:
                     "updated_at timestamptz)"
                 ).format(TRACKING)
             )
+            self._describe_tracking(cur)
             for projection in self.projections.values():
                 projection.create(cur, Tables(projection.tables))
                 cur.execute(
@@ -91,6 +93,17 @@ class Projector:
                     (projection.name, projection.version),
                 )
             create_bi_views(cur, list(self.projections.values()))
+
+    @staticmethod
+    def _describe_tracking(cur: psycopg.Cursor[dict[str, Any]]) -> None:
+        about = "How far each projection has applied the event store (one row per view)."
+        cur.execute(SQL("COMMENT ON TABLE {} IS {}").format(TRACKING, Literal(about)))
+        for column, _, meaning in TRACKING_COLUMNS:
+            cur.execute(
+                SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                    TRACKING, Identifier(column), Literal(meaning)
+                )
+            )
 
     # Catching up ------------------------------------------------------------------------------
 
