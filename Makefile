@@ -32,6 +32,7 @@ test: lint pytest
 bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.api
+	$(BIN)/python -m benchmarks.projections
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
