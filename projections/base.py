@@ -70,7 +70,7 @@ class Projection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.handlers = {}
+        cls.handlers = dict(getattr(cls, "handlers", {}))  # a subclass keeps its parent's
         for value in vars(cls).values():
             for event_class in getattr(value, "_handles", ()):
                 cls.handlers[event_class] = value

@@ -59,6 +59,7 @@ class Projector:
         self.app = app
         self.database = database
         self.projections = {p.name: p for p in projections}
+        self.tables = {p.name: Tables(p.tables) for p in projections}
         self.batch_size = batch_size
         recorder = app.store
         self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
@@ -110,33 +111,41 @@ class Projector:
     def catch_up(self, stop: threading.Event | None = None) -> int:
         """Apply batches until every projection is at the head; returns events applied."""
         applied = 0
-        while not (stop and stop.is_set()):
-            count = self.run_batch()
-            applied += count
-            if count == 0:
-                return applied
+        with self.connect() as conn:  # one connection, so prepared statements are reused
+            while not (stop and stop.is_set()):
+                count = self._apply_next_batch(conn, list(self.projections))
+                applied += count
+                if count == 0:
+                    break
         return applied
 
     def run_batch(self, names: Sequence[str] | None = None) -> int:
         """One transaction: lock tracking rows, apply the next batch, advance the positions."""
-        with self.connect() as conn, conn.cursor() as cur:
-            positions = self._lock(cur, names or list(self.projections))
+        with self.connect() as conn:
+            return self._apply_next_batch(conn, names or list(self.projections))
+
+    def _apply_next_batch(
+        self, conn: psycopg.Connection[dict[str, Any]], names: Sequence[str]
+    ) -> int:
+        # Pipeline mode: writes stream without waiting for each reply; the batch is still one
+        # transaction, so an error anywhere rolls all of it back.
+        with conn.transaction(), conn.pipeline(), conn.cursor() as cur:
+            positions = self._lock(cur, names)
             if not positions:
                 return 0
             notifications = self._read(cur, min(positions.values()), self.batch_size)
             if not notifications:
                 return 0
+            targets = [(self.projections[n], self.tables[n], p) for n, p in positions.items()]
             for recorded in self._decode(notifications):
-                for name, position in positions.items():
+                for projection, tables, position in targets:
                     if recorded.position > position:
-                        projection = self.projections[name]
-                        projection.apply(cur, recorded, Tables(projection.tables))
-            last = notifications[-1].id
+                        projection.apply(cur, recorded, tables)
             cur.execute(
                 SQL(
                     "UPDATE {} SET position = %s, updated_at = now() WHERE projection = ANY(%s)"
                 ).format(TRACKING),
-                (last, list(positions)),
+                (notifications[-1].id, list(positions)),
             )
             return len(notifications)
 

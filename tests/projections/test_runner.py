@@ -93,6 +93,7 @@ def test_a_runner_that_crashes_mid_batch_many_times_ends_equal_to_a_clean_rebuil
 
     assert crashing.crashes >= 10, "the test crashed the runner many times"
     caught_up = reporting.rows(ROWS)
+    assert len(caught_up) == 8, "four initiatives and four improvement items"
     crashing.chance = 0
     assert caught_up == clean_rebuild(reporting)
 
