@@ -20,11 +20,13 @@ from domain.objective import Objective
 from domain.team import Team
 from domain.values import Path
 from projections.base import Projection, Recorded, Tables, handles
+from projections.path_balance import TARGET_BAND
 from projections.portfolio import INITIATIVE_CADENCE, ITEM_CADENCE
 
 INITIATIVE_STUCK_DAYS = 90
 ITEM_STUCK_DAYS = 30
-BAND = (0.3, 0.5)  # the strategic share of allocated FTE a period should fall within
+# The strategic share of allocated FTE a period should fall within: the path balance view's band.
+BAND = (float(TARGET_BAND[0]), float(TARGET_BAND[1]))
 
 TERMINAL = ", ".join(f"'{s.value}'" for s in [*Stage, *PdcaStage] if s.is_terminal)
 WORK = f"""CREATE TABLE IF NOT EXISTS {{governance_work}} (

@@ -8,10 +8,8 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from enum import Enum
-from typing import Any
 from uuid import UUID
 
 import click
@@ -21,6 +19,7 @@ from service.cli_db import db
 from service.cli_projections import projections
 from service.database import open_database
 from service.demo import load_demo
+from service.persistence import event_data, plain
 from service.settings import Settings, SettingsError
 
 
@@ -75,9 +74,12 @@ def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
         for recorded in app.history(aggregate_id):
             envelope = recorded.envelope
             if as_json:
-                body = {k: v for k, v in vars(recorded.event).items() if k != "originator_id"}
-                line = {"envelope": asdict(envelope), "event": body}
-                click.echo(json.dumps(line, default=_plain))
+                event = {
+                    "actor": plain(recorded.actor),
+                    "reason": recorded.reason,
+                    **event_data(recorded.event),
+                }
+                click.echo(json.dumps({"envelope": plain(envelope), "event": event}))
                 continue
             actor = recorded.actor
             behalf = f" for {actor.on_behalf_of}" if actor.on_behalf_of else ""
@@ -87,14 +89,6 @@ def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
                 f"{envelope.recorded_at:%Y-%m-%d %H:%M:%S} "
                 f"{envelope.event_type:<34} by {actor.id}{behalf}{reason}"
             )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return str(value)
 
 
 @main.command()
