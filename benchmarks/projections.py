@@ -8,6 +8,7 @@ import io
 import pstats
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from benchmarks.report import machine, write
 from benchmarks.server import chosen_server, fresh_database, server_version
 from projections.base import SCHEMA
 from projections.catalog import all_projections
+from projections.rows import Rows
 from service.application import Polarity
 from service.database import Database
 from service.projector import BATCH_SIZE, Projector
@@ -97,6 +99,18 @@ def project_all(app: Polarity, database: Database) -> int:
     projector = Projector(app, database, all_projections())
     projector.setup()
     return projector.catch_up()
+
+
+def held_in_memory(app: Polarity, database: Database) -> dict[str, int]:
+    """What a runner holds between batches: every view's rows read back, under tracemalloc."""
+    projector = Projector(app, database, all_projections())
+    with projector.connect() as conn, conn.cursor() as cur:
+        tracemalloc.start()
+        states = [p.open(cur, projector.tables[p.name]) for p in projector.projections.values()]
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    rows = sum(len(t) for state in states for t in state.values() if isinstance(t, Rows))
+    return {"rows": rows, "bytes": held}
 
 
 def drop_reporting(database: Database) -> None:
@@ -189,6 +203,8 @@ def main(argv: list[str] | None = None) -> None:
             head = app.store.max_notification_id() or 0
             results = measure(app, database, head)
             counts = checks(database, filled, results)
+            memory = held_in_memory(app, database)
+            print(f"held in memory: {memory['rows']} rows, {memory['bytes'] / 1e6:.1f} MB")
             profile = profiled(app, database) if plan.profile else None
         finally:
             app.close()
@@ -205,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         "fill": filled.summary(),
         "results": {name: r.summary() for name, r in results.items()},
         "checks": counts,
+        "held_in_memory": memory,
         "ratios": summary,
     }
     print(table(results, summary["read_and_decode_events_per_s"]))

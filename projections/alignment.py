@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import Cursor
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from domain.gates import Outcome
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from domain.objective import Kpi, Objective
 from projections.base import Projection, Recorded, Tables, handles
+from projections.rows import State
 
 OBJECTIVES = """CREATE TABLE IF NOT EXISTS {alignment_objectives} (
     id uuid PRIMARY KEY,
@@ -51,36 +54,45 @@ INDEXES = (
     "ON {alignment_objectives} (parent_id)",
 )
 
-# KPIs become a jsonb array with exact numbers (Python's json would turn Decimals into floats).
-KPIS_JSON = """(SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-        'name', k.name, 'target', k.target, 'unit', k.unit, 'baseline', k.baseline))
-        ORDER BY k.i), '[]'::jsonb)
-    FROM unnest(%s::text[], %s::numeric[], %s::text[], %s::numeric[])
-        WITH ORDINALITY AS k(name, target, unit, baseline, i))"""
+# KPIs as stored: read back through Python's json, their exact numbers would become floats.
 
 
-def kpi_columns(kpis: tuple[Kpi, ...]) -> list[list[Any]]:
-    """The KPIs as four parallel arrays, the parameters of KPIS_JSON."""
-    return [
-        [k.name for k in kpis],
-        [k.target for k in kpis],
-        [k.unit for k in kpis],
-        [k.baseline for k in kpis],
-    ]
+def json_value(value: str | Decimal) -> str:
+    """A string, or a Decimal as PostgreSQL's numeric puts it in JSON: exact, or a string."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
+    return json.dumps(str(value))
 
 
-def insert_work(c: Cursor[Any], t: Tables, r: Recorded, kind: str, path: str, unit: str) -> None:
-    c.execute(
-        t.sql(
-            "INSERT INTO {alignment_work} (id, kind, path, title, org_unit, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
-        ),
-        (r.aggregate_id, kind, path, r.event.title, unit, r.recorded_at),
+def kpi_json(kpi: Kpi) -> str:
+    members: dict[str, str | Decimal | None] = {
+        "name": kpi.name,
+        "target": kpi.target,
+        "unit": kpi.unit,
+        "baseline": kpi.baseline,
+    }
+    present = (json.dumps(m) + ": " + json_value(v) for m, v in members.items() if v is not None)
+    return "{" + ", ".join(present) + "}"
+
+
+def kpis_json(kpis: tuple[Kpi, ...]) -> Jsonb:
+    """The KPIs as a jsonb array of {name, target, unit, baseline}, absent members left out."""
+    return Jsonb(kpis, dumps=lambda all_kpis: "[" + ", ".join(map(kpi_json, all_kpis)) + "]")
+
+
+def insert_work(s: State, r: Recorded, kind: str, path: str, unit: str) -> None:
+    s.rows("alignment_work").insert(
+        id=r.aggregate_id,
+        kind=kind,
+        path=path,
+        title=r.event.title,
+        org_unit=unit,
+        created_at=r.recorded_at,
     )
 
 
-def end_work(c: Cursor[Any], t: Tables, r: Recorded) -> None:
-    c.execute(t.sql("UPDATE {alignment_work} SET active = false WHERE id = %s"), (r.aggregate_id,))
+def end_work(s: State, r: Recorded) -> None:
+    s.rows("alignment_work").update(r.aggregate_id, active=False)
 
 
 class Alignment(Projection):
@@ -134,76 +146,55 @@ class Alignment(Projection):
     # Objectives ------------------------------------------------------------------------------
 
     @handles(Objective.Defined)
-    def defined(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def defined(self, r: Recorded, s: State) -> None:
         e = r.event
-        c.execute(
-            t.sql(
-                "INSERT INTO {alignment_objectives} "
-                "(id, title, level, parent_id, owner, kpis, due, defined_at) "
-                f"VALUES (%s, %s, %s, %s, %s, {KPIS_JSON}, %s, %s) ON CONFLICT (id) DO NOTHING"
-            ),
-            (
-                r.aggregate_id,
-                e.title,
-                e.level.value,
-                e.parent_id,
-                e.owner,
-                *kpi_columns(e.kpis),
-                e.due,
-                r.recorded_at,
-            ),
+        s.rows("alignment_objectives").insert(
+            id=r.aggregate_id,
+            title=e.title,
+            level=e.level.value,
+            parent_id=e.parent_id,
+            owner=e.owner,
+            kpis=kpis_json(e.kpis),
+            due=e.due,
+            defined_at=r.recorded_at,
         )
 
     @handles(Objective.Retargeted)
-    def retargeted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                f"UPDATE {{alignment_objectives}} SET kpis = {KPIS_JSON}, due = %s WHERE id = %s"
-            ),
-            (*kpi_columns(r.event.kpis), r.event.due, r.aggregate_id),
+    def retargeted(self, r: Recorded, s: State) -> None:
+        s.rows("alignment_objectives").update(
+            r.aggregate_id, kpis=kpis_json(r.event.kpis), due=r.event.due
         )
 
     @handles(Objective.Retired)
-    def retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "UPDATE {alignment_objectives} SET retired = true, retired_at = %s WHERE id = %s"
-            ),
-            (r.recorded_at, r.aggregate_id),
-        )
+    def retired(self, r: Recorded, s: State) -> None:
+        objectives = s.rows("alignment_objectives")
+        objectives.update(r.aggregate_id, retired=True, retired_at=r.recorded_at)
 
     # Work items and their links --------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert_work(c, t, r, "initiative", "STRATEGIC", r.event.org_unit)
+    def proposed(self, r: Recorded, s: State) -> None:
+        insert_work(s, r, "initiative", "STRATEGIC", r.event.org_unit)
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert_work(c, t, r, "improvement_item", "OPERATIONAL", r.event.area)
+    def raised(self, r: Recorded, s: State) -> None:
+        insert_work(s, r, "improvement_item", "OPERATIONAL", r.event.area)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "INSERT INTO {alignment_links} (work_item_id, objective_id, strength, aligned_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (work_item_id, objective_id) "
-                "DO UPDATE SET strength = excluded.strength, aligned_at = excluded.aligned_at"
-            ),
-            (r.aggregate_id, r.event.objective_id, r.event.strength.value, r.recorded_at),
-        )
+    def aligned(self, r: Recorded, s: State) -> None:
+        links, e = s.rows("alignment_links"), r.event
+        link = {"strength": e.strength.value, "aligned_at": r.recorded_at}
+        if not links.update((r.aggregate_id, e.objective_id), **link):  # a new alignment
+            links.insert(work_item_id=r.aggregate_id, objective_id=e.objective_id, **link)
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql("DELETE FROM {alignment_links} WHERE work_item_id = %s AND objective_id = %s"),
-            (r.aggregate_id, r.event.objective_id),
-        )
+    def alignment_removed(self, r: Recorded, s: State) -> None:
+        s.rows("alignment_links").delete((r.aggregate_id, r.event.objective_id))
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def gate_decided(self, r: Recorded, s: State) -> None:
         if r.event.decision.outcome is Outcome.KILL:
-            end_work(c, t, r)
+            end_work(s, r)
 
     @handles(
         Initiative.Closed,
@@ -212,8 +203,8 @@ class Alignment(Projection):
         Item.Abandoned,
         Item.Escalated,
     )
-    def ended(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        end_work(c, t, r)
+    def ended(self, r: Recorded, s: State) -> None:
+        end_work(s, r)
 
 
 LIVE = Tables(Alignment.tables)

@@ -1,4 +1,7 @@
-"""What a projection is: tables in the `reporting` schema and one small handler per event type."""
+"""What a projection is: tables in the `reporting` schema and one small handler per event type.
+
+Handlers change the view's rows in memory (`projections.rows`); the runner writes each batch's
+changes at once, with its tracking position."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import Any, ClassVar
 
 from psycopg import Cursor
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
+
+from projections.rows import Layout, Log, Rows, State
 
 SCHEMA = "reporting"
 REBUILD_SUFFIX = "__rebuild"
@@ -53,7 +58,7 @@ class Tables(Mapping[str, Composable]):
         return SQL(template).format(**self._names, **more)
 
 
-Handler = Callable[[Any, Cursor[Any], Recorded, Tables], None]
+Handler = Callable[[Any, Recorded, State], None]
 
 
 class Projection:
@@ -67,6 +72,10 @@ class Projection:
     # Stored as PostgreSQL comments, so BI tools show them, and rendered into docs/reporting.md.
     docs: ClassVar[dict[str, tuple[str, dict[str, str]]]]
     handlers: ClassVar[dict[type[Any], Handler]]
+    logs: ClassVar[tuple[str, ...]] = ()  # append-only tables: written, never read back
+    # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
+    indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}
+    _resolved: ClassVar[dict[type[Any], Handler | None]]  # event class -> handler, once looked up
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -74,6 +83,7 @@ class Projection:
         for value in vars(cls).values():
             for event_class in getattr(value, "_handles", ()):
                 cls.handlers[event_class] = value
+        cls._resolved = {}
 
     def create(self, cursor: Cursor[Any], tables: Tables) -> None:
         for statement in self.ddl:
@@ -101,20 +111,30 @@ class Projection:
                     )
                 )
 
-    def interested_in(self, event: Any) -> bool:
-        return self._handler(type(event)) is not None
+    def open(self, cursor: Cursor[Any], tables: Tables) -> State:
+        """The view's tables read into memory (logs are not read: they are only appended to)."""
+        opened: dict[str, Rows | Log] = {}
+        for name in self.tables:
+            layout = Layout.read(cursor, name, SCHEMA, name + tables.suffix)
+            if name in self.logs:
+                opened[name] = Log(layout)
+            else:
+                rows = Rows(layout, self.indexes.get(name, ()))
+                rows.load(cursor)
+                opened[name] = rows
+        return State(opened)
 
-    def apply(self, cursor: Cursor[Any], recorded: Recorded, tables: Tables) -> None:
+    def apply(self, recorded: Recorded, state: State) -> None:
         handler = self._handler(type(recorded.event))
         if handler is not None:
-            handler(self, cursor, recorded, tables)
+            handler(self, recorded, state)
 
     def _handler(self, event_class: type[Any]) -> Handler | None:
-        # Events decorated by the library are subclasses of the declared class: walk the MRO.
-        for cls in event_class.__mro__:
-            if cls in self.handlers:
-                return self.handlers[cls]
-        return None
+        if event_class not in self._resolved:
+            # Events decorated by the library are subclasses of the declared class: walk the MRO.
+            found = (self.handlers[c] for c in event_class.__mro__ if c in self.handlers)
+            self._resolved[event_class] = next(found, None)
+        return self._resolved[event_class]
 
 
 def handles(*event_classes: type[Any]) -> Callable[[Handler], Handler]:

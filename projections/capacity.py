@@ -7,11 +7,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import Cursor
 
 from domain.team import Team
 from domain.values import Path
-from projections.base import Projection, Recorded, Tables, handles
+from projections.base import Projection, Recorded, handles
+from projections.rows import Row, State
 
 TEAMS = """CREATE TABLE IF NOT EXISTS {capacity_teams} (
     team_id uuid PRIMARY KEY,
@@ -42,49 +42,60 @@ CAPACITY = """CREATE TABLE IF NOT EXISTS {capacity} (
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS {capacity_period_org_unit} ON {capacity} (period, org_unit)",
 )
+ZERO = Decimal(0)
 
-# Create the (team, period) row on first sight, else add the deltas to it.
-CHANGE = """INSERT INTO {capacity} AS live (team_id, period, team_name, org_unit,
-    capacity_fte, operational_fte, strategic_fte, allocations, approved_allocations,
-    updated_at, version, position)
-SELECT team_id, %(period)s, name, org_unit, coalesce(%(capacity)s::numeric, 0),
-    %(operational)s, %(strategic)s, %(allocations)s, %(approved)s, %(at)s, %(version)s, %(position)s
-FROM {capacity_teams} WHERE team_id = %(team)s
-ON CONFLICT (team_id, period) DO UPDATE SET
-    capacity_fte = coalesce(%(capacity)s::numeric, live.capacity_fte),
-    operational_fte = live.operational_fte + excluded.operational_fte,
-    strategic_fte = live.strategic_fte + excluded.strategic_fte,
-    allocations = live.allocations + excluded.allocations,
-    approved_allocations = live.approved_allocations + excluded.approved_allocations,
-    updated_at = excluded.updated_at, version = excluded.version, position = excluded.position"""
+
+def period_row(s: State, r: Recorded, period: str) -> Row | None:
+    """The team's row in `period`, created with nothing in it on first sight.
+
+    None for a team never registered: there is no name to give its row.
+    """
+    team = s.rows("capacity_teams").get(r.aggregate_id)
+    if team is None:
+        return None
+    rows = s.rows("capacity")
+    rows.insert(
+        team_id=r.aggregate_id,
+        period=period,
+        team_name=team["name"],
+        org_unit=team["org_unit"],
+        capacity_fte=ZERO,
+        operational_fte=ZERO,
+        strategic_fte=ZERO,
+        updated_at=r.recorded_at,
+        version=r.version,
+        position=r.position,
+    )
+    return rows[r.aggregate_id, period]
 
 
 def change(
-    cursor: Cursor[Any],
-    t: Tables,
+    s: State,
     r: Recorded,
     period: object,
     *,
     capacity: Decimal | None = None,
-    operational: Decimal = Decimal(0),
-    strategic: Decimal = Decimal(0),
+    operational: Decimal = ZERO,
+    strategic: Decimal = ZERO,
     allocations: int = 0,
     approved: int = 0,
 ) -> None:
     """Set the team's capacity in `period` and/or add to what is allocated there."""
-    values = {
-        "team": r.aggregate_id,
-        "period": str(period),
-        "capacity": capacity,
-        "operational": operational,
-        "strategic": strategic,
-        "allocations": allocations,
-        "approved": approved,
-        "at": r.recorded_at,
-        "version": r.version,
-        "position": r.position,
-    }
-    cursor.execute(t.sql(CHANGE), values)
+    quarter = str(period)
+    live = period_row(s, r, quarter)
+    if live is None:
+        return
+    s.rows("capacity").update(
+        (r.aggregate_id, quarter),
+        capacity_fte=live["capacity_fte"] if capacity is None else capacity,
+        operational_fte=live["operational_fte"] + operational,
+        strategic_fte=live["strategic_fte"] + strategic,
+        allocations=live["allocations"] + allocations,
+        approved_allocations=live["approved_allocations"] + approved,
+        updated_at=r.recorded_at,
+        version=r.version,
+        position=r.position,
+    )
 
 
 def allocation_change(r: Recorded, sign: int) -> dict[str, Any]:
@@ -93,8 +104,8 @@ def allocation_change(r: Recorded, sign: int) -> dict[str, Any]:
     fte = allocation.fte * sign
     strategic = allocation.path is Path.STRATEGIC
     return {
-        "operational": Decimal(0) if strategic else fte,
-        "strategic": fte if strategic else Decimal(0),
+        "operational": ZERO if strategic else fte,
+        "strategic": fte if strategic else ZERO,
         "allocations": sign,
         "approved": sign if allocation.approval is not None else 0,
     }
@@ -142,26 +153,23 @@ class Capacity(Projection):
     }
 
     @handles(Team.Registered)
-    def registered(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "INSERT INTO {capacity_teams} (team_id, name, org_unit, position) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (team_id) DO NOTHING"
-            ),
-            (r.aggregate_id, r.event.name, r.event.org_unit, r.position),
+    def registered(self, r: Recorded, s: State) -> None:
+        e = r.event
+        s.rows("capacity_teams").insert(
+            team_id=r.aggregate_id, name=e.name, org_unit=e.org_unit, position=r.position
         )
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        change(c, t, r, r.event.period, capacity=r.event.fte)
+    def capacity_set(self, r: Recorded, s: State) -> None:
+        change(s, r, r.event.period, capacity=r.event.fte)
 
     @handles(Team.AllocationGranted)
-    def granted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        change(c, t, r, r.event.allocation.period, **allocation_change(r, +1))
+    def granted(self, r: Recorded, s: State) -> None:
+        change(s, r, r.event.allocation.period, **allocation_change(r, +1))
 
     @handles(Team.AllocationReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        change(c, t, r, r.event.allocation.period, **allocation_change(r, -1))
+    def released(self, r: Recorded, s: State) -> None:
+        change(s, r, r.event.allocation.period, **allocation_change(r, -1))
 
 
 # Read queries -------------------------------------------------------------------------------

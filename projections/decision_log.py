@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import Cursor
 from psycopg.sql import SQL, Composable, Composed
 from psycopg.types.json import Jsonb
 
@@ -19,7 +18,8 @@ from domain.initiative import Initiative
 from domain.objective import Objective
 from domain.team import Team
 from domain.values import Period
-from projections.base import Projection, Recorded, Tables, handles
+from projections.base import Projection, Recorded, handles
+from projections.rows import State
 
 KINDS = {
     "Initiative": "initiative",
@@ -53,11 +53,6 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS {decision_log_subject} ON {decision_log} (aggregate_id, position)",
     "CREATE INDEX IF NOT EXISTS {decision_log_recorded_at} ON {decision_log} (recorded_at)",
 )
-INSERT = """INSERT INTO {decision_log} (position, aggregate_id, aggregate_kind, version,
-    decision_type, event_type, actor_id, actor_roles, on_behalf_of, reason, recorded_at, corrects,
-    overridden, request_id, summary)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (position) DO NOTHING"""
 
 
 def plain(value: Any) -> Any:
@@ -75,35 +70,35 @@ def plain(value: Any) -> Any:
     return str(value)  # uuids, decimals (exact), dates, periods
 
 
-def log(c: Cursor[Any], t: Tables, r: Recorded, decision_type: str, **more: Any) -> None:
+def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:
     """One row for the decision `r` records; `more` joins the event's own details in summary."""
     event, actor = r.event, r.event.actor
     details = {name: plain(v) for name, v in vars(event).items() if name not in ENVELOPE}
     event_type = type(event).__qualname__
-    row = (
-        r.position,
-        r.aggregate_id,
-        KINDS[event_type.split(".")[0]],
-        r.version,
-        decision_type,
-        event_type,
-        actor.id,
-        list(actor.roles),
-        actor.on_behalf_of,
-        event.reason,
-        r.recorded_at,
-        getattr(event, "corrects", None),
-        more.pop("overridden", False),
-        r.request_id,
-        Jsonb({**details, **more}),
+    s.log("decision_log").insert(
+        position=r.position,
+        aggregate_id=r.aggregate_id,
+        aggregate_kind=KINDS[event_type.split(".")[0]],
+        version=r.version,
+        decision_type=decision_type,
+        event_type=event_type,
+        actor_id=actor.id,
+        actor_roles=list(actor.roles),
+        on_behalf_of=actor.on_behalf_of,
+        reason=event.reason,
+        recorded_at=r.recorded_at,
+        corrects=getattr(event, "corrects", None),
+        overridden=more.pop("overridden", False),
+        request_id=r.request_id,
+        summary=Jsonb({**details, **more}),
     )
-    c.execute(t.sql(INSERT), row)
 
 
 class DecisionLog(Projection):
     name = "decision_log"
     tables = ("decision_log",)
     ddl = (LOG, *INDEXES)
+    logs = ("decision_log",)
     docs = {
         "decision_log": (
             "One row per decision event, in the order recorded: who decided, when, why, and "
@@ -139,12 +134,11 @@ class DecisionLog(Projection):
     }
 
     @handles(Initiative.Classified, Item.Classified)
-    def classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def classified(self, r: Recorded, s: State) -> None:
         classification = r.event.classification
         overridden = classification.overridden
         log(
-            c,
-            t,
+            s,
             r,
             "override" if overridden else "classification",
             overridden=overridden,
@@ -154,73 +148,73 @@ class DecisionLog(Projection):
         )
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "gate")
+    def gate_decided(self, r: Recorded, s: State) -> None:
+        log(s, r, "gate")
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "conditions")
+    def conditions_cleared(self, r: Recorded, s: State) -> None:
+        log(s, r, "conditions")
 
     @handles(Initiative.Resourced, Item.Resourced, Team.AllocationGranted)
-    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "resourcing")
+    def resourced(self, r: Recorded, s: State) -> None:
+        log(s, r, "resourcing")
 
     @handles(Initiative.ResourcesReleased, Item.ResourcesReleased, Team.AllocationReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "release")
+    def released(self, r: Recorded, s: State) -> None:
+        log(s, r, "release")
 
     @handles(Initiative.Reviewed, Item.Reviewed)
-    def reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "review")
+    def reviewed(self, r: Recorded, s: State) -> None:
+        log(s, r, "review")
 
     @handles(Initiative.BenefitRecorded)
-    def benefit_recorded(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "benefit")
+    def benefit_recorded(self, r: Recorded, s: State) -> None:
+        log(s, r, "benefit")
 
     @handles(Initiative.SponsorAssigned, Initiative.SponsorReleased)
-    def sponsor(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "sponsor")
+    def sponsor(self, r: Recorded, s: State) -> None:
+        log(s, r, "sponsor")
 
     @handles(Initiative.AlignedToObjective, Initiative.AlignmentRemoved, Item.AlignedToObjective)
-    def alignment(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "alignment")
+    def alignment(self, r: Recorded, s: State) -> None:
+        log(s, r, "alignment")
 
     @handles(Item.StageAdvanced)
-    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def advanced(self, r: Recorded, s: State) -> None:
         if r.event.to_stage is PdcaStage.ACT:  # the other PDCA steps record work, not decisions
-            log(c, t, r, "act")
+            log(s, r, "act")
 
     @handles(Initiative.Closed)
-    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "close")
+    def closed(self, r: Recorded, s: State) -> None:
+        log(s, r, "close")
 
     @handles(Initiative.Redirected)
-    def redirected(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "redirect")
+    def redirected(self, r: Recorded, s: State) -> None:
+        log(s, r, "redirect")
 
     @handles(Item.Escalated)
-    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "escalate")
+    def escalated(self, r: Recorded, s: State) -> None:
+        log(s, r, "escalate")
 
     @handles(Item.Standardised)
-    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "standardise")
+    def standardised(self, r: Recorded, s: State) -> None:
+        log(s, r, "standardise")
 
     @handles(Item.Abandoned)
-    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "abandon")
+    def abandoned(self, r: Recorded, s: State) -> None:
+        log(s, r, "abandon")
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "capacity")
+    def capacity_set(self, r: Recorded, s: State) -> None:
+        log(s, r, "capacity")
 
     @handles(Objective.Retargeted)
-    def retargeted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "retarget")
+    def retargeted(self, r: Recorded, s: State) -> None:
+        log(s, r, "retarget")
 
     @handles(Objective.Retired)
-    def retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        log(c, t, r, "retire")
+    def retired(self, r: Recorded, s: State) -> None:
+        log(s, r, "retire")
 
 
 # Read query -------------------------------------------------------------------------------

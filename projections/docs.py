@@ -17,6 +17,12 @@ TRACKING = (
     ("position", "bigint", "Global position of the last event applied to its tables."),
     ("version", "integer", "The projection's version that built its tables."),
     ("updated_at", "timestamptz", "When the position last moved (UTC)."),
+    (
+        "token",
+        "uuid",
+        "Stamped by each commit; a runner holding the view in memory reads it again when the "
+        "token is not the one it wrote.",
+    ),
 )
 
 INTRO = f"""# The reporting schema

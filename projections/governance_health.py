@@ -9,8 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg import Cursor
-from psycopg.sql import SQL, Identifier
 
 from domain.gates import Stage
 from domain.improvement import ImprovementItem as Item
@@ -22,11 +20,13 @@ from domain.values import Path
 from projections.base import Projection, Recorded, Tables, handles
 from projections.path_balance import TARGET_BAND
 from projections.portfolio import INITIATIVE_CADENCE, ITEM_CADENCE
+from projections.rows import State
 
 INITIATIVE_STUCK_DAYS = 90
 ITEM_STUCK_DAYS = 30
 # The strategic share of allocated FTE a period should fall within: the path balance view's band.
 BAND = (float(TARGET_BAND[0]), float(TARGET_BAND[1]))
+ZERO = Decimal(0)
 
 TERMINAL = ", ".join(f"'{s.value}'" for s in [*Stage, *PdcaStage] if s.is_terminal)
 WORK = f"""CREATE TABLE IF NOT EXISTS {{governance_work}} (
@@ -66,53 +66,37 @@ CAPACITY = """CREATE TABLE IF NOT EXISTS {governance_capacity} (
 )"""
 
 
-def update(c: Cursor[Any], t: Tables, r: Recorded, **columns: Any) -> None:
-    assignments = SQL(", ").join(SQL("{} = %s").format(Identifier(name)) for name in columns)
-    c.execute(
-        t.sql("UPDATE {governance_work} SET {a} WHERE id = %s", a=assignments),
-        [*columns.values(), r.aggregate_id],
-    )
+def update(s: State, r: Recorded, **columns: Any) -> None:
+    s.rows("governance_work").update(r.aggregate_id, **columns)
 
 
-def set_stage(c: Cursor[Any], t: Tables, r: Recorded, stage: str, held: str | None = None) -> None:
+def set_stage(s: State, r: Recorded, stage: str, held: str | None = None) -> None:
     """Move the item to `stage`; the time in stage restarts only when the stage changes."""
-    c.execute(
-        t.sql(
-            "UPDATE {governance_work} SET stage = %s, held_from = %s, stage_entered_at = "
-            "CASE WHEN stage = %s THEN stage_entered_at ELSE %s END WHERE id = %s"
-        ),
-        (stage, held, stage, r.recorded_at, r.aggregate_id),
-    )
+    row = s.rows("governance_work").get(r.aggregate_id)
+    if row is not None:
+        entered = row["stage_entered_at"] if row["stage"] == stage else r.recorded_at
+        update(s, r, stage=stage, held_from=held, stage_entered_at=entered)
 
 
-def insert(c: Cursor[Any], t: Tables, r: Recorded, kind: str, path: Path, stage: str) -> None:
+def insert(s: State, r: Recorded, kind: str, path: Path, stage: str) -> None:
     cadence = INITIATIVE_CADENCE if path is Path.STRATEGIC else ITEM_CADENCE
-    unit = r.event.org_unit if path is Path.STRATEGIC else r.event.area
-    c.execute(
-        t.sql(
-            "INSERT INTO {governance_work} (id, kind, path, title, org_unit, stage, "
-            "stage_entered_at, next_review_due, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
-        ),
-        (
-            r.aggregate_id,
-            kind,
-            path.value,
-            r.event.title,
-            unit,
-            stage,
-            r.recorded_at,
-            r.recorded_at + cadence,
-            r.recorded_at,
-        ),
+    s.rows("governance_work").insert(
+        id=r.aggregate_id,
+        kind=kind,
+        path=path.value,
+        title=r.event.title,
+        org_unit=r.event.org_unit if path is Path.STRATEGIC else r.event.area,
+        stage=stage,
+        stage_entered_at=r.recorded_at,
+        next_review_due=r.recorded_at + cadence,
+        created_at=r.recorded_at,
     )
 
 
-def classified(c: Cursor[Any], t: Tables, r: Recorded, **more: Any) -> None:
+def classified(s: State, r: Recorded, **more: Any) -> None:
     k = r.event.classification
     update(
-        c,
-        t,
+        s,
         r,
         classified_at=r.recorded_at,
         recommended_path=k.recommended.value,
@@ -129,26 +113,39 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
-def add_fte(c: Cursor[Any], t: Tables, r: Recorded, fte: Decimal) -> None:
-    c.execute(
-        t.sql("UPDATE {governance_work} SET fte = fte + %s WHERE id = %s"), (fte, r.aggregate_id)
-    )
+def add_fte(s: State, r: Recorded, fte: Decimal) -> None:
+    row = s.rows("governance_work").get(r.aggregate_id)
+    if row is not None:
+        update(s, r, fte=row["fte"] + fte)
 
 
-def allocate(c: Cursor[Any], t: Tables, r: Recorded, sign: int) -> None:
+def without(objectives: list[Any], objective_id: Any) -> list[Any]:
+    """The ids less every occurrence of `objective_id`, like array_remove."""
+    return [o for o in objectives if o != objective_id]
+
+
+def allocate(s: State, r: Recorded, sign: int) -> None:
     a = r.event.allocation
     fte = a.fte * sign
-    strategic, operational = (fte, 0) if a.path is Path.STRATEGIC else (0, fte)
-    c.execute(
-        t.sql(
-            "INSERT INTO {governance_capacity} AS g (team_id, period, allocated, strategic, "
-            "operational) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (team_id, period) DO UPDATE "
-            "SET allocated = g.allocated + excluded.allocated, "
-            "strategic = g.strategic + excluded.strategic, "
-            "operational = g.operational + excluded.operational"
-        ),
-        (a.team_id, str(a.period), fte, strategic, operational),
-    )
+    strategic, operational = (fte, ZERO) if a.path is Path.STRATEGIC else (ZERO, fte)
+    capacity = s.rows("governance_capacity")
+    key = (a.team_id, str(a.period))
+    row = capacity.get(key)
+    if row is None:
+        capacity.insert(
+            team_id=a.team_id,
+            period=key[1],
+            allocated=fte,
+            strategic=strategic,
+            operational=operational,
+        )
+    else:
+        capacity.update(
+            key,
+            allocated=row["allocated"] + fte,
+            strategic=row["strategic"] + strategic,
+            operational=row["operational"] + operational,
+        )
 
 
 class GovernanceHealth(Projection):
@@ -208,157 +205,130 @@ class GovernanceHealth(Projection):
     # Creation, classification, stages --------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert(c, t, r, "initiative", Path.STRATEGIC, Stage.PROPOSED.value)
+    def proposed(self, r: Recorded, s: State) -> None:
+        insert(s, r, "initiative", Path.STRATEGIC, Stage.PROPOSED.value)
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert(c, t, r, "improvement_item", Path.OPERATIONAL, PdcaStage.RAISED.value)
+    def raised(self, r: Recorded, s: State) -> None:
+        insert(s, r, "improvement_item", Path.OPERATIONAL, PdcaStage.RAISED.value)
 
     @handles(Initiative.Classified)
-    def initiative_classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        classified(c, t, r)
+    def initiative_classified(self, r: Recorded, s: State) -> None:
+        classified(s, r)
 
     @handles(Item.Classified)
-    def item_classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_classified(self, r: Recorded, s: State) -> None:
         horizon = r.event.classification.criteria.horizon_months
-        classified(c, t, r, horizon_ends_at=add_months(r.recorded_at, horizon))
+        classified(s, r, horizon_ends_at=add_months(r.recorded_at, horizon))
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def gate_decided(self, r: Recorded, s: State) -> None:
         decision = r.event.decision
         stage, held = decision.gate.guards, None  # what a correction undoes to: see portfolio
         if r.event.corrects is None:
-            c.execute(
-                t.sql("SELECT stage, held_from FROM {governance_work} WHERE id = %s"),
-                (r.aggregate_id,),
-            )
-            row = c.fetchone()
-            assert row is not None, f"no governance row for {r.aggregate_id}"
-            current, held_from = row.values() if isinstance(row, dict) else row
-            stage, held = Stage(current), Stage(held_from) if held_from else None
+            row = s.rows("governance_work")[r.aggregate_id]
+            stage = Stage(row["stage"])
+            held = Stage(row["held_from"]) if row["held_from"] else None
         after = decision.next_stage(stage, held)
         resume = (held or stage) if stage is Stage.ON_HOLD else stage
-        set_stage(c, t, r, after.value, resume.value if after is Stage.ON_HOLD else None)
+        set_stage(s, r, after.value, resume.value if after is Stage.ON_HOLD else None)
 
     @handles(Initiative.Redirected)
-    def redirected(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, Stage.REDIRECTED.value)
+    def redirected(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, Stage.REDIRECTED.value)
 
     @handles(Initiative.Closed)
-    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, Stage.CLOSED.value)
+    def closed(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, Stage.CLOSED.value)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, r.event.to_stage.value)
+    def advanced(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, r.event.to_stage.value)
 
     @handles(Item.Standardised)
-    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, PdcaStage.STANDARDISED.value)
+    def standardised(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, PdcaStage.STANDARDISED.value)
 
     @handles(Item.Abandoned)
-    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, PdcaStage.ABANDONED.value)
+    def abandoned(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, PdcaStage.ABANDONED.value)
 
     @handles(Item.Escalated)
-    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        set_stage(c, t, r, PdcaStage.ESCALATED.value)
+    def escalated(self, r: Recorded, s: State) -> None:
+        set_stage(s, r, PdcaStage.ESCALATED.value)
 
     # Sponsor, resources, alignment, reviews --------------------------------------------------
 
     @handles(Initiative.SponsorAssigned)
-    def sponsor_assigned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, sponsor=r.event.sponsor)
+    def sponsor_assigned(self, r: Recorded, s: State) -> None:
+        update(s, r, sponsor=r.event.sponsor)
 
     @handles(Initiative.SponsorReleased)
-    def sponsor_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, sponsor=None)
+    def sponsor_released(self, r: Recorded, s: State) -> None:
+        update(s, r, sponsor=None)
 
     @handles(Initiative.Resourced)
-    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        add_fte(c, t, r, r.event.allocation.fte)
+    def resourced(self, r: Recorded, s: State) -> None:
+        add_fte(s, r, r.event.allocation.fte)
 
     @handles(Initiative.ResourcesReleased)
-    def resources_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        add_fte(c, t, r, -r.event.allocation.fte)
+    def resources_released(self, r: Recorded, s: State) -> None:
+        add_fte(s, r, -r.event.allocation.fte)
 
     @handles(Item.Resourced)
-    def item_resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_resourced(self, r: Recorded, s: State) -> None:
         allocation = r.event.assignment.allocation
-        update(c, t, r, fte=allocation.fte if allocation else 0)
+        update(s, r, fte=allocation.fte if allocation else ZERO)
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, fte=0)
+    def item_released(self, r: Recorded, s: State) -> None:
+        update(s, r, fte=ZERO)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "UPDATE {governance_work} SET objective_ids = "
-                "array(SELECT DISTINCT o FROM unnest(objective_ids || %s::uuid) AS o ORDER BY o) "
-                "WHERE id = %s"
-            ),
-            (r.event.objective_id, r.aggregate_id),
-        )
+    def aligned(self, r: Recorded, s: State) -> None:
+        row = s.rows("governance_work").get(r.aggregate_id)
+        if row is not None:
+            update(s, r, objective_ids=sorted({*row["objective_ids"], r.event.objective_id}))
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "UPDATE {governance_work} SET objective_ids = array_remove(objective_ids, %s) "
-                "WHERE id = %s"
-            ),
-            (r.event.objective_id, r.aggregate_id),
-        )
+    def alignment_removed(self, r: Recorded, s: State) -> None:
+        row = s.rows("governance_work").get(r.aggregate_id)
+        if row is not None:
+            update(s, r, objective_ids=without(row["objective_ids"], r.event.objective_id))
 
     @handles(Objective.Retired)
-    def objective_retired(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "UPDATE {governance_work} SET objective_ids = array_remove(objective_ids, %s) "
-                "WHERE %s = ANY(objective_ids)"
-            ),
-            (r.aggregate_id, r.aggregate_id),
-        )
+    def objective_retired(self, r: Recorded, s: State) -> None:
+        work = s.rows("governance_work")  # objectives retire rarely: a scan is fine here
+        aligned = [row for row in work.values() if r.aggregate_id in row["objective_ids"]]
+        for row in aligned:
+            work.update(row["id"], objective_ids=without(row["objective_ids"], r.aggregate_id))
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def initiative_reviewed(self, r: Recorded, s: State) -> None:
         update(
-            c,
-            t,
-            r,
-            last_reviewed_at=r.recorded_at,
-            next_review_due=r.recorded_at + INITIATIVE_CADENCE,
+            s, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + INITIATIVE_CADENCE
         )
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(
-            c, t, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + ITEM_CADENCE
-        )
+    def item_reviewed(self, r: Recorded, s: State) -> None:
+        update(s, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + ITEM_CADENCE)
 
     # Team capacity ---------------------------------------------------------------------------
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "INSERT INTO {governance_capacity} (team_id, period, capacity) "
-                "VALUES (%s, %s, %s) ON CONFLICT (team_id, period) "
-                "DO UPDATE SET capacity = excluded.capacity"
-            ),
-            (r.aggregate_id, str(r.event.period), r.event.fte),
-        )
+    def capacity_set(self, r: Recorded, s: State) -> None:
+        capacity = s.rows("governance_capacity")
+        key = (r.aggregate_id, str(r.event.period))
+        if not capacity.update(key, capacity=r.event.fte):
+            capacity.insert(team_id=key[0], period=key[1], capacity=r.event.fte)
 
     @handles(Team.AllocationGranted)
-    def granted(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        allocate(c, t, r, +1)
+    def granted(self, r: Recorded, s: State) -> None:
+        allocate(s, r, +1)
 
     @handles(Team.AllocationReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        allocate(c, t, r, -1)
+    def released(self, r: Recorded, s: State) -> None:
+        allocate(s, r, -1)
 
 
 LIVE = Tables(GovernanceHealth.tables)

@@ -9,13 +9,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import Cursor
 from psycopg.rows import class_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import Identifier
 
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
 from projections.base import Projection, Recorded, Tables, handles
+from projections.rows import State
 
 UNASSIGNED_DAYS = 7  # an item should find an owner within a week
 STAGNANT_DAYS = 30  # an unfinished item with no event for a month is stagnant
@@ -49,26 +49,25 @@ def week_of(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def touch(c: Cursor[Any], t: Tables, r: Recorded, **columns: Any) -> None:
+def touch(s: State, r: Recorded, **columns: Any) -> None:
     """Set `columns` on the item's row and note the event as its latest activity."""
-    assignments = SQL(", ").join(
-        SQL("{} = %s").format(Identifier(name))
-        for name in [*columns, "last_activity_at", "version", "position"]
+    s.rows("kaizen_flow").update(
+        r.aggregate_id,
+        **columns,
+        last_activity_at=r.recorded_at,
+        version=r.version,
+        position=r.position,
     )
-    values = [*columns.values(), r.recorded_at, r.version, r.position, r.aggregate_id]
-    c.execute(t.sql("UPDATE {kaizen_flow} SET {a} WHERE id = %s", a=assignments), values)
 
 
-def finish(c: Cursor[Any], t: Tables, r: Recorded, stage: PdcaStage) -> None:
-    week = week_of(r.recorded_at)
+def finish(s: State, r: Recorded, stage: PdcaStage) -> None:
     touch(
-        c,
-        t,
+        s,
         r,
         stage=stage.value,
         completion=stage.value,
         completed_at=r.recorded_at,
-        completed_week=week,
+        completed_week=week_of(r.recorded_at),
         unassigned_since=None,
     )
 
@@ -108,68 +107,56 @@ class KaizenFlow(Projection):
     }
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "INSERT INTO {kaizen_flow} (id, title, area, stage, raised_at, raised_week, "
-                "unassigned_since, last_activity_at, version, position) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
-            ),
-            (
-                r.aggregate_id,
-                r.event.title,
-                r.event.area,
-                PdcaStage.RAISED.value,
-                r.recorded_at,
-                week_of(r.recorded_at),
-                r.recorded_at,
-                r.recorded_at,
-                r.version,
-                r.position,
-            ),
+    def raised(self, r: Recorded, s: State) -> None:
+        s.rows("kaizen_flow").insert(
+            id=r.aggregate_id,
+            title=r.event.title,
+            area=r.event.area,
+            stage=PdcaStage.RAISED.value,
+            raised_at=r.recorded_at,
+            raised_week=week_of(r.recorded_at),
+            unassigned_since=r.recorded_at,
+            last_activity_at=r.recorded_at,
+            version=r.version,
+            position=r.position,
         )
 
     @handles(Item.Resourced)
-    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(
-            t.sql(
-                "UPDATE {kaizen_flow} SET owner = %s, "
-                "owner_assigned_at = coalesce(owner_assigned_at, %s), unassigned_since = NULL, "
-                "last_activity_at = %s, version = %s, position = %s WHERE id = %s"
-            ),
-            (
-                r.event.assignment.owner,
-                r.recorded_at,
-                r.recorded_at,
-                r.version,
-                r.position,
-                r.aggregate_id,
-            ),
+    def resourced(self, r: Recorded, s: State) -> None:
+        row = s.rows("kaizen_flow").get(r.aggregate_id)
+        if row is None:  # like the UPDATE it replaces: nothing to resource
+            return
+        touch(
+            s,
+            r,
+            owner=r.event.assignment.owner,
+            owner_assigned_at=row["owner_assigned_at"] or r.recorded_at,
+            unassigned_since=None,
         )
 
     @handles(Item.ResourcesReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        touch(c, t, r, owner=None, unassigned_since=r.recorded_at)
+    def released(self, r: Recorded, s: State) -> None:
+        touch(s, r, owner=None, unassigned_since=r.recorded_at)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        touch(c, t, r, stage=r.event.to_stage.value)
+    def advanced(self, r: Recorded, s: State) -> None:
+        touch(s, r, stage=r.event.to_stage.value)
 
     @handles(Item.Classified, Item.Reviewed, Item.AlignedToObjective)
-    def active(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        touch(c, t, r)
+    def active(self, r: Recorded, s: State) -> None:
+        touch(s, r)
 
     @handles(Item.Standardised)
-    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        finish(c, t, r, PdcaStage.STANDARDISED)
+    def standardised(self, r: Recorded, s: State) -> None:
+        finish(s, r, PdcaStage.STANDARDISED)
 
     @handles(Item.Abandoned)
-    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        finish(c, t, r, PdcaStage.ABANDONED)
+    def abandoned(self, r: Recorded, s: State) -> None:
+        finish(s, r, PdcaStage.ABANDONED)
 
     @handles(Item.Escalated)
-    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        finish(c, t, r, PdcaStage.ESCALATED)
+    def escalated(self, r: Recorded, s: State) -> None:
+        finish(s, r, PdcaStage.ESCALATED)
 
 
 LIVE = Tables(KaizenFlow.tables)

@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg import Cursor
 
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from domain.values import Allocation, Path
-from projections.base import Projection, Recorded, Tables, handles
+from projections.base import Projection, Recorded, handles
+from projections.rows import State
 
 # The strategic share of allocated improvement capacity that leaders aim for: at least 30 %,
 # at most 50 %, bounds included. Below it long-term goals starve; above it daily work does.
@@ -50,66 +50,65 @@ INDEXES = (
     "ON {path_balance} (period, org_unit)",
 )
 
-HOLD = """INSERT INTO {path_balance_allocations}
-    (work_item_id, team_id, period, path, org_unit, fte, budget, position)
-SELECT work_item_id, %(team)s, %(period)s, %(path)s, org_unit, %(fte)s, %(budget)s, %(position)s
-FROM {path_balance_items} WHERE work_item_id = %(item)s
-ON CONFLICT (work_item_id, team_id, period) DO NOTHING
-RETURNING path, org_unit, period"""
-LET_GO = """DELETE FROM {path_balance_allocations}
-WHERE work_item_id = %(item)s AND team_id = %(team)s AND period = %(period)s
-RETURNING path, org_unit, period"""
-FORGET = "DELETE FROM {path_balance} WHERE path = %s AND org_unit = %s AND period = %s"
-SUM_UP = """INSERT INTO {path_balance}
-    (path, org_unit, period, work_items, allocations, fte, budget, position)
-SELECT path, org_unit, period, count(DISTINCT work_item_id), count(*), sum(fte), sum(budget), %s
-FROM {path_balance_allocations} WHERE path = %s AND org_unit = %s AND period = %s
-GROUP BY path, org_unit, period"""
+Bucket = tuple[str, str, str]  # (path, org_unit, period): a path_balance row's key
 
 
-def held(
-    cursor: Cursor[Any], t: Tables, r: Recorded, allocation: Allocation, budget: Decimal
-) -> None:
-    """The work item holds this share of a team's time, with the budget that came with it."""
-    cursor.execute(t.sql(HOLD), {**key(allocation), **details(r, allocation, budget)})
-    resum(cursor, t, r, cursor.fetchone())
+def held(s: State, r: Recorded, allocation: Allocation, budget: Decimal) -> None:
+    """The work item holds this share of a team's time, with the budget that came with it.
 
-
-def let_go(cursor: Cursor[Any], t: Tables, r: Recorded, allocation: Allocation) -> None:
-    """The share is released, and its budget with it."""
-    cursor.execute(t.sql(LET_GO), key(allocation))
-    resum(cursor, t, r, cursor.fetchone())
-
-
-def key(allocation: Allocation) -> dict[str, Any]:
-    return {
-        "item": allocation.work_item_id,
-        "team": allocation.team_id,
-        "period": str(allocation.period),
-    }
-
-
-def details(r: Recorded, allocation: Allocation, budget: Decimal) -> dict[str, Any]:
-    path = allocation.path.value
-    return {"path": path, "fte": allocation.fte, "budget": budget, "position": r.position}
-
-
-def resum(cursor: Cursor[Any], t: Tables, r: Recorded, bucket: dict[str, Any] | None) -> None:
-    """Recount the (path, org unit, period) the change touched; a bucket left empty goes."""
-    if bucket is None:
+    Counted under the work item's org unit; a work item this view never saw holds nothing,
+    and a share already held is kept as it was."""
+    item = s.rows("path_balance_items").get(allocation.work_item_id)
+    if item is None:
         return
-    where = (bucket["path"], bucket["org_unit"], bucket["period"])
-    cursor.execute(t.sql(FORGET), where)
-    cursor.execute(t.sql(SUM_UP), (r.position, *where))
+    path, period = allocation.path.value, str(allocation.period)
+    granted = s.rows("path_balance_allocations").insert(
+        work_item_id=allocation.work_item_id,
+        team_id=allocation.team_id,
+        period=period,
+        path=path,
+        org_unit=item["org_unit"],
+        fte=allocation.fte,
+        budget=budget,
+        position=r.position,
+    )
+    if granted:
+        resum(s, r, (path, item["org_unit"], period))
 
 
-def remember(cursor: Cursor[Any], t: Tables, r: Recorded, path: Path, org_unit: str) -> None:
-    cursor.execute(
-        t.sql(
-            "INSERT INTO {path_balance_items} (work_item_id, path, org_unit, position) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (work_item_id) DO NOTHING"
-        ),
-        (r.aggregate_id, path.value, org_unit, r.position),
+def let_go(s: State, r: Recorded, allocation: Allocation) -> None:
+    """The share is released, and its budget with it."""
+    allocations = s.rows("path_balance_allocations")
+    key = (allocation.work_item_id, allocation.team_id, str(allocation.period))
+    share = allocations.get(key)
+    if share is None:
+        return
+    allocations.delete(key)
+    resum(s, r, (share["path"], share["org_unit"], share["period"]))
+
+
+def resum(s: State, r: Recorded, bucket: Bucket) -> None:
+    """Recount the (path, org unit, period) the change touched; a bucket left empty goes."""
+    path, org_unit, period = bucket
+    shares = s.rows("path_balance_allocations").where(path=path, org_unit=org_unit, period=period)
+    balance = s.rows("path_balance")
+    balance.delete(bucket)
+    if shares:
+        balance.insert(
+            path=path,
+            org_unit=org_unit,
+            period=period,
+            work_items=len({share["work_item_id"] for share in shares}),
+            allocations=len(shares),
+            fte=sum((share["fte"] for share in shares), Decimal(0)),
+            budget=sum((share["budget"] for share in shares), Decimal(0)),
+            position=r.position,
+        )
+
+
+def remember(s: State, r: Recorded, path: Path, org_unit: str) -> None:
+    s.rows("path_balance_items").insert(
+        work_item_id=r.aggregate_id, path=path.value, org_unit=org_unit, position=r.position
     )
 
 
@@ -117,6 +116,7 @@ class PathBalance(Projection):
     name = "path_balance"
     tables = ("path_balance_items", "path_balance_allocations", "path_balance")
     ddl = (ITEMS, ALLOCATIONS, BALANCE, *INDEXES)
+    indexes = {"path_balance_allocations": (("path", "org_unit", "period"),)}  # by bucket
     docs = {
         "path_balance_items": (
             "Every work item's path and org unit, which its allocations are counted under.",
@@ -160,30 +160,30 @@ class PathBalance(Projection):
     }
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        remember(c, t, r, Path.STRATEGIC, r.event.org_unit)
+    def proposed(self, r: Recorded, s: State) -> None:
+        remember(s, r, Path.STRATEGIC, r.event.org_unit)
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        remember(c, t, r, Path.OPERATIONAL, r.event.area)
+    def raised(self, r: Recorded, s: State) -> None:
+        remember(s, r, Path.OPERATIONAL, r.event.area)
 
     @handles(Initiative.Resourced)
-    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        held(c, t, r, r.event.allocation, r.event.budget)
+    def resourced(self, r: Recorded, s: State) -> None:
+        held(s, r, r.event.allocation, r.event.budget)
 
     @handles(Initiative.ResourcesReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        let_go(c, t, r, r.event.allocation)
+    def released(self, r: Recorded, s: State) -> None:
+        let_go(s, r, r.event.allocation)
 
     @handles(Item.Resourced)
-    def item_resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_resourced(self, r: Recorded, s: State) -> None:
         if r.event.assignment.allocation is not None:  # an owner and hours only: no team time
-            held(c, t, r, r.event.assignment.allocation, Decimal(0))
+            held(s, r, r.event.assignment.allocation, Decimal(0))
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_released(self, r: Recorded, s: State) -> None:
         if r.event.assignment.allocation is not None:
-            let_go(c, t, r, r.event.assignment.allocation)
+            let_go(s, r, r.event.assignment.allocation)
 
 
 # Read queries -------------------------------------------------------------------------------

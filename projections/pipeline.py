@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg import Cursor
 
 from domain.gates import Outcome, Stage
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
 from domain.initiative import Initiative
 from domain.values import Path
-from projections.base import Projection, Recorded, Tables, handles
+from projections.base import Projection, Recorded, handles
+from projections.rows import State
 
 # Lifecycle order, for listing stages; terminal stages have no meaningful time in stage.
 STAGE_ORDER = [stage.value for stage in Stage] + [stage.value for stage in PdcaStage]
@@ -60,51 +60,51 @@ INDEXES = (
     "WHERE conditions_open",
 )
 
-ENTER = """INSERT INTO {pipeline_stages}
-    (work_item_id, kind, path, title, org_unit, stage, entered_at, version, position)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (work_item_id) DO NOTHING"""
-MOVE = """UPDATE {pipeline_stages} SET
-    entered_at = CASE WHEN stage = %(stage)s THEN entered_at ELSE %(at)s END,
-    stage = %(stage)s, held_from = %(held)s, version = %(version)s, position = %(position)s
-WHERE work_item_id = %(id)s"""
-DECIDED = """INSERT INTO {pipeline_gates} (initiative_id, version, gate, outcome, decided_at,
-    decided_by, gatekeepers, corrects, conditions, conditions_open, stage_before,
-    held_from_before, stage_after, next_gate_date, position)
-VALUES (%(id)s, %(version)s, %(gate)s, %(outcome)s, %(at)s, %(by)s, %(gatekeepers)s,
-    %(corrects)s, %(conditions)s, %(open)s, %(before)s, %(held)s, %(after)s, %(next)s,
-    %(position)s)
-ON CONFLICT (initiative_id, version) DO NOTHING"""
-SUPERSEDE = """UPDATE {pipeline_gates} SET superseded_by = %s, conditions_open = false
-WHERE initiative_id = %s AND version = %s
-RETURNING stage_before, held_from_before"""
-CLEAR = """UPDATE {pipeline_gates} SET conditions_open = false, conditions_cleared_at = %s
-WHERE initiative_id = %s AND conditions_open"""
+
+def enter(s: State, r: Recorded, path: Path, org_unit: str, stage: str) -> None:
+    s.rows("pipeline_stages").insert(
+        work_item_id=r.aggregate_id,
+        kind="initiative" if path is Path.STRATEGIC else "improvement_item",
+        path=path.value,
+        title=r.event.title,
+        org_unit=org_unit,
+        stage=stage,
+        entered_at=r.recorded_at,
+        version=r.version,
+        position=r.position,
+    )
 
 
-def enter(c: Cursor[Any], t: Tables, r: Recorded, path: Path, org_unit: str, stage: str) -> None:
-    kind = "initiative" if path is Path.STRATEGIC else "improvement_item"
-    row = (r.aggregate_id, kind, path.value, r.event.title, org_unit, stage)
-    c.execute(t.sql(ENTER), (*row, r.recorded_at, r.version, r.position))
-
-
-def move(c: Cursor[Any], t: Tables, r: Recorded, stage: str, held_from: str | None = None) -> None:
+def move(s: State, r: Recorded, stage: str, held_from: str | None = None) -> None:
     """The item is now in `stage`; its clock restarts only if the stage changed."""
-    values = {"stage": stage, "held": held_from, "at": r.recorded_at, "id": r.aggregate_id}
-    c.execute(t.sql(MOVE), {**values, "version": r.version, "position": r.position})
+    stages = s.rows("pipeline_stages")
+    row = stages.get(r.aggregate_id)
+    if row is None:
+        return
+    stages.update(
+        r.aggregate_id,
+        entered_at=row["entered_at"] if row["stage"] == stage else r.recorded_at,
+        stage=stage,
+        held_from=held_from,
+        version=r.version,
+        position=r.position,
+    )
 
 
-def state_before(c: Cursor[Any], t: Tables, r: Recorded) -> tuple[Stage, Stage | None]:
-    """The stage a gate decision is taken from; a correction starts where the corrected one did."""
-    if r.event.corrects is not None:
-        c.execute(t.sql(SUPERSEDE), (r.version, r.aggregate_id, r.event.corrects))
+def state_before(s: State, r: Recorded) -> tuple[Stage, Stage | None]:
+    """The stage a gate decision is taken from; a correction starts where the corrected one did.
+
+    A correction also marks the decision it corrects as superseded, its conditions no longer open.
+    """
+    corrects = r.event.corrects
+    if corrects is None:
+        row = s.rows("pipeline_stages")[r.aggregate_id]
+        stage, held = row["stage"], row["held_from"]
     else:
-        c.execute(
-            t.sql("SELECT stage, held_from FROM {pipeline_stages} WHERE work_item_id = %s"),
-            (r.aggregate_id,),
-        )
-    row = c.fetchone()
-    assert row is not None, f"no pipeline row for {r.aggregate_id}"
-    stage, held = row.values() if isinstance(row, dict) else row
+        gates = s.rows("pipeline_gates")
+        corrected = gates[r.aggregate_id, corrects]
+        stage, held = corrected["stage_before"], corrected["held_from_before"]
+        gates.update((r.aggregate_id, corrects), superseded_by=r.version, conditions_open=False)
     return Stage(stage), Stage(held) if held else None
 
 
@@ -112,6 +112,8 @@ class Pipeline(Projection):
     name = "pipeline"
     tables = ("pipeline_stages", "pipeline_gates")
     ddl = (STAGES, GATES, *INDEXES)
+    # Clearing conditions finds an initiative's open ones (in SQL: index pipeline_gates_open).
+    indexes = {"pipeline_gates": (("initiative_id", "conditions_open"),)}
     docs = {
         "pipeline_stages": (
             "One row per work item on either path: its current stage and when it entered it. "
@@ -163,69 +165,71 @@ class Pipeline(Projection):
     # Initiatives ------------------------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        enter(c, t, r, Path.STRATEGIC, r.event.org_unit, Stage.PROPOSED.value)
+    def proposed(self, r: Recorded, s: State) -> None:
+        enter(s, r, Path.STRATEGIC, r.event.org_unit, Stage.PROPOSED.value)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def gate_decided(self, r: Recorded, s: State) -> None:
         decision = r.event.decision
-        stage, held = state_before(c, t, r)
+        stage, held = state_before(s, r)
         after = decision.next_stage(stage, held)
         resume_to = held if stage is Stage.ON_HOLD else stage
         held_after = resume_to.value if after is Stage.ON_HOLD and resume_to else None
-        values = {
-            "id": r.aggregate_id,
-            "version": r.version,
-            "gate": decision.gate.value,
-            "outcome": decision.outcome.value,
-            "at": r.recorded_at,
-            "by": r.event.actor.id,
-            "gatekeepers": list(decision.gatekeepers),
-            "corrects": r.event.corrects,
-            "conditions": len(decision.conditions),
-            "open": bool(decision.conditions),
-            "before": stage.value,
-            "held": held.value if held else None,
-            "after": after.value,
-            "next": decision.next_gate_date,
-            "position": r.position,
-        }
-        c.execute(t.sql(DECIDED), values)
-        move(c, t, r, after.value, held_after)
+        s.rows("pipeline_gates").insert(
+            initiative_id=r.aggregate_id,
+            version=r.version,
+            gate=decision.gate.value,
+            outcome=decision.outcome.value,
+            decided_at=r.recorded_at,
+            decided_by=r.event.actor.id,
+            gatekeepers=list(decision.gatekeepers),
+            corrects=r.event.corrects,
+            conditions=len(decision.conditions),
+            conditions_open=bool(decision.conditions),
+            stage_before=stage.value,
+            held_from_before=held.value if held else None,
+            stage_after=after.value,
+            next_gate_date=decision.next_gate_date,
+            position=r.position,
+        )
+        move(s, r, after.value, held_after)
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        c.execute(t.sql(CLEAR), (r.recorded_at, r.aggregate_id))
+    def conditions_cleared(self, r: Recorded, s: State) -> None:
+        gates = s.rows("pipeline_gates")
+        for row in gates.where(initiative_id=r.aggregate_id, conditions_open=True):
+            key = (row["initiative_id"], row["version"])
+            gates.update(key, conditions_open=False, conditions_cleared_at=r.recorded_at)
 
     @handles(Initiative.Redirected)
-    def redirected(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, Stage.REDIRECTED.value)
+    def redirected(self, r: Recorded, s: State) -> None:
+        move(s, r, Stage.REDIRECTED.value)
 
     @handles(Initiative.Closed)
-    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, Stage.CLOSED.value)
+    def closed(self, r: Recorded, s: State) -> None:
+        move(s, r, Stage.CLOSED.value)
 
     # Improvement items ------------------------------------------------------------------------
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        enter(c, t, r, Path.OPERATIONAL, r.event.area, PdcaStage.RAISED.value)
+    def raised(self, r: Recorded, s: State) -> None:
+        enter(s, r, Path.OPERATIONAL, r.event.area, PdcaStage.RAISED.value)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, r.event.to_stage.value)
+    def advanced(self, r: Recorded, s: State) -> None:
+        move(s, r, r.event.to_stage.value)
 
     @handles(Item.Standardised)
-    def standardised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, PdcaStage.STANDARDISED.value)
+    def standardised(self, r: Recorded, s: State) -> None:
+        move(s, r, PdcaStage.STANDARDISED.value)
 
     @handles(Item.Abandoned)
-    def abandoned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, PdcaStage.ABANDONED.value)
+    def abandoned(self, r: Recorded, s: State) -> None:
+        move(s, r, PdcaStage.ABANDONED.value)
 
     @handles(Item.Escalated)
-    def escalated(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        move(c, t, r, PdcaStage.ESCALATED.value)
+    def escalated(self, r: Recorded, s: State) -> None:
+        move(s, r, PdcaStage.ESCALATED.value)
 
 
 # Read queries -------------------------------------------------------------------------------

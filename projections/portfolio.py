@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from psycopg import Cursor
-from psycopg.sql import SQL, Identifier
-
 from domain.gates import Gate, Outcome, Stage
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
-from projections.base import Projection, Recorded, Tables, handles
+from projections.base import Projection, Recorded, handles
+from projections.rows import Row, State
 
 INITIATIVE_CADENCE = timedelta(days=30)  # initiatives are reviewed monthly by default
 ITEM_CADENCE = timedelta(days=7)  # improvement items weekly, at the huddle
@@ -49,48 +47,28 @@ INDEXES = (
 )
 
 
-def update(cursor: Cursor[Any], t: Tables, r: Recorded, **columns: Any) -> None:
+def update(s: State, r: Recorded, **columns: Any) -> None:
     """Set `columns` on the work item's row, and note which event it reflects."""
-    assignments = SQL(", ").join(
-        SQL("{} = %s").format(Identifier(name))
-        for name in [*columns, "version", "updated_at", "position"]
+    s.rows("portfolio").update(
+        r.aggregate_id, **columns, version=r.version, updated_at=r.recorded_at, position=r.position
     )
-    values = [*columns.values(), r.version, r.recorded_at, r.position, r.aggregate_id]
-    cursor.execute(t.sql("UPDATE {portfolio} SET {a} WHERE id = %s", a=assignments), values)
 
 
-def insert(
-    cursor: Cursor[Any], t: Tables, r: Recorded, kind: str, path: str, **columns: Any
-) -> None:
-    names = ["id", "kind", "path", *columns, "created_at", "updated_at", "version", "position"]
-    values = [
-        r.aggregate_id,
-        kind,
-        path,
-        *columns.values(),
-        r.recorded_at,
-        r.recorded_at,
-        r.version,
-        r.position,
-    ]
-    statement = t.sql(
-        "INSERT INTO {portfolio} ({names}) VALUES ({values}) ON CONFLICT (id) DO NOTHING",
-        names=SQL(", ").join(map(Identifier, names)),
-        values=SQL(", ").join(SQL("%s") for _ in names),
+def insert(s: State, r: Recorded, kind: str, path: str, **columns: Any) -> None:
+    s.rows("portfolio").insert(
+        id=r.aggregate_id,
+        kind=kind,
+        path=path,
+        **columns,
+        created_at=r.recorded_at,
+        updated_at=r.recorded_at,
+        version=r.version,
+        position=r.position,
     )
-    cursor.execute(statement, values)
 
 
-def current(cursor: Cursor[Any], t: Tables, r: Recorded, *columns: str) -> tuple[Any, ...]:
-    cursor.execute(
-        t.sql(
-            "SELECT {c} FROM {portfolio} WHERE id = %s", c=SQL(", ").join(map(Identifier, columns))
-        ),
-        (r.aggregate_id,),
-    )
-    row = cursor.fetchone()
-    assert row is not None, f"no portfolio row for {r.aggregate_id}"
-    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+def current(s: State, r: Recorded) -> Row:
+    return s.rows("portfolio")[r.aggregate_id]
 
 
 class Portfolio(Projection):
@@ -137,11 +115,10 @@ class Portfolio(Projection):
     # Initiatives ------------------------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def proposed(self, r: Recorded, s: State) -> None:
         e = r.event
         insert(
-            c,
-            t,
+            s,
             r,
             "initiative",
             "STRATEGIC",
@@ -154,49 +131,47 @@ class Portfolio(Projection):
         )
 
     @handles(Initiative.Classified, Item.Classified)
-    def classified(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def classified(self, r: Recorded, s: State) -> None:
         classification = r.event.classification
         update(
-            c,
-            t,
+            s,
             r,
             classified_path=classification.decided.value,
             overridden=classification.overridden,
         )
 
     @handles(Initiative.SponsorAssigned)
-    def sponsor_assigned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, sponsor=r.event.sponsor)
+    def sponsor_assigned(self, r: Recorded, s: State) -> None:
+        update(s, r, sponsor=r.event.sponsor)
 
     @handles(Initiative.SponsorReleased)
-    def sponsor_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, sponsor=None)
+    def sponsor_released(self, r: Recorded, s: State) -> None:
+        update(s, r, sponsor=None)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        (objectives,) = current(c, t, r, "objective_ids")
-        update(c, t, r, objective_ids=sorted({*objectives, r.event.objective_id}))
+    def aligned(self, r: Recorded, s: State) -> None:
+        objectives = current(s, r)["objective_ids"]
+        update(s, r, objective_ids=sorted({*objectives, r.event.objective_id}))
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        (objectives,) = current(c, t, r, "objective_ids")
-        update(c, t, r, objective_ids=[o for o in objectives if o != r.event.objective_id])
+    def alignment_removed(self, r: Recorded, s: State) -> None:
+        objectives = current(s, r)["objective_ids"]
+        update(s, r, objective_ids=[o for o in objectives if o != r.event.objective_id])
 
     @handles(Initiative.Resourced)
-    def resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        fte, budget = current(c, t, r, "fte", "budget")
-        update(c, t, r, fte=fte + r.event.allocation.fte, budget=budget + r.event.budget)
+    def resourced(self, r: Recorded, s: State) -> None:
+        row = current(s, r)
+        update(s, r, fte=row["fte"] + r.event.allocation.fte, budget=row["budget"] + r.event.budget)
 
     @handles(Initiative.ResourcesReleased)
-    def released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        (fte,) = current(c, t, r, "fte")
-        update(c, t, r, fte=fte - r.event.allocation.fte)
+    def released(self, r: Recorded, s: State) -> None:
+        update(s, r, fte=current(s, r)["fte"] - r.event.allocation.fte)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def gate_decided(self, r: Recorded, s: State) -> None:
         decision = r.event.decision
-        stage, held_from = current(c, t, r, "stage", "held_from")
-        stage, held = Stage(stage), Stage(held_from) if held_from else None
+        row = current(s, r)
+        stage, held = Stage(row["stage"]), Stage(row["held_from"]) if row["held_from"] else None
         if r.event.corrects is not None:  # the stage before the corrected decision is not kept here
             stage, held = decision.gate.guards, None
         after = decision.next_stage(stage, held)
@@ -204,8 +179,7 @@ class Portfolio(Projection):
         benefits_reviewed = decision.gate is Gate.G5 and decision.outcome is Outcome.GO
         next_gate = None if benefits_reviewed or after.is_terminal else Gate.after(waiting)
         update(
-            c,
-            t,
+            s,
             r,
             stage=after.value,
             held_from=(held or stage).value if after is Stage.ON_HOLD else None,
@@ -215,14 +189,13 @@ class Portfolio(Projection):
         )
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, open_conditions=0)
+    def conditions_cleared(self, r: Recorded, s: State) -> None:
+        update(s, r, open_conditions=0)
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def initiative_reviewed(self, r: Recorded, s: State) -> None:
         update(
-            c,
-            t,
+            s,
             r,
             last_review_status=r.event.status.value,
             last_reviewed_at=r.recorded_at,
@@ -230,22 +203,21 @@ class Portfolio(Projection):
         )
 
     @handles(Initiative.BenefitRecorded, Initiative.Redirected)
-    def touched(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def touched(self, r: Recorded, s: State) -> None:
         stage = Stage.REDIRECTED.value if isinstance(r.event, Initiative.Redirected) else None
-        update(c, t, r, **({"stage": stage, "next_gate": None} if stage else {}))
+        update(s, r, **({"stage": stage, "next_gate": None} if stage else {}))
 
     @handles(Initiative.Closed)
-    def closed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, stage=Stage.CLOSED.value, next_gate=None)
+    def closed(self, r: Recorded, s: State) -> None:
+        update(s, r, stage=Stage.CLOSED.value, next_gate=None)
 
     # Improvement items ------------------------------------------------------------------------
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def raised(self, r: Recorded, s: State) -> None:
         e = r.event
         insert(
-            c,
-            t,
+            s,
             r,
             "improvement_item",
             "OPERATIONAL",
@@ -256,23 +228,22 @@ class Portfolio(Projection):
         )
 
     @handles(Item.Resourced)
-    def item_resourced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_resourced(self, r: Recorded, s: State) -> None:
         a = r.event.assignment
-        update(c, t, r, owner=a.owner, due=a.due, fte=a.allocation.fte if a.allocation else 0)
+        update(s, r, owner=a.owner, due=a.due, fte=a.allocation.fte if a.allocation else 0)
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, fte=0)
+    def item_released(self, r: Recorded, s: State) -> None:
+        update(s, r, fte=0)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        update(c, t, r, stage=r.event.to_stage.value)
+    def advanced(self, r: Recorded, s: State) -> None:
+        update(s, r, stage=r.event.to_stage.value)
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def item_reviewed(self, r: Recorded, s: State) -> None:
         update(
-            c,
-            t,
+            s,
             r,
             last_review_status=r.event.status.value,
             last_reviewed_at=r.recorded_at,
@@ -280,7 +251,7 @@ class Portfolio(Projection):
         )
 
     @handles(Item.Standardised, Item.Abandoned, Item.Escalated)
-    def finished(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def finished(self, r: Recorded, s: State) -> None:
         stages = {Item.Standardised: "STANDARDISED", Item.Abandoned: "ABANDONED"}
         stage = next((s for cls, s in stages.items() if isinstance(r.event, cls)), "ESCALATED")
-        update(c, t, r, stage=stage)
+        update(s, r, stage=stage)

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import Cursor
 from psycopg.rows import class_row
 
 from domain.gates import Outcome
@@ -16,6 +15,7 @@ from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from projections.base import Projection, Recorded, Tables, handles
 from projections.portfolio import INITIATIVE_CADENCE, ITEM_CADENCE
+from projections.rows import State
 
 CADENCE_NAMES = {INITIATIVE_CADENCE: "monthly", ITEM_CADENCE: "weekly"}
 
@@ -39,44 +39,35 @@ INDEXES = (
 )
 
 
-def insert(c: Cursor[Any], t: Tables, r: Recorded, kind: str, cadence: timedelta) -> None:
-    c.execute(
-        t.sql(
-            "INSERT INTO {reviews_due} (id, kind, title, org_unit, cadence, cadence_days, "
-            "next_review_due, created_at, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (id) DO NOTHING"
-        ),
-        (
-            r.aggregate_id,
-            kind,
-            r.event.title,
-            r.event.org_unit if kind == "initiative" else r.event.area,
-            CADENCE_NAMES[cadence],
-            cadence.days,
-            r.recorded_at + cadence,
-            r.recorded_at,
-            r.position,
-        ),
+def insert(s: State, r: Recorded, kind: str, cadence: timedelta) -> None:
+    e = r.event
+    s.rows("reviews_due").insert(
+        id=r.aggregate_id,
+        kind=kind,
+        title=e.title,
+        org_unit=e.org_unit if kind == "initiative" else e.area,
+        cadence=CADENCE_NAMES[cadence],
+        cadence_days=cadence.days,
+        next_review_due=r.recorded_at + cadence,
+        created_at=r.recorded_at,
+        position=r.position,
     )
 
 
-def reviewed(c: Cursor[Any], t: Tables, r: Recorded, cadence: timedelta) -> None:
-    c.execute(
-        t.sql(
-            "UPDATE {reviews_due} SET last_reviewed_at = %s, last_review_status = %s, "
-            "next_review_due = %s, position = %s WHERE id = %s"
-        ),
-        (r.recorded_at, r.event.status.value, r.recorded_at + cadence, r.position, r.aggregate_id),
+def reviewed(s: State, r: Recorded, cadence: timedelta) -> None:
+    s.rows("reviews_due").update(
+        r.aggregate_id,
+        last_reviewed_at=r.recorded_at,
+        last_review_status=r.event.status.value,
+        next_review_due=r.recorded_at + cadence,
+        position=r.position,
     )
 
 
-def end(c: Cursor[Any], t: Tables, r: Recorded) -> None:
+def end(s: State, r: Recorded) -> None:
     """The work item reached a terminal stage: no review is due any more."""
-    c.execute(
-        t.sql(
-            "UPDATE {reviews_due} SET active = false, ended_at = %s, position = %s WHERE id = %s"
-        ),
-        (r.recorded_at, r.position, r.aggregate_id),
+    s.rows("reviews_due").update(
+        r.aggregate_id, active=False, ended_at=r.recorded_at, position=r.position
     )
 
 
@@ -112,25 +103,25 @@ class ReviewsDue(Projection):
     }
 
     @handles(Initiative.Proposed)
-    def proposed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert(c, t, r, "initiative", INITIATIVE_CADENCE)
+    def proposed(self, r: Recorded, s: State) -> None:
+        insert(s, r, "initiative", INITIATIVE_CADENCE)
 
     @handles(Item.Raised)
-    def raised(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        insert(c, t, r, "improvement_item", ITEM_CADENCE)
+    def raised(self, r: Recorded, s: State) -> None:
+        insert(s, r, "improvement_item", ITEM_CADENCE)
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        reviewed(c, t, r, INITIATIVE_CADENCE)
+    def initiative_reviewed(self, r: Recorded, s: State) -> None:
+        reviewed(s, r, INITIATIVE_CADENCE)
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        reviewed(c, t, r, ITEM_CADENCE)
+    def item_reviewed(self, r: Recorded, s: State) -> None:
+        reviewed(s, r, ITEM_CADENCE)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
+    def gate_decided(self, r: Recorded, s: State) -> None:
         if r.event.decision.outcome is Outcome.KILL:
-            end(c, t, r)
+            end(s, r)
 
     @handles(
         Initiative.Closed,
@@ -139,8 +130,8 @@ class ReviewsDue(Projection):
         Item.Abandoned,
         Item.Escalated,
     )
-    def ended(self, c: Cursor[Any], r: Recorded, t: Tables) -> None:
-        end(c, t, r)
+    def ended(self, r: Recorded, s: State) -> None:
+        end(s, r)
 
 
 LIVE = Tables(ReviewsDue.tables)

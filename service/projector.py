@@ -4,7 +4,12 @@ Each batch is one transaction. It locks the tracking rows of the projections it 
 (`FOR UPDATE SKIP LOCKED`, so a second runner skips what the first is applying), applies every
 event after each projection's position, and moves the positions, so a crash at any point leaves
 each view equal to a clean rebuild. It wakes on PostgreSQL notifications and also catches up on
-a timer, so a lost notification never stalls it."""
+a timer, so a lost notification never stalls it.
+
+A runner keeps each view's rows in memory between batches (`projections.rows`), so applying an
+event costs no statement; a batch writes only the rows it changed. Each commit stamps the
+tracking row with a fresh token: a runner whose token is no longer there (another runner or a
+rebuild wrote since, or its own batch failed) reads the view's tables again before applying."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.persistence import Notification
@@ -25,6 +31,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
+from projections.rows import State
 from service.application import Polarity
 from service.database import Database
 
@@ -61,6 +68,7 @@ class Projector:
         self.projections = {p.name: p for p in projections}
         self.tables = {p.name: Tables(p.tables) for p in projections}
         self.batch_size = batch_size
+        self._held: dict[str, tuple[UUID, State]] = {}  # view -> (token written, its rows)
         recorder = app.store
         self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
         self.channel = recorder.channel_name
@@ -80,9 +88,10 @@ class Projector:
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {} (projection text PRIMARY KEY, "
                     "position bigint NOT NULL DEFAULT 0, version integer NOT NULL, "
-                    "updated_at timestamptz)"
+                    "updated_at timestamptz, token uuid)"
                 ).format(TRACKING)
             )
+            cur.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS token uuid").format(TRACKING))
             self._describe_tracking(cur)
             for projection in self.projections.values():
                 projection.create(cur, Tables(projection.tables))
@@ -111,7 +120,7 @@ class Projector:
     def catch_up(self, stop: threading.Event | None = None) -> int:
         """Apply batches until every projection is at the head; returns events applied."""
         applied = 0
-        with self.connect() as conn:  # one connection, so prepared statements are reused
+        with self.connect() as conn:
             while not (stop and stop.is_set()):
                 count = self._apply_next_batch(conn, list(self.projections))
                 applied += count
@@ -127,37 +136,59 @@ class Projector:
     def _apply_next_batch(
         self, conn: psycopg.Connection[dict[str, Any]], names: Sequence[str]
     ) -> int:
-        # Pipeline mode: writes stream without waiting for each reply; the batch is still one
-        # transaction, so an error anywhere rolls all of it back.
-        with conn.transaction(), conn.pipeline(), conn.cursor() as cur:
-            positions = self._lock(cur, names)
-            if not positions:
-                return 0
-            notifications = self._read(cur, min(positions.values()), self.batch_size)
-            if not notifications:
-                return 0
-            targets = [(self.projections[n], self.tables[n], p) for n, p in positions.items()]
-            for recorded in self._decode(notifications):
-                for projection, tables, position in targets:
-                    if recorded.position > position:
-                        projection.apply(cur, recorded, tables)
-            cur.execute(
-                SQL(
-                    "UPDATE {} SET position = %s, updated_at = now() WHERE projection = ANY(%s)"
-                ).format(TRACKING),
-                (notifications[-1].id, list(positions)),
-            )
-            return len(notifications)
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                locked = self._lock(cur, names)
+                if not locked:
+                    return 0
+                after = min(position for position, _ in locked.values())
+                notifications = self._read(cur, after, self.batch_size)
+                if not notifications:
+                    return 0
+                views = [
+                    (self.projections[name], self._state(cur, name, token), position)
+                    for name, (position, token) in locked.items()
+                ]
+                for recorded in self._decode(notifications):
+                    for projection, state, position in views:
+                        if recorded.position > position:
+                            projection.apply(recorded, state)
+                for _, state, _ in views:
+                    state.write(cur)
+                token = uuid4()
+                cur.execute(
+                    SQL(
+                        "UPDATE {} SET position = %s, token = %s, updated_at = now() "
+                        "WHERE projection = ANY(%s)"
+                    ).format(TRACKING),
+                    (notifications[-1].id, token, list(locked)),
+                )
+                for projection, state, _ in views:
+                    self._held[projection.name] = (token, state)
+        except BaseException:
+            for name in names:  # rolled back, or maybe: the tables are the truth, read them again
+                self._held.pop(name, None)
+            raise
+        return len(notifications)
 
-    def _lock(self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]) -> dict[str, int]:
+    def _state(self, cur: psycopg.Cursor[dict[str, Any]], name: str, token: UUID | None) -> State:
+        """The view's rows as this runner left them, unless someone else has written since."""
+        held = self._held.get(name)
+        if held is not None and token is not None and held[0] == token:
+            return held[1]
+        return self.projections[name].open(cur, self.tables[name])
+
+    def _lock(
+        self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]
+    ) -> dict[str, tuple[int, UUID | None]]:
         cur.execute(
             SQL(
-                "SELECT projection, position FROM {} WHERE projection = ANY(%s) "
+                "SELECT projection, position, token FROM {} WHERE projection = ANY(%s) "
                 "ORDER BY projection FOR UPDATE SKIP LOCKED"
             ).format(TRACKING),
             (list(names),),
         )
-        return {row["projection"]: row["position"] for row in cur.fetchall()}
+        return {row["projection"]: (row["position"], row["token"]) for row in cur.fetchall()}
 
     def _read(
         self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
@@ -285,23 +316,25 @@ class Projector:
             projection.create(cur, fresh)
             cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
             head = (cur.fetchone() or {}).get("head") or 0
-        position = self._fill(projection, fresh, 0, head, progress)
+            state = projection.open(cur, fresh)
+        position = self._fill(projection, state, 0, head, progress)
+        self._held.pop(name, None)
         with self.connect() as conn, conn.cursor() as cur:
             cur.execute(
                 SQL("SELECT position FROM {} WHERE projection = %s FOR UPDATE").format(TRACKING),
                 (name,),
             )
-            position = self._fill_in(cur, projection, fresh, position, None)
+            position = self._fill_in(cur, projection, state, position, None)
             # Point the BI views at the fresh tables first: they follow the rename, grants kept.
             create_bi_views(cur, [projection], suffix=REBUILD_SUFFIX)
             for table in projection.tables:
                 self._swap(cur, fresh, table)
-            cur.execute(
+            cur.execute(  # a new token: runners holding the old rows in memory read these
                 SQL(
-                    "UPDATE {} SET position = %s, version = %s, updated_at = now() "
+                    "UPDATE {} SET position = %s, version = %s, token = %s, updated_at = now() "
                     "WHERE projection = %s"
                 ).format(TRACKING),
-                (position, projection.version, name),
+                (position, projection.version, uuid4(), name),
             )
         return position
 
@@ -325,23 +358,24 @@ class Projector:
     def _fill(
         self,
         projection: Projection,
-        tables: Tables,
+        state: State,
         position: int,
         head: int,
         progress: Callable[[int, int], None] | None,
     ) -> int:
-        while position < head:
-            with self.connect() as conn, conn.cursor() as cur:
-                position = self._fill_in(cur, projection, tables, position, head)
-            if progress:
-                progress(position, head)
+        with self.connect() as conn:
+            while position < head:
+                with conn.transaction(), conn.cursor() as cur:
+                    position = self._fill_in(cur, projection, state, position, head)
+                if progress:
+                    progress(position, head)
         return position
 
     def _fill_in(
         self,
         cur: psycopg.Cursor[dict[str, Any]],
         projection: Projection,
-        tables: Tables,
+        state: State,
         position: int,
         head: int | None,
     ) -> int:
@@ -353,7 +387,8 @@ class Projector:
             if not notifications:
                 return position
             for recorded in self._decode(notifications):
-                projection.apply(cur, recorded, tables)
+                projection.apply(recorded, state)
+            state.write(cur)
             position = notifications[-1].id
             if head is not None:
                 return position

@@ -25,6 +25,7 @@ from projections.alignment import (
 )
 from projections.base import Projection
 from service.application import Polarity
+from service.projector import Projector
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
     STEWARD,
@@ -218,3 +219,30 @@ def test_a_rebuild_gives_the_same_rows_as_the_live_view(scenario: Scenario) -> N
     scenario.reporting.projector.rebuild("alignment")
 
     assert {table: scenario.reporting.rows(query) for table, query in queries.items()} == live
+
+
+def test_an_objective_retired_after_the_runner_restarts_keeps_its_exact_kpis(
+    reporting_with: ReportingWith,
+) -> None:
+    reporting = reporting_with([Alignment()])
+    b1 = reporting.app.objectives.define(
+        STEWARD,
+        title="Widen the margin",
+        level=Level.BREAKTHROUGH,
+        owner="ceo",
+        kpis=(Kpi("margin", Decimal("22.50"), "%", Decimal("18.0")),),
+        due=date(2030, 12, 31),
+    ).id
+    reporting.caught_up()
+    restarted = Projector(reporting.app, reporting.database, [Alignment()])  # reads the rows
+
+    reporting.app.objectives.retire(STEWARD, b1, reason="merged")
+    restarted.catch_up()
+
+    (row,) = reporting.rows(
+        "SELECT retired, kpis::text AS kpis FROM reporting.alignment_objectives WHERE id = %s", b1
+    )
+    assert row == {
+        "retired": True,
+        "kpis": '[{"name": "margin", "unit": "%", "target": 22.50, "baseline": 18.0}]',
+    }

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from psycopg import Cursor
 
 from domain.values import ReviewStatus
-from projections.base import Recorded, Tables
+from projections.base import Recorded
 from projections.portfolio import Portfolio
+from projections.rows import State
 from service.projector import Projector
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import Q1, STEWARD, in_planning, raised_item, team_with_capacity
@@ -34,8 +34,8 @@ class CrashingPortfolio(Portfolio):
         self.random = random.Random(seed)
         self.crashes = 0
 
-    def apply(self, cursor: Cursor[Any], recorded: Recorded, tables: Tables) -> None:
-        super().apply(cursor, recorded, tables)
+    def apply(self, recorded: Recorded, state: State) -> None:
+        super().apply(recorded, state)
         if self.chance and self.random.random() < self.chance:
             self.crashes += 1
             raise SimulatedCrash(f"died after applying position {recorded.position}")

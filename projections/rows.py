@@ -1,0 +1,281 @@
+"""A view's tables held in memory by the runner that applies it; each batch is written at once.
+
+A handler reads and changes rows in memory: no statement per event. At the end of a batch the
+changed rows are written in three statements per table (the changed keys copied into a scratch
+table, their old rows deleted, the new rows copied in), in the same transaction as the tracking
+position. Log tables (`Projection.logs`) are never read back: their rows are only appended.
+
+What a table is (its stored columns, primary key and column defaults) is read from PostgreSQL,
+so the DDL stays the one description of it. Generated columns are PostgreSQL's to compute and
+are left out. Defaults must be constants: PostgreSQL evaluates them once, when a table is opened.
+JSON columns are read as their stored text, so a row read back is written back exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import Cursor
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composable, Identifier
+from psycopg.types.string import TextLoader
+
+Key = Any  # a primary key's value, or a tuple of values when the key has several columns
+Row = Mapping[str, Any]
+
+COLUMNS = """SELECT a.attname AS name,
+  '(' || pg_get_expr(d.adbin, d.adrelid) || ')::' || format_type(a.atttypid, a.atttypmod)
+    AS default_sql
+FROM pg_attribute a
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attgenerated = ''
+ORDER BY a.attnum"""
+PRIMARY_KEY = """SELECT a.attname AS name
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = %(table)s::regclass AND i.indisprimary
+ORDER BY k.n"""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A table as PostgreSQL describes it: stored columns in order, primary key, defaults."""
+
+    table: str  # the logical name the view's handlers use
+    schema: str
+    stored: str  # the table's own name: the logical one, or a rebuild's fresh table
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    @classmethod
+    def read(cls, cursor: Cursor[Any], table: str, schema: str, stored: str) -> Layout:
+        raw = cursor.connection.cursor(row_factory=tuple_row)
+        regclass = Identifier(schema, stored).as_string(raw)
+        described = raw.execute(COLUMNS, {"table": regclass}).fetchall()
+        key = tuple(name for (name,) in raw.execute(PRIMARY_KEY, {"table": regclass}))
+        if not key:
+            raise ValueError(f"{regclass} has no primary key: a view table needs one")
+        columns = tuple(name for name, _ in described)
+        return cls(table, schema, stored, columns, key, _evaluate(raw, described))
+
+    @property
+    def target(self) -> Identifier:
+        return Identifier(self.schema, self.stored)
+
+    def key_of(self, values: Mapping[str, Any]) -> Key:
+        if len(self.key) == 1:
+            return values[self.key[0]]
+        return tuple(values[column] for column in self.key)
+
+
+def _evaluate(cursor: Cursor[Any], described: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """Column defaults as Python values, computed by PostgreSQL from the DDL (cast to the
+    column's type, so `numeric DEFAULT 0` gives Decimal 0, as a loaded row would)."""
+    with_default = [(name, sql) for name, sql in described if sql is not None]
+    defaults: dict[str, Any] = {name: None for name, _ in described}
+    if with_default:
+        select = SQL(", ").join(SQL(sql) for _, sql in with_default)  # the catalog's own SQL
+        values = cursor.execute(SQL("SELECT {}").format(select)).fetchone() or ()
+        defaults.update(zip((name for name, _ in with_default), values, strict=True))
+    return defaults
+
+
+@dataclass
+class Rows:
+    """One table's rows by primary key, with the keys changed since they were last written."""
+
+    layout: Layout
+    indexed: Sequence[tuple[str, ...]] = ()  # column sets `where` finds rows by without a scan
+    _rows: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    _changed: set[Key] = field(default_factory=set)
+    _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Key]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._indexes = {tuple(sorted(columns)): {} for columns in self.indexed}
+
+    # Reading ----------------------------------------------------------------------------------
+
+    def get(self, key: Key) -> Row | None:
+        return self._rows.get(key)
+
+    def __getitem__(self, key: Key) -> Row:
+        try:
+            return self._rows[key]
+        except KeyError:
+            raise KeyError(f"no row {key!r} in {self.layout.table}") from None
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def values(self) -> Iterable[Row]:
+        return self._rows.values()
+
+    def where(self, **equal: Any) -> list[Row]:
+        """Rows whose columns equal these values: by an index when one covers exactly them."""
+        columns = tuple(sorted(equal))
+        index = self._indexes.get(columns)
+        if index is not None:
+            keys = index.get(tuple(equal[c] for c in columns), ())
+            return [self._rows[key] for key in keys]
+        return [row for row in self._rows.values() if all(row[c] == v for c, v in equal.items())]
+
+    # Changing ---------------------------------------------------------------------------------
+
+    def insert(self, **values: Any) -> bool:
+        """Add a row (defaults filled in); like ON CONFLICT DO NOTHING when its key is taken."""
+        unknown = values.keys() - self.layout.defaults.keys()
+        if unknown:
+            raise KeyError(f"{self.layout.table} has no column {', '.join(sorted(unknown))}")
+        key = self.layout.key_of(values)
+        if key in self._rows:
+            return False
+        row = {**self.layout.defaults, **values}
+        self._rows[key] = row
+        self._changed.add(key)
+        self._index(key, row)
+        return True
+
+    def update(self, key: Key, **values: Any) -> bool:
+        """Set columns of the row with this key; like UPDATE, nothing happens when there is none."""
+        row = self._rows.get(key)
+        if row is None:
+            return False
+        if any(column not in row for column in values):
+            raise KeyError(f"{self.layout.table} has no column {set(values) - row.keys()}")
+        if self._indexes:
+            self._unindex(key, row)
+        row.update(values)
+        if self._indexes:
+            self._index(key, row)
+        self._changed.add(key)
+        return True
+
+    def delete(self, key: Key) -> bool:
+        row = self._rows.pop(key, None)
+        if row is None:
+            return False
+        self._unindex(key, row)
+        self._changed.add(key)
+        return True
+
+    # Storing ----------------------------------------------------------------------------------
+
+    def load(self, cursor: Cursor[Any]) -> None:
+        columns = SQL(", ").join(map(Identifier, self.layout.columns))
+        raw = cursor.connection.cursor(row_factory=tuple_row)
+        for json_type in ("json", "jsonb"):  # as stored: exact numbers, written back unchanged
+            raw.adapters.register_loader(json_type, TextLoader)
+        names = self.layout.columns
+        for values in raw.execute(SQL("SELECT {} FROM {}").format(columns, self.layout.target)):
+            row = dict(zip(names, values, strict=True))
+            key = self.layout.key_of(row)
+            self._rows[key] = row
+            self._index(key, row)
+
+    def write(self, cursor: Cursor[Any]) -> int:
+        """Write the rows changed since the last write: old versions out, new ones in."""
+        if not self._changed:
+            return 0
+        changed, self._changed = self._changed, set()
+        scratch = Identifier("pending_" + self.layout.stored)  # a temporary table
+        key = SQL(", ").join(map(Identifier, self.layout.key))
+        cursor.execute(
+            SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
+                "SELECT {} FROM {} WITH NO DATA"
+            ).format(scratch, key, self.layout.target)
+        )
+        single = len(self.layout.key) == 1
+        _copy(cursor, scratch, self.layout.key, ((k,) if single else k for k in changed))
+        matches = SQL(" AND ").join(
+            SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in self.layout.key
+        )
+        cursor.execute(
+            SQL("DELETE FROM {} t USING {} s WHERE {}").format(self.layout.target, scratch, matches)
+        )
+        kept = (self._rows[k] for k in changed if k in self._rows)
+        columns = self.layout.columns
+        _copy(cursor, self.layout.target, columns, ([row[c] for c in columns] for row in kept))
+        return len(changed)
+
+    # Indexes ----------------------------------------------------------------------------------
+
+    def _index(self, key: Key, row: Row) -> None:
+        for columns, index in self._indexes.items():
+            index.setdefault(tuple(row[c] for c in columns), set()).add(key)
+
+    def _unindex(self, key: Key, row: Row) -> None:
+        for columns, index in self._indexes.items():
+            values = tuple(row[c] for c in columns)
+            keys = index.get(values)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del index[values]
+
+
+@dataclass
+class Log:
+    """An append-only table: rows are added and written, never read back or changed."""
+
+    layout: Layout
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, **values: Any) -> None:
+        unknown = values.keys() - self.layout.defaults.keys()
+        if unknown:
+            raise KeyError(f"{self.layout.table} has no column {', '.join(sorted(unknown))}")
+        self._pending.append({**self.layout.defaults, **values})
+
+    def write(self, cursor: Cursor[Any]) -> int:
+        pending, self._pending = self._pending, []
+        columns = self.layout.columns
+        _copy(cursor, self.layout.target, columns, ([row[c] for c in columns] for row in pending))
+        return len(pending)
+
+
+def _copy(
+    cursor: Cursor[Any], target: Composable, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    names = SQL(", ").join(map(Identifier, columns))
+    with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(target, names)) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+class State(Mapping[str, "Rows | Log"]):
+    """The tables of one view, in memory: what its handlers read and change."""
+
+    def __init__(self, tables: Mapping[str, Rows | Log]) -> None:
+        self._tables = dict(tables)
+
+    def __getitem__(self, name: str) -> Rows | Log:
+        return self._tables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def rows(self, name: str) -> Rows:
+        table = self._tables[name]
+        assert isinstance(table, Rows), f"{name} is a log: its rows are written, not read"
+        return table
+
+    def log(self, name: str) -> Log:
+        table = self._tables[name]
+        assert isinstance(table, Log), f"{name} is not a log"
+        return table
+
+    def write(self, cursor: Cursor[Any]) -> int:
+        """Write every table's changes; returns the rows written."""
+        return sum(table.write(cursor) for table in self._tables.values())
