@@ -55,19 +55,36 @@ INDEXES = (
 )
 
 
+PLAIN_TYPES = (str, int, bool, float, type(None))
+
+
 def plain(value: Any) -> Any:
     """A domain value as plain JSON: enums by value, value objects as objects, the rest as text."""
+    if type(value) in PLAIN_TYPES:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Period):
         return str(value)  # 2027-Q1
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = field_names(type(value))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)  # uuids, decimals (exact), dates, periods
+    return str(value)  # uuids, decimals (exact), dates
+
+
+FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (looked up once per class); None for other types."""
+    if kind not in FIELD_NAMES:
+        is_dataclass = dataclasses.is_dataclass(kind)
+        FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if is_dataclass else None
+        )
+    return FIELD_NAMES[kind]
 
 
 def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:

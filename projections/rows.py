@@ -8,7 +8,7 @@ position. Log tables (`Projection.logs`) are never read back: their rows are onl
 What a table is (its stored columns, primary key and column defaults) is read from PostgreSQL,
 so the DDL stays the one description of it. Generated columns are PostgreSQL's to compute and
 are left out. Defaults must be constants: PostgreSQL evaluates them once, when a table is opened.
-JSON columns are read as their stored text, so a row read back is written back exactly.
+jsonb columns are read as their stored text, so a row read back is written back exactly.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import Cursor
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
-from psycopg.types.string import TextLoader
+from psycopg.types.json import Jsonb
 
 Key = Any  # a primary key's value, or a tuple of values when the key has several columns
 Row = Mapping[str, Any]
 
-COLUMNS = """SELECT a.attname AS name,
+COLUMNS = """SELECT a.attname AS name, a.atttypid AS type,
   '(' || pg_get_expr(d.adbin, d.adrelid) || ')::' || format_type(a.atttypid, a.atttypmod)
     AS default_sql
 FROM pg_attribute a
@@ -49,6 +51,7 @@ class Layout:
     schema: str
     stored: str  # the table's own name: the logical one, or a rebuild's fresh table
     columns: tuple[str, ...]
+    types: tuple[int, ...]  # each column's type (oid): COPY writes them in binary
     key: tuple[str, ...]
     defaults: dict[str, Any]
 
@@ -60,12 +63,17 @@ class Layout:
         key = tuple(name for (name,) in raw.execute(PRIMARY_KEY, {"table": regclass}))
         if not key:
             raise ValueError(f"{regclass} has no primary key: a view table needs one")
-        columns = tuple(name for name, _ in described)
-        return cls(table, schema, stored, columns, key, _evaluate(raw, described))
+        columns = tuple(name for name, _, _ in described)
+        types = tuple(oid for _, oid, _ in described)
+        defaults = _evaluate(raw, [(name, sql) for name, _, sql in described])
+        return cls(table, schema, stored, columns, types, key, defaults)
 
     @property
     def target(self) -> Identifier:
         return Identifier(self.schema, self.stored)
+
+    def types_of(self, columns: Sequence[str]) -> list[int]:
+        return [self.types[self.columns.index(column)] for column in columns]
 
     def key_of(self, values: Mapping[str, Any]) -> Key:
         if len(self.key) == 1:
@@ -93,6 +101,7 @@ class Rows:
     indexed: Sequence[tuple[str, ...]] = ()  # column sets `where` finds rows by without a scan
     _rows: dict[Key, dict[str, Any]] = field(default_factory=dict)
     _changed: set[Key] = field(default_factory=set)
+    _stored: set[Key] = field(default_factory=set)  # keys the table holds, as last written
     _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Key]]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -171,40 +180,50 @@ class Rows:
     def load(self, cursor: Cursor[Any]) -> None:
         columns = SQL(", ").join(map(Identifier, self.layout.columns))
         raw = cursor.connection.cursor(row_factory=tuple_row)
-        for json_type in ("json", "jsonb"):  # as stored: exact numbers, written back unchanged
-            raw.adapters.register_loader(json_type, TextLoader)
+        raw.adapters.register_loader("jsonb", StoredJsonLoader)
         names = self.layout.columns
         for values in raw.execute(SQL("SELECT {} FROM {}").format(columns, self.layout.target)):
             row = dict(zip(names, values, strict=True))
             key = self.layout.key_of(row)
             self._rows[key] = row
             self._index(key, row)
+        self._stored = set(self._rows)
 
     def write(self, cursor: Cursor[Any]) -> int:
         """Write the rows changed since the last write: old versions out, new ones in."""
         if not self._changed:
             return 0
         changed, self._changed = self._changed, set()
-        scratch = Identifier("pending_" + self.layout.stored)  # a temporary table
-        key = SQL(", ").join(map(Identifier, self.layout.key))
+        self._delete(cursor, changed & self._stored)
+        kept = [key for key in changed if key in self._rows]
+        layout, columns = self.layout, self.layout.columns
+        rows = ([self._rows[key][c] for c in columns] for key in kept)
+        _copy(cursor, layout.target, columns, layout.types, rows)
+        self._stored -= changed
+        self._stored.update(kept)
+        return len(changed)
+
+    def _delete(self, cursor: Cursor[Any], keys: set[Key]) -> None:
+        """Delete the stored rows with these keys, through a scratch table of the keys."""
+        if not keys:
+            return
+        layout = self.layout
+        scratch = Identifier("pending_" + layout.stored)  # a temporary table
         cursor.execute(
             SQL(
                 "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
                 "SELECT {} FROM {} WITH NO DATA"
-            ).format(scratch, key, self.layout.target)
+            ).format(scratch, SQL(", ").join(map(Identifier, layout.key)), layout.target)
         )
-        single = len(self.layout.key) == 1
-        _copy(cursor, scratch, self.layout.key, ((k,) if single else k for k in changed))
+        single = len(layout.key) == 1
+        rows = ((key,) if single else key for key in keys)
+        _copy(cursor, scratch, layout.key, layout.types_of(layout.key), rows)
         matches = SQL(" AND ").join(
-            SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in self.layout.key
+            SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in layout.key
         )
         cursor.execute(
-            SQL("DELETE FROM {} t USING {} s WHERE {}").format(self.layout.target, scratch, matches)
+            SQL("DELETE FROM {} t USING {} s WHERE {}").format(layout.target, scratch, matches)
         )
-        kept = (self._rows[k] for k in changed if k in self._rows)
-        columns = self.layout.columns
-        _copy(cursor, self.layout.target, columns, ([row[c] for c in columns] for row in kept))
-        return len(changed)
 
     # Indexes ----------------------------------------------------------------------------------
 
@@ -237,18 +256,33 @@ class Log:
 
     def write(self, cursor: Cursor[Any]) -> int:
         pending, self._pending = self._pending, []
-        columns = self.layout.columns
-        _copy(cursor, self.layout.target, columns, ([row[c] for c in columns] for row in pending))
+        layout, columns = self.layout, self.layout.columns
+        rows = ([row[c] for c in columns] for row in pending)
+        _copy(cursor, layout.target, columns, layout.types, rows)
         return len(pending)
 
 
 def _copy(
-    cursor: Cursor[Any], target: Composable, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    cursor: Cursor[Any],
+    target: Composable,
+    columns: Sequence[str],
+    types: Sequence[int],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
+    """COPY in binary, each column's type given: no per-value guessing of how to send it."""
     names = SQL(", ").join(map(Identifier, columns))
-    with cursor.copy(SQL("COPY {} ({}) FROM STDIN").format(target, names)) as copy:
+    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, names)
+    with cursor.copy(statement) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+class StoredJsonLoader(Loader):
+    """jsonb as its stored text, wrapped to be written back as it is: numbers stay exact."""
+
+    def load(self, data: Buffer) -> Jsonb:
+        return Jsonb(bytes(data).decode(), dumps=str)
 
 
 class State(Mapping[str, "Rows | Log"]):

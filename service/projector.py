@@ -37,7 +37,7 @@ from service.database import Database
 
 log = logging.getLogger("polarity.projections")
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 CATCH_UP_SECONDS = 5.0
 WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
 TRACKING = Identifier(SCHEMA, "tracking")

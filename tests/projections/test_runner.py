@@ -159,3 +159,33 @@ def test_the_runner_wakes_on_new_events_without_waiting_for_its_timer(
         stop.set()
         thread.join(timeout=10)
     assert seen.is_set(), "the new item reached the view within 5 s, far inside the 60 s timer"
+
+
+def test_a_runner_holding_the_view_reads_it_again_after_another_runner_wrote(
+    reporting_with: Any,
+) -> None:
+    reporting: Reporting = reporting_with([Portfolio()])
+    app, held = reporting.app, reporting.projector
+    team = team_with_capacity(app, fte="50")
+    initiative = in_planning(app)
+    held.catch_up()  # this runner now holds the portfolio in memory
+    rival = Projector(app, reporting.database, [Portfolio()])
+
+    app.initiatives.resource(
+        STEWARD,
+        initiative,
+        team_id=team,
+        period=Q1,
+        fte=Decimal("1.5"),
+        budget=Decimal(0),
+        reason="pilot",
+    )
+    rival.catch_up()  # the rival applies the resourcing: the held rows are now stale
+    app.initiatives.release_resources(STEWARD, initiative, team_id=team, period=Q1, reason="done")
+    held.catch_up()
+
+    fte = "SELECT fte FROM reporting.portfolio WHERE id = %s"
+    assert reporting.rows(fte, initiative) == [{"fte": Decimal("0.0")}], (
+        "released from the rival's 1.5, not from the stale 0 (which would give -1.5)"
+    )
+    assert reporting.rows(ROWS) == clean_rebuild(reporting)

@@ -1,0 +1,147 @@
+"""A view's rows in memory: they behave like the SQL they replace and round-trip exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from projections.rows import Layout, Rows
+from service.database import Database
+from tests.conftest import fresh_database
+
+pytestmark = pytest.mark.database
+
+TABLE = """CREATE TABLE scratch.items (
+    id uuid NOT NULL,
+    period text NOT NULL,
+    team text NOT NULL,
+    fte numeric NOT NULL DEFAULT 0,
+    tags uuid[] NOT NULL DEFAULT '{}',
+    kpis jsonb,
+    note text,
+    busy boolean GENERATED ALWAYS AS (fte > 0) STORED,
+    PRIMARY KEY (id, period)
+)"""
+
+
+@pytest.fixture
+def conn(database: Database) -> Iterator[psycopg.Connection[Any]]:
+    fresh = fresh_database(database)
+    db = next(fresh)
+    with psycopg.connect(db.conninfo, autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA scratch")
+        connection.execute(TABLE)
+        yield connection
+    next(fresh, None)
+
+
+def opened(conn: psycopg.Connection[Any]) -> Rows:
+    with conn.cursor() as cur:
+        rows = Rows(Layout.read(cur, "items", "scratch", "items"), indexed=[("team", "period")])
+        rows.load(cur)
+    return rows
+
+
+def written(conn: psycopg.Connection[Any], rows: Rows) -> int:
+    with conn.transaction(), conn.cursor() as cur:
+        return rows.write(cur)
+
+
+def stored(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    query = "SELECT id, period, team, fte, tags, kpis::text, note, busy FROM scratch.items"
+    return conn.execute(query + " ORDER BY id, period").fetchall()
+
+
+def test_the_layout_comes_from_postgresql_with_defaults_of_the_columns_types(
+    conn: psycopg.Connection[Any],
+) -> None:
+    layout = opened(conn).layout
+
+    assert layout.key == ("id", "period")
+    assert "busy" not in layout.columns, "generated columns are PostgreSQL's to compute"
+    assert layout.defaults["fte"] == Decimal(0)
+    assert isinstance(layout.defaults["fte"], Decimal)
+    assert layout.defaults["tags"] == []
+    assert layout.defaults["note"] is None
+
+
+def test_rows_behave_like_the_sql_they_replace(conn: psycopg.Connection[Any]) -> None:
+    rows, a, b = opened(conn), uuid4(), uuid4()
+
+    assert rows.insert(id=a, period="2027-Q1", team="blue", fte=Decimal("1.5"))
+    assert not rows.insert(id=a, period="2027-Q1", team="red"), "like ON CONFLICT DO NOTHING"
+    assert rows[(a, "2027-Q1")]["team"] == "blue"
+    assert not rows.update((b, "2027-Q1"), fte=Decimal(1)), "like an UPDATE matching no row"
+    assert (b, "2027-Q1") not in rows
+    with pytest.raises(KeyError, match="no column"):
+        rows.update((a, "2027-Q1"), colour="green")
+    with pytest.raises(KeyError, match="no row"):
+        rows[(b, "2027-Q1")]
+
+
+def test_where_finds_the_same_rows_by_index_as_by_scan(conn: psycopg.Connection[Any]) -> None:
+    rows = opened(conn)
+    ids = [uuid4() for _ in range(6)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, period="2027-Q1", team=["blue", "red"][n % 2])
+    rows.update((ids[0], "2027-Q1"), team="red")  # moves between index entries
+    rows.delete((ids[2], "2027-Q1"))
+
+    by_index = {r["id"] for r in rows.where(team="red", period="2027-Q1")}
+    by_scan = {r["id"] for r in rows.where(team="red")}  # no index on team alone
+
+    assert by_index == by_scan == {ids[0], ids[1], ids[3], ids[5]}
+
+
+def test_changes_written_and_read_back_are_exactly_what_was_held(
+    conn: psycopg.Connection[Any],
+) -> None:
+    rows, a, b, c = opened(conn), uuid4(), uuid4(), uuid4()
+    kpis = Jsonb([{"name": "lead time", "target": 22.50}], dumps=lambda _: '[{"target": 22.50}]')
+    rows.insert(id=a, period="2027-Q1", team="blue", fte=Decimal("2.50"), kpis=kpis)
+    rows.insert(id=b, period="2027-Q1", team="blue", tags=[c])
+    rows.insert(id=c, period="2027-Q2", team="red")
+    assert written(conn, rows) == 3
+
+    rows.update((b, "2027-Q1"), note="moved", tags=[a, c])
+    rows.delete((c, "2027-Q2"))
+    assert written(conn, rows) == 2
+    assert written(conn, rows) == 0, "nothing changed since"
+
+    expected = sorted(
+        [
+            (a, "2027-Q1", "blue", Decimal("2.50"), [], '[{"target": 22.50}]', None, True),
+            (b, "2027-Q1", "blue", Decimal(0), [a, c], None, "moved", False),
+        ],
+        key=lambda row: (str(row[0]), row[1]),
+    )
+    assert stored(conn) == expected
+
+    again = opened(conn)  # a runner reading the tables afresh
+    again.update((a, "2027-Q1"), note="read back")
+    written(conn, again)
+    assert stored(conn)[[r[0] for r in expected].index(a)][5] == '[{"target": 22.50}]', (
+        "jsonb read back is written back exactly: 22.50 stays 22.50"
+    )
+    assert {row[0] for row in stored(conn)} == {a, b}
+
+
+def test_a_key_deleted_and_inserted_again_in_one_batch_is_stored_once(
+    conn: psycopg.Connection[Any],
+) -> None:
+    rows, a = opened(conn), uuid4()
+    rows.insert(id=a, period="2027-Q1", team="blue")
+    written(conn, rows)
+
+    rows.delete((a, "2027-Q1"))
+    rows.insert(id=a, period="2027-Q1", team="red")
+    written(conn, rows)
+
+    assert [(row[0], row[2]) for row in stored(conn)] == [(a, "red")]
+    assert isinstance(stored(conn)[0][0], UUID)
