@@ -11,7 +11,7 @@ from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from domain.values import Allocation, Path
 from projections.base import Projection, Recorded, handles
-from projections.rows import State
+from projections.rows import Row, State
 
 # The strategic share of allocated improvement capacity that leaders aim for: at least 30 %,
 # at most 50 %, bounds included. Below it long-term goals starve; above it daily work does.
@@ -50,8 +50,6 @@ INDEXES = (
     "ON {path_balance} (period, org_unit)",
 )
 
-Bucket = tuple[str, str, str]  # (path, org_unit, period): a path_balance row's key
-
 
 def held(s: State, r: Recorded, allocation: Allocation, budget: Decimal) -> None:
     """The work item holds this share of a team's time, with the budget that came with it.
@@ -61,19 +59,17 @@ def held(s: State, r: Recorded, allocation: Allocation, budget: Decimal) -> None
     item = s.rows("path_balance_items").get(allocation.work_item_id)
     if item is None:
         return
-    path, period = allocation.path.value, str(allocation.period)
-    granted = s.rows("path_balance_allocations").insert(
-        work_item_id=allocation.work_item_id,
-        team_id=allocation.team_id,
-        period=period,
-        path=path,
-        org_unit=item["org_unit"],
-        fte=allocation.fte,
-        budget=budget,
-        position=r.position,
-    )
-    if granted:
-        resum(s, r, (path, item["org_unit"], period))
+    share = {
+        "work_item_id": allocation.work_item_id,
+        "team_id": allocation.team_id,
+        "period": str(allocation.period),
+        "path": allocation.path.value,
+        "org_unit": item["org_unit"],
+        "fte": allocation.fte,
+        "budget": budget,
+    }
+    if s.rows("path_balance_allocations").insert(**share, position=r.position):
+        count(s, r, share, +1)
 
 
 def let_go(s: State, r: Recorded, allocation: Allocation) -> None:
@@ -81,29 +77,35 @@ def let_go(s: State, r: Recorded, allocation: Allocation) -> None:
     allocations = s.rows("path_balance_allocations")
     key = (allocation.work_item_id, allocation.team_id, str(allocation.period))
     share = allocations.get(key)
-    if share is None:
-        return
-    allocations.delete(key)
-    resum(s, r, (share["path"], share["org_unit"], share["period"]))
+    if share is not None:
+        allocations.delete(key)
+        count(s, r, share, -1)
 
 
-def resum(s: State, r: Recorded, bucket: Bucket) -> None:
-    """Recount the (path, org unit, period) the change touched; a bucket left empty goes."""
-    path, org_unit, period = bucket
-    shares = s.rows("path_balance_allocations").where(path=path, org_unit=org_unit, period=period)
+def count(s: State, r: Recorded, share: Row, sign: int) -> None:
+    """Add a share to its (path, org unit, period), or take it away; a bucket left empty goes.
+
+    A work item counts once per bucket: its path and org unit are its own, so its shares in the
+    bucket are its shares in the period."""
+    bucket = (share["path"], share["org_unit"], share["period"])
     balance = s.rows("path_balance")
-    balance.delete(bucket)
-    if shares:
-        balance.insert(
-            path=path,
-            org_unit=org_unit,
-            period=period,
-            work_items=len({share["work_item_id"] for share in shares}),
-            allocations=len(shares),
-            fte=sum((share["fte"] for share in shares), Decimal(0)),
-            budget=sum((share["budget"] for share in shares), Decimal(0)),
-            position=r.position,
-        )
+    held_now = s.rows("path_balance_allocations").where(
+        work_item_id=share["work_item_id"], period=share["period"]
+    )
+    first_or_last = len(held_now) == (1 if sign > 0 else 0)
+    row = balance.get(bucket) or {"work_items": 0, "allocations": 0, "fte": 0, "budget": 0}
+    if row["allocations"] + sign == 0:
+        balance.delete(bucket)
+        return
+    totals = {
+        "work_items": row["work_items"] + (sign if first_or_last else 0),
+        "allocations": row["allocations"] + sign,
+        "fte": row["fte"] + sign * share["fte"],
+        "budget": row["budget"] + sign * share["budget"],
+        "position": r.position,
+    }
+    if not balance.update(bucket, **totals):
+        balance.insert(path=bucket[0], org_unit=bucket[1], period=bucket[2], **totals)
 
 
 def remember(s: State, r: Recorded, path: Path, org_unit: str) -> None:
@@ -116,7 +118,7 @@ class PathBalance(Projection):
     name = "path_balance"
     tables = ("path_balance_items", "path_balance_allocations", "path_balance")
     ddl = (ITEMS, ALLOCATIONS, BALANCE, *INDEXES)
-    indexes = {"path_balance_allocations": (("path", "org_unit", "period"),)}  # by bucket
+    indexes = {"path_balance_allocations": (("work_item_id", "period"),)}
     docs = {
         "path_balance_items": (
             "Every work item's path and org unit, which its allocations are counted under.",
