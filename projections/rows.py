@@ -75,6 +75,18 @@ class Layout:
     def types_of(self, columns: Sequence[str]) -> list[int]:
         return [self.types[self.columns.index(column)] for column in columns]
 
+    def check(self, columns: Iterable[str]) -> None:
+        """A KeyError naming any of `columns` the table does not have."""
+        unknown = set(columns) - self.defaults.keys()
+        if unknown:
+            raise KeyError(f"{self.table} has no column {', '.join(sorted(unknown))}")
+
+    def row(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A whole row: `values`, and the defaults of the columns they leave out."""
+        if not values.keys() <= self.defaults.keys():
+            self.check(values)
+        return {**self.defaults, **values}
+
     def key_of(self, values: Mapping[str, Any]) -> Key:
         if len(self.key) == 1:
             return values[self.key[0]]
@@ -140,13 +152,10 @@ class Rows:
 
     def insert(self, **values: Any) -> bool:
         """Add a row (defaults filled in); like ON CONFLICT DO NOTHING when its key is taken."""
-        unknown = values.keys() - self.layout.defaults.keys()
-        if unknown:
-            raise KeyError(f"{self.layout.table} has no column {', '.join(sorted(unknown))}")
-        key = self.layout.key_of(values)
+        row = self.layout.row(values)
+        key = self.layout.key_of(row)
         if key in self._rows:
             return False
-        row = {**self.layout.defaults, **values}
         self._rows[key] = row
         self._changed.add(key)
         self._index(key, row)
@@ -157,8 +166,8 @@ class Rows:
         row = self._rows.get(key)
         if row is None:
             return False
-        if any(column not in row for column in values):
-            raise KeyError(f"{self.layout.table} has no column {set(values) - row.keys()}")
+        if not values.keys() <= row.keys():
+            self.layout.check(values)
         if self._indexes:
             self._unindex(key, row)
         row.update(values)
@@ -249,10 +258,7 @@ class Log:
     _pending: list[dict[str, Any]] = field(default_factory=list)
 
     def insert(self, **values: Any) -> None:
-        unknown = values.keys() - self.layout.defaults.keys()
-        if unknown:
-            raise KeyError(f"{self.layout.table} has no column {', '.join(sorted(unknown))}")
-        self._pending.append({**self.layout.defaults, **values})
+        self._pending.append(self.layout.row(values))
 
     def write(self, cursor: Cursor[Any]) -> int:
         pending, self._pending = self._pending, []
@@ -302,12 +308,14 @@ class State(Mapping[str, "Rows | Log"]):
 
     def rows(self, name: str) -> Rows:
         table = self._tables[name]
-        assert isinstance(table, Rows), f"{name} is a log: its rows are written, not read"
+        if not isinstance(table, Rows):
+            raise TypeError(f"{name} is a log: its rows are written, not read")
         return table
 
     def log(self, name: str) -> Log:
         table = self._tables[name]
-        assert isinstance(table, Log), f"{name} is not a log"
+        if not isinstance(table, Log):
+            raise TypeError(f"{name} is not a log")
         return table
 
     def write(self, cursor: Cursor[Any]) -> int:
