@@ -19,6 +19,7 @@ from domain.governed import Governed
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.objective import Objective
+from domain.stored import register_domain_transcodings
 from domain.team import Team
 from domain.values import Actor
 from service.database import Database
@@ -28,7 +29,6 @@ from service.persistence import (
     IdempotencyRecord,
     PolarityRecorder,
     current_envelope,
-    register_domain_transcodings,
 )
 from service.unit_of_work import (
     Context,
