@@ -73,6 +73,7 @@ class Projection:
     docs: ClassVar[dict[str, tuple[str, dict[str, str]]]]
     handlers: ClassVar[dict[type[Any], Handler]]
     logs: ClassVar[tuple[str, ...]] = ()  # append-only tables: written, never read back
+    published: ClassVar[bool] = True  # whether BI tools get a v1 view of each table
     # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
     indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}
     _resolved: ClassVar[dict[type[Any], Handler | None]]  # event class -> handler, once looked up

@@ -84,9 +84,11 @@ class View:
 
 
 def bi_views(projections: Iterable[Projection]) -> list[View]:
-    """A v1 view for every table of every projection, in catalog order."""
+    """A v1 view for every table of every published projection, in catalog order."""
     views = []
     for projection in projections:
+        if not projection.published:
+            continue
         for table in projection.tables:
             about, meanings = projection.docs.get(table, ("", {}))
             columns = V1_COLUMNS.get(table) or tuple(declared_columns(projection, table))

@@ -8,6 +8,7 @@ from projections.capacity import Capacity
 from projections.decision_log import DecisionLog
 from projections.governance_health import GovernanceHealth
 from projections.kaizen_flow import KaizenFlow
+from projections.objects import Objects
 from projections.path_balance import PathBalance
 from projections.pipeline import Pipeline
 from projections.portfolio import Portfolio
@@ -25,4 +26,5 @@ def all_projections() -> list[Projection]:
         Alignment(),
         DecisionLog(),
         GovernanceHealth(),
+        Objects(),
     ]

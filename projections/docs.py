@@ -149,17 +149,18 @@ def summary(projection: Projection) -> str:
 
 def table_section(projection: Projection, table: str) -> str:
     about, meanings = projection.docs.get(table, ("", {}))
-    (view,) = (v for v in bi_views([projection]) if v.table == table)
+    view = next((v for v in bi_views([projection]) if v.table == table), None)
     declared = declared_columns(projection, table)
     names = [*declared, *(name for name in meanings if name not in declared)]
+    for_bi = f"For BI tools: `{SCHEMA}.{view.name}`." if view else "Not published to BI tools."
     lines = [
         f"#### `{SCHEMA}.{table}`\n",
-        f"{about} For BI tools: `{SCHEMA}.{view.name}`.\n",
+        f"{about} {for_bi}\n",
         "| column | type | in v1 | meaning |",
         "|---|---|---|---|",
     ]
     for name in names:
-        in_v1 = "yes" if name in view.columns else ""
+        in_v1 = "yes" if view and name in view.columns else ""
         lines.append(row(name, declared.get(name, ""), in_v1, meanings.get(name, "")))
     return "\n".join(lines) + "\n"
 

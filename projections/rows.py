@@ -8,7 +8,7 @@ position. Log tables (`Projection.logs`) are never read back: their rows are onl
 What a table is (its stored columns, primary key and column defaults) is read from PostgreSQL,
 so the DDL stays the one description of it. Generated columns are PostgreSQL's to compute and
 are left out. Defaults must be constants: PostgreSQL evaluates them once, when a table is opened.
-jsonb columns are read as their stored text, so a row read back is written back exactly.
+json and jsonb columns are read as their stored text, so a row read back is written back exactly.
 """
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ class Rows:
     def load(self, cursor: Cursor[Any]) -> None:
         columns = SQL(", ").join(map(Identifier, self.layout.columns))
         raw = cursor.connection.cursor(row_factory=tuple_row)
-        raw.adapters.register_loader("jsonb", StoredJsonLoader)
+        for json_type in ("json", "jsonb"):
+            raw.adapters.register_loader(json_type, StoredJsonLoader)
         names = self.layout.columns
         for values in raw.execute(SQL("SELECT {} FROM {}").format(columns, self.layout.target)):
             row = dict(zip(names, values, strict=True))
@@ -285,7 +286,7 @@ def _copy(
 
 
 class StoredJsonLoader(Loader):
-    """jsonb as its stored text, wrapped to be written back as it is: numbers stay exact."""
+    """json or jsonb as its stored text, wrapped to be written back as it is: numbers stay exact."""
 
     def load(self, data: Buffer) -> Jsonb:
         return Jsonb(bytes(data).decode(), dumps=str)

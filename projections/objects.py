@@ -1,0 +1,115 @@
+"""Objects: every initiative, improvement item, objective and team as its events have made it.
+
+The runner evolves each aggregate with the domain's own events, as loading it would, and stores
+its state as the library's snapshot of it, in the domain's JSON (`domain.stored`). The API reads
+objects from here instead of replaying their events. The JSON is the domain's stored form, not a
+reporting contract, so this view has no v1 view for BI tools."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, AggregateCreated, Snapshot
+from eventsourcing.utils import get_topic
+from psycopg.types.json import Json
+
+from domain.improvement import ImprovementItem
+from domain.initiative import Initiative
+from domain.objective import Objective
+from domain.stored import transcoder
+from domain.team import Team
+from projections.base import Projection, Recorded, handles
+from projections.rows import Row, State
+
+KINDS: dict[str, type[Aggregate]] = {
+    cls.__name__: cls for cls in (Initiative, ImprovementItem, Objective, Team)
+}
+TOPICS = {name: get_topic(cls) for name, cls in KINDS.items()}
+TRANSCODER = transcoder()
+
+DDL = """CREATE TABLE IF NOT EXISTS {objects} (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL,
+    version integer NOT NULL,
+    created_position bigint NOT NULL,
+    position bigint NOT NULL,
+    state json NOT NULL
+)"""
+INDEX = "CREATE INDEX IF NOT EXISTS {objects_by_kind} ON {objects} (kind, created_position)"
+
+
+def encode(aggregate: Aggregate) -> str:
+    """The aggregate's state as the library snapshots it, in the domain's JSON."""
+    return TRANSCODER.encode(Snapshot.take(aggregate).state).decode()
+
+
+def restore(kind: str, aggregate_id: UUID, version: int, state: str) -> Any:
+    """The aggregate a row holds, rebuilt from its state as the library restores a snapshot."""
+    decoded = TRANSCODER.decode(state.encode())
+    snapshot = Snapshot(
+        originator_id=aggregate_id,
+        originator_version=version,
+        timestamp=decoded["_modified_on"],
+        topic=TOPICS[kind],
+        state=decoded,
+    )
+    return snapshot.mutate(None)
+
+
+def held(aggregate: Any) -> Json:
+    """The aggregate as a row's state: encoded only when the row is written."""
+    return Json(aggregate, dumps=encode)
+
+
+def live(row: Row) -> Any:
+    """The aggregate of a row, decoded once if the row was read from the table."""
+    state = row["state"].obj
+    if isinstance(state, str):
+        return restore(row["kind"], row["id"], row["version"], state)
+    return state
+
+
+class Objects(Projection):
+    name = "objects"
+    published = False
+    tables = ("objects",)
+    ddl = (DDL, INDEX)
+    docs = {
+        "objects": (
+            "Every initiative, improvement item, objective and team as it is now: the state its "
+            "events have built, which the API reads instead of replaying them. One row per "
+            "object.",
+            {
+                "id": "The object's id.",
+                "kind": "Initiative, ImprovementItem, Objective or Team.",
+                "version": "The object's version: how many events it has recorded.",
+                "created_position": "Position of the event that created it (lists are in this "
+                "order).",
+                "position": "Position of the last event applied to this row.",
+                "state": "The object's state in the domain's stored JSON (the library's snapshot "
+                "state). Internal to the API; not a reporting contract.",
+            },
+        )
+    }
+
+    @handles(Aggregate.Event)
+    def evolve(self, r: Recorded, s: State) -> None:
+        rows, event = s.rows("objects"), r.event
+        if isinstance(event, AggregateCreated):
+            aggregate = event.mutate(None)
+            rows.insert(
+                id=r.aggregate_id,
+                kind=type(aggregate).__name__,
+                version=r.version,
+                created_position=r.position,
+                position=r.position,
+                state=held(aggregate),
+            )
+            return
+        row = rows.get(r.aggregate_id)
+        if row is not None:
+            aggregate = event.mutate(live(row))
+            rows.update(
+                r.aggregate_id, version=r.version, position=r.position, state=held(aggregate)
+            )
