@@ -1,8 +1,7 @@
-"""Loading aggregates for reads, in worker threads so the event loop never waits on them."""
+"""Loading aggregates as they were (time travel), in worker threads: the event loop never waits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,15 +19,6 @@ def parse_uuid(text: str) -> UUID | None:
         return None
 
 
-async def load_nodes(app: Polarity, kind: type[Any], node_ids: Iterable[str]) -> list[Any]:
-    ids = [parse_uuid(node_id) for node_id in node_ids]
-
-    def load() -> list[Any]:
-        return [_get_or_none(app, kind, aggregate_id) for aggregate_id in ids]
-
-    return await to_thread.run_sync(load)
-
-
 async def load_as_of(
     app: Polarity,
     kind: type[Any],
@@ -43,12 +33,3 @@ async def load_as_of(
             return None
 
     return await to_thread.run_sync(load)
-
-
-def _get_or_none(app: Polarity, kind: type[Any], aggregate_id: UUID | None) -> Any | None:
-    if aggregate_id is None:
-        return None
-    try:
-        return app.get(aggregate_id, kind)
-    except NotFound:
-        return None

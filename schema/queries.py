@@ -11,13 +11,12 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 
-from domain import improvement, initiative, objective, team
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
 from schema.health import HealthQuery
 from schema.history import RecordedEvent
-from schema.index import page_of
-from schema.loading import load_as_of, load_nodes, parse_uuid
+from schema.loading import load_as_of, parse_uuid
+from schema.objects import current, page
 from schema.reporting import ReportingQuery
 from schema.types import (
     AGGREGATE_KINDS,
@@ -69,6 +68,9 @@ async def _as_of(
     aggregate_id = parse_uuid(gid.node_id)
     if gid.type_name != node.__name__ or aggregate_id is None:
         return None
+    if as_of is None and version is None:
+        now = await current(info.context, node.__name__, [aggregate_id])
+        return node.of(now[aggregate_id]) if aggregate_id in now else None
     kind = AGGREGATE_KINDS[node.__name__]
     found = await load_as_of(info.context.app, kind, aggregate_id, version=version, at=as_of)
     return None if found is None else node.of(found)
@@ -78,27 +80,23 @@ async def _connection(
     info: Ctx,
     connection: type[Any],
     node: type[N],
-    created: type[Any],
     first: int,
     after: str | None,
 ) -> Any:
-    page = await page_of(info.context, created, first, after)
-    kind = AGGREGATE_KINDS[node.__name__]
-    aggregates = await load_nodes(info.context.app, kind, [str(i) for i in page.ids])
+    listed = await page(info.context, node.__name__, first, after)
     edges = [
         relay.Edge(cursor=cursor, node=node.of(aggregate))
-        for cursor, aggregate in zip(page.cursors, aggregates, strict=True)
-        if aggregate is not None
+        for cursor, aggregate in zip(listed.cursors, listed.objects, strict=True)
     ]
     return connection(
         edges=edges,
         page_info=relay.PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            has_next_page=listed.has_next,
+            has_previous_page=listed.has_previous,
+            start_cursor=listed.cursors[0] if listed.cursors else None,
+            end_cursor=listed.cursors[-1] if listed.cursors else None,
         ),
-        total_count=page.total,
+        total_count=listed.total,
     )
 
 
@@ -177,26 +175,20 @@ class Query(ReportingQuery, FiguresQuery, HealthQuery):
     async def initiatives(
         self, info: Ctx, first: int = 20, after: str | None = None
     ) -> InitiativeConnection:
-        return await _connection(
-            info, InitiativeConnection, Initiative, initiative.Initiative.Proposed, first, after
-        )
+        return await _connection(info, InitiativeConnection, Initiative, first, after)
 
     @strawberry.field
     async def improvement_items(
         self, info: Ctx, first: int = 20, after: str | None = None
     ) -> ImprovementItemConnection:
-        created = improvement.ImprovementItem.Raised
-        return await _connection(
-            info, ImprovementItemConnection, ImprovementItem, created, first, after
-        )
+        return await _connection(info, ImprovementItemConnection, ImprovementItem, first, after)
 
     @strawberry.field
     async def objectives(
         self, info: Ctx, first: int = 20, after: str | None = None
     ) -> ObjectiveConnection:
-        created = objective.Objective.Defined
-        return await _connection(info, ObjectiveConnection, Objective, created, first, after)
+        return await _connection(info, ObjectiveConnection, Objective, first, after)
 
     @strawberry.field
     async def teams(self, info: Ctx, first: int = 20, after: str | None = None) -> TeamConnection:
-        return await _connection(info, TeamConnection, Team, team.Team.Registered, first, after)
+        return await _connection(info, TeamConnection, Team, first, after)

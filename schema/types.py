@@ -1,4 +1,4 @@
-"""GraphQL object types. Until the reporting views exist they are read from aggregates."""
+"""GraphQL object types, built from aggregates: as they are now (the objects view) or were."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from domain import classification as classification_
 from domain import gates, improvement, objective, team, values
 from domain import initiative as initiative_
 from schema.context import RequestContext
-from schema.loading import load_nodes
+from schema.loading import parse_uuid
+from schema.objects import current
 
 Path = strawberry.enum(values.Path)
 ReviewStatus = strawberry.enum(values.ReviewStatus)
@@ -128,7 +129,7 @@ class GateRecord:
 
 
 class AggregateNode(relay.Node):
-    """A node read from one aggregate; `resolve_nodes` loads them in a worker thread."""
+    """A node built from one aggregate as it is now, read from the objects view."""
 
     @classmethod
     def of(cls, aggregate: Any) -> Self:
@@ -142,8 +143,9 @@ class AggregateNode(relay.Node):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list[Self | None]:
-        found = await load_nodes(info.context.app, AGGREGATE_KINDS[cls.__name__], node_ids)
-        return [None if aggregate is None else cls.of(aggregate) for aggregate in found]
+        ids = [parse_uuid(node_id) for node_id in node_ids]
+        found = await current(info.context, cls.__name__, [i for i in ids if i is not None])
+        return [cls.of(found[i]) if i in found else None for i in ids]
 
 
 @strawberry.type

@@ -80,7 +80,8 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
         """query($id: ID!, $at: Int!) {
           all: decisionLog(filter: {subjectId: $id}, consistentWith: $at) {
             totalCount edges { node { decisionType actorId reason } } }
-          gates: decisionLog(filter: {subjectId: $id, decisionType: "gate"}) { totalCount } }""",
+          gates: decisionLog(filter: {subjectId: $id, decisionType: "gate"}, consistentWith: $at) {
+            totalCount } }""",
         id=made["initiative"],
         at=made["position"],
     )

@@ -23,7 +23,10 @@ def test_an_internal_error_is_masked_and_logged_with_the_request_id(
 
         response = client.post(
             "/graphql",
-            json={"query": "query($id: ID!) { team(id: $id) { name } }", "variables": {"id": team}},
+            json={
+                "query": "query($id: ID!) { history(id: $id) { type } }",
+                "variables": {"id": team},
+            },
             headers={**bearer("stella", "steward"), "X-Request-Id": "req-masked-1"},
         )
 
