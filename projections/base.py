@@ -130,6 +130,9 @@ class Projection:
         if handler is not None:
             handler(self, recorded, state)
 
+    def applies_to(self, event_class: type[Any]) -> bool:
+        return self._handler(event_class) is not None
+
     def _handler(self, event_class: type[Any]) -> Handler | None:
         if event_class not in self._resolved:
             # Events decorated by the library are subclasses of the declared class: walk the MRO.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -55,23 +57,20 @@ INDEXES = (
 )
 
 
-PLAIN_TYPES = (str, int, bool, float, type(None))
-
-
-def plain(value: Any) -> Any:
-    """A domain value as plain JSON: enums by value, value objects as objects, the rest as text."""
-    if type(value) in PLAIN_TYPES:
-        return value
+def as_json(value: Any) -> Any:
+    """What the JSON encoder writes for a domain value it does not know: enums by value, value
+    objects as objects, the rest as text (uuids, exact decimals, dates)."""
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Period):
         return str(value)  # 2027-Q1
     names = field_names(type(value))
     if names is not None:
-        return {name: plain(getattr(value, name)) for name in names}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return str(value)  # uuids, decimals (exact), dates
+        return {name: getattr(value, name) for name in names}
+    return str(value)
+
+
+summary_json = functools.partial(json.dumps, default=as_json)
 
 
 FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
@@ -90,7 +89,7 @@ def field_names(kind: type) -> tuple[str, ...] | None:
 def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:
     """One row for the decision `r` records; `more` joins the event's own details in summary."""
     event, actor = r.event, r.event.actor
-    details = {name: plain(v) for name, v in vars(event).items() if name not in ENVELOPE}
+    details = {name: v for name, v in vars(event).items() if name not in ENVELOPE}
     event_type = type(event).__qualname__
     s.log("decision_log").insert(
         position=r.position,
@@ -107,7 +106,7 @@ def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:
         corrects=getattr(event, "corrects", None),
         overridden=more.pop("overridden", False),
         request_id=r.request_id,
-        summary=Jsonb({**details, **more}),
+        summary=Jsonb({**details, **more}, dumps=summary_json),  # encoded as it is written
     )
 
 

@@ -25,7 +25,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.persistence import Notification
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
@@ -37,7 +37,7 @@ from service.database import Database
 
 log = logging.getLogger("polarity.projections")
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20000  # events per transaction while catching up; fewer rewrites of a row
 CATCH_UP_SECONDS = 5.0
 WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
 TRACKING = Identifier(SCHEMA, "tracking")
@@ -149,8 +149,9 @@ class Projector:
                     (self.projections[name], self._state(cur, name, token), position)
                     for name, (position, token) in locked.items()
                 ]
+                interested = Interested(views)
                 for recorded in self._decode(notifications):
-                    for projection, state, position in views:
+                    for projection, state, position in interested[type(recorded.event)]:
                         if recorded.position > position:
                             projection.apply(recorded, state)
                 for _, state, _ in views:
@@ -193,7 +194,8 @@ class Projector:
     def _read(
         self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
     ) -> list[Notification]:
-        cur.execute(
+        raw = cur.connection.cursor(row_factory=tuple_row)
+        raw.execute(
             SQL(
                 "SELECT originator_id, originator_version, topic, state, notification_id "
                 "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
@@ -201,16 +203,7 @@ class Projector:
             (after, limit),
             prepare=True,
         )
-        return [
-            Notification(
-                id=row["notification_id"],
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
-            )
-            for row in cur.fetchall()
-        ]
+        return [Notification(*row) for row in raw.fetchall()]  # the dataclass's field order
 
     def _decode(self, notifications: list[Notification]) -> Iterator[Recorded]:
         mapper = self.app.mapper_with_envelopes
@@ -398,3 +391,16 @@ def _seconds_between(earlier: datetime | None, later: datetime | None) -> float:
     if earlier is None or later is None:
         return 0.0
     return max(0.0, (later - earlier).total_seconds())
+
+
+class Interested(dict[type[Any], list[tuple[Projection, State, int]]]):
+    """For each event class, the views of a batch that handle it (found once per class)."""
+
+    def __init__(self, views: Sequence[tuple[Projection, State, int]]) -> None:
+        super().__init__()
+        self.views = views
+
+    def __missing__(self, event_class: type[Any]) -> list[tuple[Projection, State, int]]:
+        found = [view for view in self.views if view[0].applies_to(event_class)]
+        self[event_class] = found
+        return found
