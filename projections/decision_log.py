@@ -112,6 +112,7 @@ def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:
 
 class DecisionLog(Projection):
     name = "decision_log"
+    cost = 2.0
     tables = ("decision_log",)
     ddl = (LOG, *INDEXES)
     logs = ("decision_log",)

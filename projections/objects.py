@@ -72,6 +72,7 @@ def live(row: Row) -> Any:
 
 class Objects(Projection):
     name = "objects"
+    cost = 3.0
     published = False
     tables = ("objects",)
     ddl = (DDL, INDEX)

@@ -73,11 +73,13 @@ class Polarity(Application[UUID]):
         *,
         snapshot_interval: int = 50,
         policy: ClassificationPolicy = DEFAULT_POLICY,
+        create_tables: bool = True,
     ) -> None:
         # The library reads the intervals from the class; ours come from the settings.
         vars(self)["snapshotting_intervals"] = dict.fromkeys(AGGREGATES, snapshot_interval)
         self.policy = policy
-        super().__init__(env={**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"})
+        env = {**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"}
+        super().__init__(env={**env, "CREATE_TABLE": "y" if create_tables else "n"})
         self.initiatives = InitiativeUseCases(self)
         self.improvements = ImprovementUseCases(self)
         self.objectives = ObjectiveUseCases(self)

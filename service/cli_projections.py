@@ -1,9 +1,10 @@
-"""`polarity projections`: run the reporting views, see how far behind they are, rebuild one."""
+"""`polarity projections`: run or catch up the reporting views, see their lag, rebuild one."""
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -13,6 +14,7 @@ import click
 from projections.catalog import all_projections
 from service.application import Polarity
 from service.database import open_database
+from service.parallel import catch_up_in_parallel
 from service.projector import Projector
 from service.settings import Settings
 
@@ -34,9 +36,19 @@ def projections() -> None:
     """The reporting views kept from the event store."""
 
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to catch up with, each applying a share of the views (one per core helps).",
+)
+
+
 @projections.command()
+@WORKERS
 @click.pass_obj
-def run(settings: Settings) -> None:
+def run(settings: Settings, workers: int) -> None:
     """Keep every view up to date until interrupted (the service does this itself unless
     POLARITY_PROJECTIONS=off). Runners never apply the same view at once."""
     stop = threading.Event()
@@ -47,8 +59,29 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
     with projector_for(settings) as projector:
+        if workers > 1:
+            _catch_up(projector, workers)
         click.echo(f"Applying {len(projector.projections)} views; Ctrl-C stops.")
         projector.run(stop)
+
+
+@projections.command("catch-up")
+@WORKERS
+@click.pass_obj
+def catch_up(settings: Settings, workers: int) -> None:
+    """Bring every view to the head of the event store, then stop."""
+    with projector_for(settings) as projector:
+        _catch_up(projector, workers)
+
+
+def _catch_up(projector: Projector, workers: int) -> None:
+    started = time.perf_counter()
+    if workers > 1:
+        read = catch_up_in_parallel(projector.database, list(projector.projections), workers)
+    else:
+        read = projector.catch_up()
+    seconds = time.perf_counter() - started
+    click.echo(f"Caught up: {read} events in {seconds:.1f} s with {workers} process(es).")
 
 
 @projections.command()

@@ -30,6 +30,14 @@ class Reporting:
         self.projector.catch_up()
         return self
 
+    def every_table(self) -> dict[str, list[dict[str, Any]]]:
+        """Each view table's rows, in an order that does not depend on how they were written."""
+        return {
+            table: sorted(self.rows(f"SELECT * FROM reporting.{table}"), key=repr)
+            for projection in self.projector.projections.values()
+            for table in projection.tables
+        }
+
     def rows(self, query: str, *params: Any) -> list[dict[str, Any]]:
         with psycopg.connect(self.database.conninfo, row_factory=dict_row) as conn:
             return conn.execute(query, params).fetchall()

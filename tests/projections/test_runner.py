@@ -86,15 +86,6 @@ def clean_rebuild(reporting: Reporting) -> list[dict[str, Any]]:
     return reporting.rows(ROWS)
 
 
-def every_table(reporting: Reporting) -> dict[str, list[dict[str, Any]]]:
-    """Each table's rows, in an order that does not depend on how they were written."""
-    return {
-        table: sorted(reporting.rows(f"SELECT * FROM reporting.{table}"), key=repr)
-        for projection in reporting.projector.projections.values()
-        for table in projection.tables
-    }
-
-
 def test_a_runner_that_crashes_mid_batch_many_times_leaves_every_view_equal_to_a_rebuild(
     reporting_with: Any,
 ) -> None:
@@ -112,12 +103,12 @@ def test_a_runner_that_crashes_mid_batch_many_times_leaves_every_view_equal_to_a
             continue
 
     assert crashes.count >= 20, "the test crashed the runner many times"
-    caught_up = every_table(reporting)
+    caught_up = reporting.every_table()
     assert all(caught_up.values()), "every table has rows"
     crashes.chance = 0
     for name in reporting.projector.projections:
         reporting.projector.rebuild(name)
-    assert every_table(reporting) == caught_up
+    assert reporting.every_table() == caught_up
 
 
 def test_writers_and_the_runner_working_at_once_leave_the_view_equal_to_a_rebuild(
