@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -26,9 +27,11 @@ from projections.catalog import all_projections
 from projections.rows import Rows
 from service.application import Polarity
 from service.database import Database
+from service.parallel import catch_up_in_parallel
 from service.projector import BATCH_SIZE, Projector
 
 FILL_BATCH = 5000
+WORKERS = os.cpu_count() or 1  # processes for the parallel catch-up: one per core
 PROFILE_LINES = 30
 WORK_ITEMS = ("Initiative", "ImprovementItem")
 
@@ -101,6 +104,14 @@ def project_all(app: Polarity, database: Database) -> int:
     return projector.catch_up()
 
 
+def project_all_in_parallel(app: Polarity, database: Database, workers: int) -> int:
+    """The same, from empty again, with `workers` processes sharing the views out."""
+    drop_reporting(database)
+    projector = Projector(app, database, all_projections())
+    projector.setup()
+    return catch_up_in_parallel(database, list(projector.projections), workers)
+
+
 def held_in_memory(app: Polarity, database: Database) -> dict[str, int]:
     """What a runner holds between batches: every view's rows read back, under tracemalloc."""
     projector = Projector(app, database, all_projections())
@@ -130,12 +141,15 @@ def profiled(app: Polarity, database: Database) -> str:
     return out.getvalue()
 
 
-def measure(app: Polarity, database: Database, head: int) -> dict[str, Timed]:
-    """The baseline before and after the two contenders, so that drift shows."""
+def measure(app: Polarity, database: Database, head: int, workers: int) -> dict[str, Timed]:
+    """The baseline before and after the contenders, so that drift shows."""
     results = {"read_and_decode_before": timed(lambda: read_and_decode(app))}
     print(f"read and decode: {results['read_and_decode_before'].rate:.0f}/s", file=sys.stderr)
     results["all_projections"] = timed(lambda: project_all(app, database))
     print(f"all projections: {results['all_projections'].rate:.0f}/s", file=sys.stderr)
+    parallel = timed(lambda: project_all_in_parallel(app, database, workers))
+    results["all_projections_parallel"] = parallel
+    print(f"all projections, {workers} processes: {parallel.rate:.0f}/s", file=sys.stderr)
     results["library_runner"] = Timed(head, catch_up_with_runner(database, head))
     print(f"library runner: {results['library_runner'].rate:.0f}/s", file=sys.stderr)
     results["read_and_decode_after"] = timed(lambda: read_and_decode(app))
@@ -168,6 +182,9 @@ def ratios(results: dict[str, Timed]) -> dict[str, float]:
     return {
         "read_and_decode_events_per_s": round(baseline, 1),
         "all_projections_to_read_and_decode": round(results["all_projections"].rate / baseline, 3),
+        "all_projections_parallel_to_read_and_decode": round(
+            results["all_projections_parallel"].rate / baseline, 3
+        ),
         "library_runner_to_read_and_decode": round(results["library_runner"].rate / baseline, 3),
         "all_projections_to_library_runner": round(
             results["all_projections"].rate / results["library_runner"].rate, 3
@@ -179,6 +196,7 @@ def table(results: dict[str, Timed], baseline: float) -> str:
     labels = {
         "read_and_decode_before": "read and decode (before)",
         "all_projections": "all projections (Projector)",
+        "all_projections_parallel": "all projections, per core",
         "library_runner": "ProjectionRunner, one view",
         "read_and_decode_after": "read and decode (after)",
     }
@@ -201,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             filled = fill(app, plan.events, plan.fill_batch)
             print(f"filled {filled.events} events in {filled.seconds:.1f} s", file=sys.stderr)
             head = app.store.max_notification_id() or 0
-            results = measure(app, database, head)
+            results = measure(app, database, head, WORKERS)
             counts = checks(database, filled, results)
             memory = held_in_memory(app, database)
             print(f"held in memory: {memory['rows']} rows, {memory['bytes'] / 1e6:.1f} MB")
@@ -214,7 +232,12 @@ def main(argv: list[str] | None = None) -> None:
         "benchmark": "projections",
         "started_at": started.isoformat(timespec="seconds"),
         "machine": about,
-        "plan": {"events": plan.events, "fill_batch": plan.fill_batch, "batch_size": BATCH_SIZE},
+        "plan": {
+            "events": plan.events,
+            "fill_batch": plan.fill_batch,
+            "batch_size": BATCH_SIZE,
+            "workers": WORKERS,
+        },
         "projections": [p.name for p in all_projections()],
         "library_view": "workitems (benchmarks/library_view.py)",
         "head": head,

@@ -42,6 +42,9 @@ crash at any point leaves every view equal to a clean rebuild: no event is appli
 The projector wakes when an event is stored (PostgreSQL LISTEN/NOTIFY) and also catches up on a
 timer, so a lost notification never stalls it. It runs inside the service by default, or on its
 own with `polarity projections run`; two projectors never apply the same projection at once.
+A store far ahead of its views (a first start, a new view) is caught up faster with
+`polarity projections catch-up --workers N` (or `run --workers N`): each of N processes reads
+the store once for its share of the views.
 
 ### `{SCHEMA}.tracking`
 
