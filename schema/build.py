@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.context import RequestContext
-from schema.index import MAX_PAGE
+from schema.paging import MAX_PAGE
 from schema.mutations import Mutation
 from schema.queries import Query
 from service.settings import Settings

@@ -18,7 +18,7 @@ from strawberry.types import Info
 from projections import capacity, decision_log, path_balance, pipeline
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
-from schema.index import check_first
+from schema.paging import check_first
 from schema.loading import parse_uuid
 
 Ctx = Info[RequestContext, None]

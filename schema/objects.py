@@ -21,7 +21,7 @@ from domain import improvement, initiative, objective, team
 from projections.base import SCHEMA
 from projections.objects import restore
 from schema.context import RequestContext
-from schema.index import check_first, decode_cursor, encode_cursor
+from schema.paging import check_first, decode_cursor, encode_cursor
 
 CREATED_TOPICS = {
     "Initiative": get_topic(initiative.Initiative.Proposed),

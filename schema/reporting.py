@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
-from schema.index import check_first
+from schema.paging import check_first
 from schema.types import InitiativeStage, Path, PdcaStage, ReviewStatus
 
 Ctx = Info[RequestContext, None]

@@ -11,7 +11,7 @@ import pytest
 from graphql.language import Lexer, Source, TokenKind
 
 from schema.build import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
-from schema.index import MAX_PAGE
+from schema.paging import MAX_PAGE
 from tests.api.conftest import Client, bearer
 from tests.api.graphql import Caller
 
