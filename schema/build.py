@@ -21,8 +21,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.context import RequestContext
-from schema.paging import MAX_PAGE
 from schema.mutations import Mutation
+from schema.paging import MAX_PAGE
 from schema.queries import Query
 from service.settings import Settings
 

@@ -18,8 +18,8 @@ from strawberry.types import Info
 from projections import capacity, decision_log, path_balance, pipeline
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
-from schema.paging import check_first
 from schema.loading import parse_uuid
+from schema.paging import check_first
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
