@@ -33,6 +33,7 @@ from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
 from projections.rows import State
 from service.application import Polarity
+from service.collector import collector_paused
 from service.database import Database
 
 log = logging.getLogger("polarity.projections")
@@ -137,7 +138,7 @@ class Projector:
         self, conn: psycopg.Connection[dict[str, Any]], names: Sequence[str]
     ) -> int:
         try:
-            with conn.transaction(), conn.cursor() as cur:
+            with collector_paused(), conn.transaction(), conn.cursor() as cur:
                 locked = self._lock(cur, names)
                 if not locked:
                     return 0
@@ -358,7 +359,7 @@ class Projector:
     ) -> int:
         with self.connect() as conn:
             while position < head:
-                with conn.transaction(), conn.cursor() as cur:
+                with collector_paused(), conn.transaction(), conn.cursor() as cur:
                     position = self._fill_in(cur, projection, state, position, head)
                 if progress:
                     progress(position, head)

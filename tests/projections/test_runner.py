@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from decimal import Decimal
@@ -109,6 +110,39 @@ def test_a_runner_that_crashes_mid_batch_many_times_leaves_every_view_equal_to_a
     for name in reporting.projector.projections:
         reporting.projector.rebuild(name)
     assert reporting.every_table() == caught_up
+
+
+class Watching(Portfolio):
+    """Notes whether the cyclic garbage collector was on each time it applied an event."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.seen: list[bool] = []
+        self.fail = fail
+
+    def apply(self, recorded: Recorded, state: State) -> None:
+        self.seen.append(gc.isenabled())
+        super().apply(recorded, state)
+        if self.fail:
+            raise SimulatedCrash("died mid-batch")
+
+
+def test_the_collector_is_paused_while_a_batch_applies_and_runs_again_after_it(
+    reporting_with: Any,
+) -> None:
+    watching, failing = Watching(), Watching(fail=True)
+    reporting: Reporting = reporting_with([watching])
+    busy_history(reporting, initiatives=1)
+    assert gc.isenabled()
+
+    reporting.projector.catch_up()
+    assert watching.seen and not any(watching.seen), "paused for every event"
+    assert gc.isenabled(), "running again after the batch"
+
+    crashing_runner = Projector(reporting.app, reporting.database, [failing])
+    with pytest.raises(SimulatedCrash):
+        crashing_runner.rebuild("portfolio")
+    assert failing.seen == [False]
+    assert gc.isenabled(), "running again after a failed batch"
 
 
 def test_writers_and_the_runner_working_at_once_leave_the_view_equal_to_a_rebuild(
