@@ -6,7 +6,6 @@ changes at once, with its tracking position."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -19,22 +18,26 @@ SCHEMA = "reporting"
 REBUILD_SUFFIX = "__rebuild"
 
 
-@dataclass(frozen=True)
 class Recorded:
-    """One stored domain event with what a view may need from its envelope."""
+    """One stored domain event with what a view may need from its envelope.
 
-    position: int
-    event: Any  # a domain event: originator_id, originator_version, timestamp, actor, reason, ...
-    recorded_at: datetime
-    request_id: str | None = None
+    A plain class with slots: the runner makes one per event applied, so it stays cheap."""
 
-    @property
-    def aggregate_id(self) -> Any:
-        return self.event.originator_id
+    __slots__ = ("aggregate_id", "event", "position", "recorded_at", "request_id", "version")
 
-    @property
-    def version(self) -> int:
-        return int(self.event.originator_version)
+    def __init__(
+        self, position: int, event: Any, recorded_at: datetime, request_id: str | None = None
+    ) -> None:
+        self.position = position
+        # a domain event: originator_id, originator_version, timestamp, actor, reason, ...
+        self.event = event
+        self.recorded_at = recorded_at
+        self.request_id = request_id
+        self.aggregate_id: Any = event.originator_id
+        self.version = int(event.originator_version)
+
+    def __repr__(self) -> str:
+        return f"Recorded({self.position}, {type(self.event).__qualname__})"
 
 
 class Tables(Mapping[str, Composable]):

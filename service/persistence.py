@@ -74,6 +74,13 @@ class EnvelopeMapper(Mapper[UUID]):
                 state[name] = tuple(value)
         return domain_event, meta
 
+    def stamped(self, notification: Notification) -> tuple[Any, datetime, str | None]:
+        """The event, when it was recorded and the request it came from: what views need of
+        the envelope, without building one."""
+        event: Any
+        event, meta = self.to_event_and_meta(notification)
+        return event, meta.get("recorded_at") or event.timestamp, meta.get("request_id")
+
     def envelope(self, notification: Notification) -> tuple[Any, Envelope]:
         event: Any
         event, meta = self.to_event_and_meta(notification)

@@ -25,6 +25,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -150,11 +151,7 @@ class Projector:
                     (self.projections[name], self._state(cur, name, token), position)
                     for name, (position, token) in locked.items()
                 ]
-                interested = Interested(views)
-                for recorded in self._decode(notifications):
-                    for projection, state, position in interested[type(recorded.event)]:
-                        if recorded.position > position:
-                            projection.apply(recorded, state)
+                self._apply(notifications, views)
                 for _, state, _ in views:
                     state.write(cur)
                 token = uuid4()
@@ -195,7 +192,7 @@ class Projector:
     def _read(
         self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
     ) -> list[Notification]:
-        raw = cur.connection.cursor(row_factory=tuple_row)
+        raw = cur.connection.cursor(row_factory=tuple_row, binary=True)  # no hex to decode
         raw.execute(
             SQL(
                 "SELECT originator_id, originator_version, topic, state, notification_id "
@@ -206,11 +203,21 @@ class Projector:
         )
         return [Notification(*row) for row in raw.fetchall()]  # the dataclass's field order
 
-    def _decode(self, notifications: list[Notification]) -> Iterator[Recorded]:
+    def _apply(
+        self, notifications: list[Notification], views: Sequence[tuple[Projection, State, int]]
+    ) -> None:
+        """Each event to the views that handle its class and have not applied it yet (each view's
+        position). An event that no view here handles is not even decoded."""
+        interested = Interested(views)
         mapper = self.app.mapper_with_envelopes
         for notification in notifications:
-            event, envelope = mapper.envelope(notification)
-            yield Recorded(notification.id, event, envelope.recorded_at, envelope.request_id)
+            applying = interested[resolve_topic(notification.topic)]
+            if not applying:
+                continue
+            recorded = Recorded(notification.id, *mapper.stamped(notification))
+            for projection, state, position in applying:
+                if recorded.position > position:
+                    projection.apply(recorded, state)
 
     # Running ----------------------------------------------------------------------------------
 
@@ -380,8 +387,7 @@ class Projector:
                 notifications = [n for n in notifications if n.id <= head]
             if not notifications:
                 return position
-            for recorded in self._decode(notifications):
-                projection.apply(recorded, state)
+            self._apply(notifications, [(projection, state, position)])
             state.write(cur)
             position = notifications[-1].id
             if head is not None:
