@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from domain.initiative import Initiative
+from domain.team import Team
 from projections.base import Projection
 from projections.catalog import all_projections
 from service.cli_projections import projections
@@ -15,21 +17,50 @@ from tests.projections.conftest import Reporting
 
 
 class Weighing(Projection):
-    def __init__(self, name: str, cost: float) -> None:
+    """A view that costs `cost` per event it handles, of the classes in `handled`."""
+
+    def __init__(self, name: str, cost: float, handled: set[type]) -> None:
         self.name, self.cost = name, cost  # type: ignore[misc]
+        self.handled = handled
+
+    def applies_to(self, event_class: type) -> bool:
+        return event_class in self.handled
 
 
-def test_views_are_dealt_costliest_first_to_the_lightest_share() -> None:
-    views = [Weighing("a", 1), Weighing("b", 3), Weighing("c", 2), Weighing("d", 1)]
+class A:
+    pass
 
-    assert shares(views, 2) == [["b", "d"], ["c", "a"]]
-    assert shares(views, 9) == [["b"], ["c"], ["a"], ["d"]], "no process without a view"
+
+class B:
+    pass
+
+
+class C:
+    pass
+
+
+WAITING = {A: 100, B: 100, C: 100}
+
+
+def test_views_that_handle_the_same_events_share_a_process_so_they_are_decoded_once() -> None:
+    everything = Weighing("everything", 3, {A, B, C})
+    views = [Weighing("x", 1, {A}), everything, Weighing("y", 1, {A}), Weighing("z", 1, {B})]
+
+    assert shares(views, 2, WAITING) == [["everything"], ["x", "y", "z"]]
+
+
+def test_no_process_is_left_without_a_view() -> None:
+    views = [Weighing("x", 1, {A}), Weighing("y", 2, {B}), Weighing("z", 1, {A, C})]
+
+    assert shares(views, 9, WAITING) == [["z"], ["y"], ["x"]], "heaviest first, one each"
 
 
 def test_every_view_falls_in_exactly_one_share() -> None:
     catalog = [p.name for p in all_projections()]
+    waiting: dict[type, int] = {Initiative.Proposed: 10, Initiative.Resourced: 20}
+    waiting[Team.Registered] = 3
 
-    dealt = [name for share in shares(all_projections(), 2) for name in share]
+    dealt = [name for share in shares(all_projections(), 2, waiting) for name in share]
 
     assert sorted(dealt) == sorted(catalog)
 
