@@ -97,6 +97,7 @@ def end_work(s: State, r: Recorded) -> None:
 
 class Alignment(Projection):
     name = "alignment"
+    cost = 1.5
     tables = ("alignment_objectives", "alignment_work", "alignment_links")
     ddl = (OBJECTIVES, WORK, LINKS, *INDEXES)
     docs = {

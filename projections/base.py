@@ -77,8 +77,8 @@ class Projection:
     handlers: ClassVar[dict[type[Any], Handler]]
     logs: ClassVar[tuple[str, ...]] = ()  # append-only tables: written, never read back
     published: ClassVar[bool] = True  # whether BI tools get a v1 view of each table
-    # Roughly how long applying the store takes, against a typical view (benchmarks/README.md):
-    # parallel catch-up deals views out to processes by it.
+    # Roughly how long applying one event it handles takes, against a typical view (about 10 µs
+    # here; benchmarks/README.md): parallel catch-up deals views out to processes by it.
     cost: ClassVar[float] = 1.0
     # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
     indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}

@@ -113,6 +113,7 @@ def allocation_change(r: Recorded, sign: int) -> dict[str, Any]:
 
 class Capacity(Projection):
     name = "capacity"
+    cost = 2.5
     tables = ("capacity_teams", "capacity")
     ddl = (TEAMS, CAPACITY, *INDEXES)
     docs = {

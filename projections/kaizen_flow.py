@@ -74,7 +74,6 @@ def finish(s: State, r: Recorded, stage: PdcaStage) -> None:
 
 class KaizenFlow(Projection):
     name = "kaizen_flow"
-    cost = 2.0
     tables = ("kaizen_flow",)
     ddl = (DDL, *INDEXES)
     docs = {

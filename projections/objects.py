@@ -72,7 +72,7 @@ def live(row: Row) -> Any:
 
 class Objects(Projection):
     name = "objects"
-    cost = 3.0
+    cost = 2.5
     published = False
     tables = ("objects",)
     ddl = (DDL, INDEX)

@@ -116,6 +116,7 @@ def remember(s: State, r: Recorded, path: Path, org_unit: str) -> None:
 
 class PathBalance(Projection):
     name = "path_balance"
+    cost = 2.5
     tables = ("path_balance_items", "path_balance_allocations", "path_balance")
     ddl = (ITEMS, ALLOCATIONS, BALANCE, *INDEXES)
     indexes = {"path_balance_allocations": (("work_item_id", "period"),)}

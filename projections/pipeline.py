@@ -110,6 +110,7 @@ def state_before(s: State, r: Recorded) -> tuple[Stage, Stage | None]:
 
 class Pipeline(Projection):
     name = "pipeline"
+    cost = 1.5
     tables = ("pipeline_stages", "pipeline_gates")
     ddl = (STAGES, GATES, *INDEXES)
     # Clearing conditions finds an initiative's open ones (in SQL: index pipeline_gates_open).
