@@ -145,3 +145,15 @@ def test_a_key_deleted_and_inserted_again_in_one_batch_is_stored_once(
 
     assert [(row[0], row[2]) for row in stored(conn)] == [(a, "red")]
     assert isinstance(stored(conn)[0][0], UUID)
+
+
+def test_a_table_of_one_column_is_written_too(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE TABLE scratch.seen (id uuid PRIMARY KEY)")
+    with conn.cursor() as cur:
+        rows = Rows(Layout.read(cur, "seen", "scratch", "seen"))
+    first, second = uuid4(), uuid4()
+    rows.insert(id=first)
+    rows.insert(id=second)
+
+    assert written(conn, rows) == 2
+    assert {r for (r,) in conn.execute("SELECT id FROM scratch.seen")} == {first, second}
