@@ -44,7 +44,8 @@ timer, so a lost notification never stalls it. It runs inside the service by def
 own with `polarity projections run`; two projectors never apply the same projection at once.
 A store far ahead of its views (a first start, a new view) is caught up faster with
 `polarity projections catch-up --workers N` (or `run --workers N`): each of N processes reads
-the store once for its share of the views.
+the store once for its share of the views, and decodes only the events its views handle; views
+that handle the same events share a process.
 
 ### `{SCHEMA}.tracking`
 
