@@ -39,9 +39,9 @@ DDL = """CREATE TABLE IF NOT EXISTS {objects} (
 INDEX = "CREATE INDEX IF NOT EXISTS {objects_by_kind} ON {objects} (kind, created_position)"
 
 
-def encode(aggregate: Aggregate) -> str:
-    """The aggregate's state as the library snapshots it, in the domain's JSON."""
-    return TRANSCODER.encode(Snapshot.take(aggregate).state).decode()
+def encode(aggregate: Aggregate) -> bytes:
+    """The aggregate's state as the library snapshots it, in the domain's JSON (UTF-8)."""
+    return TRANSCODER.encode(Snapshot.take(aggregate).state)
 
 
 def restore(kind: str, aggregate_id: UUID, version: int, state: str) -> Any:
