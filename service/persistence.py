@@ -79,7 +79,7 @@ class EnvelopeMapper(Mapper[UUID]):
         the envelope, without building one."""
         event: Any
         event, meta = self.to_event_and_meta(notification)
-        return event, meta.get("recorded_at") or event.timestamp, meta.get("request_id")
+        return event, _recorded_at(event, meta), meta.get("request_id")
 
     def envelope(self, notification: Notification) -> tuple[Any, Envelope]:
         event: Any
@@ -93,11 +93,17 @@ class EnvelopeMapper(Mapper[UUID]):
             position=notification.id,
             event_type=cls.__qualname__,
             schema_version=getattr(cls, "class_version", 1),
-            recorded_at=meta.get("recorded_at") or event.timestamp,
+            recorded_at=_recorded_at(event, meta),
             correlation_id=meta.get("correlation_id"),
             causation_id=meta.get("causation_id"),
             request_id=meta.get("request_id"),
         )
+
+
+def _recorded_at(event: Any, meta: dict[str, Any]) -> datetime:
+    """When the event was stored: its envelope says; an event saved without one, its timestamp."""
+    recorded: datetime = meta.get("recorded_at") or event.timestamp
+    return recorded
 
 
 # The recorder: idempotency keys saved in the same transaction as the events ----------------
