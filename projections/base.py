@@ -132,7 +132,10 @@ class Projection:
         return State(opened)
 
     def apply(self, recorded: Recorded, state: State) -> None:
-        handler = self._handler(type(recorded.event))
+        try:  # once per view and event: the lookup is inlined
+            handler = self._resolved[type(recorded.event)]
+        except KeyError:
+            handler = self._handler(type(recorded.event))
         if handler is not None:
             handler(self, recorded, state)
 

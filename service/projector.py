@@ -211,7 +211,7 @@ class Projector:
         interested = Interested(views)
         mapper = self.app.mapper_with_envelopes
         for notification in notifications:
-            applying = interested[resolve_topic(notification.topic)]
+            applying = interested[notification.topic]
             if not applying:
                 continue
             recorded = Recorded(notification.id, *mapper.stamped(notification))
@@ -400,14 +400,15 @@ def _seconds_between(earlier: datetime | None, later: datetime | None) -> float:
     return max(0.0, (later - earlier).total_seconds())
 
 
-class Interested(dict[type[Any], list[tuple[Projection, State, int]]]):
-    """For each event class, the views of a batch that handle it (found once per class)."""
+class Interested(dict[str, list[tuple[Projection, State, int]]]):
+    """For each event topic, the views of a batch that handle its class (found once per topic)."""
 
     def __init__(self, views: Sequence[tuple[Projection, State, int]]) -> None:
         super().__init__()
         self.views = views
 
-    def __missing__(self, event_class: type[Any]) -> list[tuple[Projection, State, int]]:
+    def __missing__(self, topic: str) -> list[tuple[Projection, State, int]]:
+        event_class = resolve_topic(topic)
         found = [view for view in self.views if view[0].applies_to(event_class)]
-        self[event_class] = found
+        self[topic] = found
         return found
