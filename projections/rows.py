@@ -173,18 +173,25 @@ class Rows:
         return True
 
     def update(self, key: Key, **values: Any) -> bool:
-        """Set columns of the row with this key; like UPDATE, nothing happens when there is none."""
+        """Set columns of the row with this key; like UPDATE, nothing happens when there is none.
+
+        A column the table does not have raises KeyError, and the batch must be rolled back, as
+        after a failed statement: the columns it does have may be set already. (The runner reads
+        a view's tables again after any error.)"""
         row = self._rows.get(key)
         if row is None:
             return False
-        if not values.keys() <= row.keys():
-            self.layout.check(values)
         if self._indexes:
             self._unindex(key, row)
+        width = len(row)
         row.update(values)
         if self._indexes:
             self._index(key, row)
         self._changed.add(key)
+        if len(row) != width:  # checked after: cheaper than comparing key sets before
+            for unknown in row.keys() - self.layout.defaults.keys():
+                del row[unknown]
+            self.layout.check(values)
         return True
 
     def delete(self, key: Key) -> bool:
