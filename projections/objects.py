@@ -109,8 +109,13 @@ class Objects(Projection):
             )
             return
         row = rows.get(r.aggregate_id)
-        if row is not None:
-            aggregate = event.mutate(live(row))
+        if row is None:
+            return
+        before = live(row)
+        aggregate = event.mutate(before)
+        if aggregate is before and row["state"].obj is before:  # changed in place: still held
+            rows.update(r.aggregate_id, version=r.version, position=r.position)
+        else:
             rows.update(
                 r.aggregate_id, version=r.version, position=r.position, state=held(aggregate)
             )
