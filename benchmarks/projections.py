@@ -11,6 +11,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -141,19 +142,34 @@ def profiled(app: Polarity, database: Database) -> str:
 
 
 def measure(app: Polarity, database: Database, head: int, workers: int) -> dict[str, Timed]:
-    """The baseline before and after the contenders, so that drift shows."""
+    """The baseline before and after the contenders, so that drift shows. Each starts on a
+    settled server: nothing left for autovacuum or the checkpointer to do while it is timed."""
+    settle(database)
     results = {"read_and_decode_before": timed(lambda: read_and_decode(app))}
     print(f"read and decode: {results['read_and_decode_before'].rate:.0f}/s", file=sys.stderr)
+    settle(database)
     results["all_projections"] = timed(lambda: project_all(app, database))
     print(f"all projections: {results['all_projections'].rate:.0f}/s", file=sys.stderr)
-    drop_reporting(database)  # empty again, as for the one process; not part of the time
+    drop_reporting(database)  # empty again, as for the one process
+    settle(database)
     parallel = timed(lambda: project_all_in_parallel(app, database, workers))
     results["all_projections_parallel"] = parallel
     print(f"all projections, {workers} processes: {parallel.rate:.0f}/s", file=sys.stderr)
+    settle(database)
     results["library_runner"] = Timed(head, catch_up_with_runner(database, head))
     print(f"library runner: {results['library_runner'].rate:.0f}/s", file=sys.stderr)
+    settle(database)
     results["read_and_decode_after"] = timed(lambda: read_and_decode(app))
     return results
+
+
+def settle(database: Database) -> None:
+    """VACUUM (ANALYZE) and CHECKPOINT, untimed: a store being caught up is old and vacuumed,
+    and what one contender wrote is not flushed while the next is timed."""
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        with suppress(psycopg.errors.InsufficientPrivilege):  # a role without pg_checkpoint
+            conn.execute("CHECKPOINT")
 
 
 def checks(database: Database, filled: Filled, results: dict[str, Timed]) -> dict[str, int]:
