@@ -104,7 +104,9 @@ class OrjsonTranscoder(JSONTranscoder):
 
     orjson would write uuids, enums and dataclasses in its own way, so each value the library
     hands to a transcoding is first replaced by the transcoding's `{"_type_", "_data_"}` object,
-    as the library's encoder would; orjson writes the rest (`tests/domain/test_stored.py`)."""
+    as the library's encoder would; orjson writes the rest (`tests/domain/test_stored.py`). One
+    difference: a float that is not finite is written as null, where json writes NaN; the domain
+    stores amounts as decimals."""
 
     def __init__(self) -> None:
         super().__init__()
