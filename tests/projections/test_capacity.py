@@ -17,7 +17,14 @@ from projections.base import Projection
 from projections.capacity import Capacity, capacity_summary, team_capacity
 from service.application import Polarity
 from tests.projections.conftest import Reporting
-from tests.service.scenarios import OPERATIONAL, Q1, STEWARD, in_planning, team_with_capacity
+from tests.service.scenarios import (
+    OPERATIONAL,
+    Q1,
+    STEWARD,
+    in_planning,
+    resourced,
+    team_with_capacity,
+)
 
 pytestmark = pytest.mark.database
 
@@ -52,15 +59,7 @@ def over_allocated_line(app: Polarity) -> tuple[UUID, UUID, UUID]:
     """Line 3 has 4 FTE in Q1: 2.5 strategic + 1 + 1.5 operational = 5, approved by olga."""
     team = team_with_capacity(app, fte="4")
     initiative = in_planning(app)
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal("2.5"),
-        budget=Decimal(900),
-        reason="squad",
-    )
+    resourced(app, initiative, team, "2.5", budget="900")
     item_holding(app, team, "1")
     item_holding(app, team, "1.5", Approval("olga", "peak season"))
     idle = app.teams.register(STEWARD, name="Paint shop", org_unit="Plant South").id

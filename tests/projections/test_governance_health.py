@@ -31,6 +31,7 @@ from tests.service.scenarios import (
     objective,
     proposed,
     raised_item,
+    resourced,
     strategic_with_sponsor,
     team_with_capacity,
 )
@@ -110,15 +111,7 @@ def past_g1(app: Polarity, outcome: Outcome = Outcome.GO) -> UUID:
 def day_0(app: Polarity, t1: UUID, t2: UUID) -> tuple[UUID, ...]:
     p, x = in_planning(app), in_planning(app)
     for initiative, team, fte in ((p, t1, 3), (x, t2, 1)):
-        app.initiatives.resource(
-            STEWARD,
-            initiative,
-            team_id=team,
-            period=Q1,
-            fte=Decimal(fte),
-            budget=Decimal(0),
-            reason="r",
-        )
+        resourced(app, initiative, team, fte, reason="r")
     app.initiatives.decide_gate(STEWARD, x, decision=go(Gate.G3), reason="resourced")
     s, h, k = past_g1(app), past_g1(app), past_g1(app, Outcome.KILL)
     a = raised_item(app)

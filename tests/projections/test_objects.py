@@ -15,7 +15,7 @@ from service.application import Polarity
 from service.demo import load_demo
 from service.projector import Projector
 from tests.projections.conftest import Reporting
-from tests.service.scenarios import Q1, STEWARD, in_planning, team_with_capacity
+from tests.service.scenarios import in_planning, resourced, team_with_capacity
 
 pytestmark = pytest.mark.database
 
@@ -59,15 +59,7 @@ def test_a_runner_that_reads_the_view_from_the_table_goes_on_from_the_stored_sta
     team = team_with_capacity(app, fte="50")
     initiative = in_planning(app)
     reporting.caught_up()
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal("2.5"),
-        budget=Decimal(0),
-        reason="pilot",
-    )
+    resourced(app, initiative, team, "2.5", reason="pilot")
 
     fresh = Projector(app, reporting.database, [Objects()])  # holds nothing yet: reads the table
     fresh.catch_up()

@@ -17,7 +17,7 @@ from projections.base import Projection
 from projections.path_balance import TARGET_BAND, PathBalance, path_balance, strategic_share
 from service.application import Polarity
 from tests.projections.conftest import Reporting
-from tests.service.scenarios import Q1, STEWARD, in_planning, team_with_capacity
+from tests.service.scenarios import Q1, STEWARD, in_planning, resourced, team_with_capacity
 
 pytestmark = pytest.mark.database
 
@@ -47,15 +47,7 @@ def item_in(app: Polarity, area: str, team: UUID, fte: str) -> UUID:
 def resource(
     app: Polarity, initiative: UUID, team: UUID, period: Period, fte: str, budget: int
 ) -> None:
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=period,
-        fte=Decimal(fte),
-        budget=Decimal(budget),
-        reason="squad",
-    )
+    resourced(app, initiative, team, fte, budget=str(budget), period=period)
 
 
 def sales_and_line_3(app: Polarity) -> None:

@@ -28,12 +28,12 @@ from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
     OPERATIONAL,
-    Q1,
     STEWARD,
     go,
     in_planning,
     proposed,
     raised_item,
+    resourced,
     strategic_with_sponsor,
     team_with_capacity,
 )
@@ -65,15 +65,7 @@ def decide(app: Polarity, initiative: UUID, decision: GateDecision, **more: Any)
 
 def work_in_flight(app: Polarity) -> WorkInFlight:
     executing = in_planning(app)
-    app.initiatives.resource(
-        STEWARD,
-        executing,
-        team_id=team_with_capacity(app),
-        period=Q1,
-        fte=Decimal(2),
-        budget=Decimal(500),
-        reason="squad",
-    )
+    resourced(app, executing, team_with_capacity(app), "2", budget="500")
     conditions = ("hire a lead", "sign the lease")
     decide(
         app,

@@ -13,11 +13,11 @@ from domain.values import Strength
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
     OPERATIONAL,
-    Q1,
     STEWARD,
     in_planning,
     objective,
     raised_item,
+    resourced,
     team_with_capacity,
 )
 
@@ -27,15 +27,7 @@ pytestmark = pytest.mark.database
 def test_each_work_item_has_one_row_that_matches_its_aggregate(reporting: Reporting) -> None:
     app = reporting.app
     team, initiative, item = team_with_capacity(app), in_planning(app), raised_item(app)
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal("2.5"),
-        budget=Decimal(900),
-        reason="squad",
-    )
+    resourced(app, initiative, team, "2.5", budget="900")
     conditional = GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina",), conditions=("hire",))
     app.initiatives.decide_gate(STEWARD, initiative, decision=conditional, reason="nearly")
     app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")

@@ -18,7 +18,14 @@ from projections.rows import State
 from service.demo import load_demo
 from service.projector import Projector
 from tests.projections.conftest import Reporting
-from tests.service.scenarios import Q1, STEWARD, in_planning, raised_item, team_with_capacity
+from tests.service.scenarios import (
+    Q1,
+    STEWARD,
+    in_planning,
+    raised_item,
+    resourced,
+    team_with_capacity,
+)
 
 pytestmark = pytest.mark.database
 
@@ -59,15 +66,7 @@ def busy_history(reporting: Reporting, initiatives: int = 4) -> None:
     for _ in range(initiatives):
         initiative = in_planning(app)
         for round_ in range(3):
-            app.initiatives.resource(
-                STEWARD,
-                initiative,
-                team_id=team,
-                period=Q1,
-                fte=Decimal("1.5"),
-                budget=Decimal(100),
-                reason=f"round {round_}",
-            )
+            resourced(app, initiative, team, "1.5", budget="100", reason=f"round {round_}")
             app.initiatives.review(
                 STEWARD,
                 initiative,
@@ -219,15 +218,7 @@ def test_a_runner_holding_the_view_reads_it_again_after_another_runner_wrote(
     held.catch_up()  # this runner now holds the portfolio in memory
     rival = Projector(app, reporting.database, [Portfolio()])
 
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal("1.5"),
-        budget=Decimal(0),
-        reason="pilot",
-    )
+    resourced(app, initiative, team, "1.5", reason="pilot")
     rival.catch_up()  # the rival applies the resourcing: the held rows are now stale
     app.initiatives.release_resources(STEWARD, initiative, team_id=team, period=Q1, reason="done")
     held.catch_up()

@@ -66,6 +66,27 @@ def in_planning(app: Polarity) -> UUID:
     return initiative
 
 
+def resourced(
+    app: Polarity,
+    initiative: UUID,
+    team: UUID,
+    fte: str | int,
+    budget: str | int = 0,
+    reason: str = "squad",
+    period: Period = Q1,
+) -> int:
+    """The steward gives the initiative `fte` of the team for `period`; returns its position."""
+    return app.initiatives.resource(
+        STEWARD,
+        initiative,
+        team_id=team,
+        period=period,
+        fte=Decimal(fte),
+        budget=Decimal(budget),
+        reason=reason,
+    ).position
+
+
 def go(gate: Gate, outcome: Outcome = Outcome.GO) -> GateDecision:
     return GateDecision(gate, outcome, gatekeepers=("gina", "gus"))
 

@@ -20,11 +20,11 @@ from service.application import Polarity
 from service.persistence import EnvelopeMapper
 from tests.service.scenarios import (
     OPERATIONAL,
-    Q1,
     STEWARD,
     in_planning,
     objective,
     raised_item,
+    resourced,
     team_with_capacity,
 )
 
@@ -33,15 +33,7 @@ pytestmark = pytest.mark.database
 
 def a_busy_initiative(app: Polarity, team: UUID) -> UUID:
     initiative = in_planning(app)
-    app.initiatives.resource(
-        STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal("1.5"),
-        budget=Decimal("125000.50"),
-        reason="squad",
-    )
+    resourced(app, initiative, team, "1.5", budget="125000.50")
     app.initiatives.decide_gate(
         STEWARD,
         initiative,
