@@ -23,12 +23,14 @@ from benchmarks.filling import Filled, fill
 from benchmarks.library_view import catch_up_with_runner, view_totals
 from benchmarks.report import machine, write
 from benchmarks.server import chosen_server, fresh_database, server_version
+from domain.stored import library_transcoder
 from projections.base import SCHEMA
 from projections.catalog import all_projections
 from projections.rows import Rows
 from service.application import Polarity
 from service.database import Database
 from service.parallel import catch_up_in_parallel
+from service.persistence import EnvelopeMapper
 from service.projector import BATCH_SIZE, Projector
 
 FILL_BATCH = 5000
@@ -86,9 +88,9 @@ def timed(run: Callable[[], int]) -> Timed:
     return Timed(events, time.perf_counter() - started)
 
 
-def read_and_decode(app: Polarity, batch_size: int = BATCH_SIZE) -> int:
-    """The baseline: the library's recorder reads batches, the application's mapper decodes."""
-    recorder, mapper = app.store, app.mapper_with_envelopes
+def read_and_decode(app: Polarity, mapper: EnvelopeMapper, batch_size: int = BATCH_SIZE) -> int:
+    """The library's recorder reads batches, `mapper` decodes each event and its envelope."""
+    recorder = app.store
     position = count = 0
     while batch := recorder.select_notifications(position, batch_size, inclusive_of_start=False):
         for notification in batch:
@@ -144,9 +146,13 @@ def profiled(app: Polarity, database: Database) -> str:
 def measure(app: Polarity, database: Database, head: int, workers: int) -> dict[str, Timed]:
     """The baseline before and after the contenders, so that drift shows. Each starts on a
     settled server: nothing left for autovacuum or the checkpointer to do while it is timed."""
+    library = EnvelopeMapper(transcoder=library_transcoder())  # json, as the library reads
     settle(database)
-    results = {"read_and_decode_before": timed(lambda: read_and_decode(app))}
+    results = {"read_and_decode_before": timed(lambda: read_and_decode(app, library))}
     print(f"read and decode: {results['read_and_decode_before'].rate:.0f}/s", file=sys.stderr)
+    settle(database)
+    polarity = app.mapper_with_envelopes  # orjson (domain.stored), as the runner reads
+    results["read_and_decode_polarity"] = timed(lambda: read_and_decode(app, polarity))
     settle(database)
     results["all_projections"] = timed(lambda: project_all(app, database))
     print(f"all projections: {results['all_projections'].rate:.0f}/s", file=sys.stderr)
@@ -159,7 +165,7 @@ def measure(app: Polarity, database: Database, head: int, workers: int) -> dict[
     results["library_runner"] = Timed(head, catch_up_with_runner(database, head))
     print(f"library runner: {results['library_runner'].rate:.0f}/s", file=sys.stderr)
     settle(database)
-    results["read_and_decode_after"] = timed(lambda: read_and_decode(app))
+    results["read_and_decode_after"] = timed(lambda: read_and_decode(app, library))
     return results
 
 
@@ -202,6 +208,9 @@ def ratios(results: dict[str, Timed]) -> dict[str, float]:
             results["all_projections_parallel"].rate / baseline, 3
         ),
         "library_runner_to_read_and_decode": round(results["library_runner"].rate / baseline, 3),
+        "read_and_decode_polarity_to_read_and_decode": round(
+            results["read_and_decode_polarity"].rate / baseline, 3
+        ),
         "all_projections_to_library_runner": round(
             results["all_projections"].rate / results["library_runner"].rate, 3
         ),
@@ -211,6 +220,7 @@ def ratios(results: dict[str, Timed]) -> dict[str, float]:
 def table(results: dict[str, Timed], baseline: float) -> str:
     labels = {
         "read_and_decode_before": "read and decode (before)",
+        "read_and_decode_polarity": "read, decode with orjson",
         "all_projections": "all projections (Projector)",
         "all_projections_parallel": "all projections, per core",
         "library_runner": "ProjectionRunner, one view",
