@@ -10,7 +10,7 @@ import enum
 import inspect
 import math
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import import_module
@@ -215,17 +215,13 @@ def _restorer(names: dict[str, Transcoding]) -> Callable[[Any], Any]:
                 elif kind is float and not -FLOAT_MAY_BE_INT < data < FLOAT_MAY_BE_INT:
                     raise NotForOrjson(data)
                 return decoders[value["_type_"]](data)
-            for key, item in value.items():
-                kind = type(item)
-                if kind is dict or kind is list:
-                    value[key] = restored(item)
-                elif kind is float and not -FLOAT_MAY_BE_INT < item < FLOAT_MAY_BE_INT:
-                    raise NotForOrjson(item)
-            return value
-        for index, item in enumerate(value):
+            items: Iterable[tuple[Any, Any]] = value.items()
+        else:
+            items = enumerate(value)
+        for key, item in items:  # setting a key or index that is there: safe while iterating
             kind = type(item)
             if kind is dict or kind is list:
-                value[index] = restored(item)
+                value[key] = restored(item)
             elif kind is float and not -FLOAT_MAY_BE_INT < item < FLOAT_MAY_BE_INT:
                 raise NotForOrjson(item)
         return value
