@@ -124,9 +124,9 @@ class OrjsonTranscoder(JSONTranscoder):
     its transcoding decodes from its data, the data's own such objects first, as the library's
     decoder does object by object.
 
-    Where orjson would differ from json (a float that is not finite, an integer beyond 64 bits)
-    the library's own encoder or decoder does the whole value, so the bytes written and the
-    values read are always the library's (`tests/domain/test_stored.py`)."""
+    Where orjson would differ from json (a float that is not finite, an integer beyond 64 bits,
+    a lone surrogate) the library's own encoder or decoder does the whole value, so the bytes
+    written and the values read are always the library's (`tests/domain/test_stored.py`)."""
 
     def __init__(self) -> None:
         super().__init__()
