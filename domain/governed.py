@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.errors import RuleViolation, require_text
+from domain.limits import check_recordable
 from domain.values import Actor
 
 
@@ -16,6 +17,10 @@ class Governed(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
         reason: str | None
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            check_recordable(self)  # made only when decided: a stored event loads unchecked
 
     class Created(Event, Aggregate.Created):
         pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +39,10 @@ class Caller:
         return data
 
     def raw(self, text: str, **variables: Any) -> dict[str, Any]:
-        response = self.api.post(
-            "/graphql", json={"query": text, "variables": variables}, headers=self.headers
-        )
+        # Encoded as JSON escapes, as a client would send any text (lone surrogates too).
+        sent = json.dumps({"query": text, "variables": variables})
+        headers = {**self.headers, "Content-Type": "application/json"}
+        response = self.api.post("/graphql", content=sent, headers=headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -470,6 +470,41 @@ def standardising_before_deciding_to(cast: Cast) -> Payload:
     )
 
 
+@case("INVALID_TEXT", field="title")
+def a_title_with_a_nul_character(cast: Cast) -> Payload:
+    return cast.contributor.mutate(
+        "initiativePropose", title="Enter\u0000Norway", problem="growth", orgUnit="Sales"
+    )
+
+
+@case("TEXT_TOO_LONG", field="orgUnit")
+def an_org_unit_longer_than_a_name_may_be(cast: Cast) -> Payload:
+    return cast.steward.mutate("teamRegister", name="Squad", orgUnit="O" * 201)
+
+
+@case("NUMBER_OUT_OF_RANGE", field="budget")
+def a_budget_beyond_what_any_view_can_hold(cast: Cast) -> Payload:
+    return resource(cast, strategic(cast), a_team(cast), "1", budget="1e300000")
+
+
+@case("DATE_OUT_OF_RANGE", field="due")
+def an_objective_due_in_the_year_9999(cast: Cast) -> Payload:
+    return an_objective(cast, due="9999-12-31")
+
+
+@case("TOO_MANY_ITEMS", field="risks")
+def a_review_with_a_thousand_risks(cast: Cast) -> Payload:
+    return cast.sponsor.mutate(
+        "initiativeReview",
+        id=proposed(cast),
+        period="2027-01",
+        status="GREEN",
+        summary="on track",
+        reason="monthly",
+        risks=[f"risk {n}" for n in range(1000)],
+    )
+
+
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_a_refused_command_returns_its_stable_code_as_data(cast: Cast, code: str) -> None:
     expected = CASES[code]
