@@ -1,10 +1,8 @@
-"""The GraphQL schema, assembled with its limits: depth, tokens, aliases, caches, masked errors."""
+"""The GraphQL schema, assembled with its limits: depth, tokens, aliases, caches, typed errors."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -13,73 +11,33 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from schema.context import RequestContext
+from schema.errors import ParseCache, SearchableText, TypedErrors, log_errors
 from schema.mutations import Mutation
 from schema.paging import MAX_PAGE
 from schema.queries import Query
+from schema.scalars import SCALARS
 from service.settings import Settings
-
-log = logging.getLogger("polarity.api")
 
 MAX_DEPTH = 12
 MAX_TOKENS = 3000
 MAX_ALIASES = 20
 
 
-class MaskInternalErrors(SchemaExtension):
-    """Bugs and outages reach the client as one sentence and a request id; the log has the rest."""
+class PolarityGraphQL(strawberry.Schema):
+    """The schema, logging each error at the level of whose fault it is (schema.errors)."""
 
-    def on_execute(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
-            return
-        context = self.execution_context.context
-        request_id = context.request_id if isinstance(context, RequestContext) else "unknown"
-        result.errors = [self._masked(error, request_id) for error in result.errors or []]
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context)
 
-    @staticmethod
-    def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
-        if error.original_error is None or isinstance(error.original_error, GraphQLError):
-            return error
-        log.error(
-            "internal error in request %s at %s",
-            request_id,
-            error.path,
-            exc_info=error.original_error,
-        )
-        return GraphQLError(
-            f"Internal error. Quote request id {request_id} when you report it.",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
-        )
-
-
-def _finite_decimal(value: object) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
-    if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite decimal number")
-    return number
-
-
-FiniteDecimal = strawberry.scalar(
-    Decimal,
-    name="Decimal",
-    description="A decimal number, as a string; NaN and infinities are refused.",
-    serialize=str,
-    parse_value=_finite_decimal,
-)
 
 # Built once: strawberry's limiters make a new rule class per instance, and the validation
 # cache is keyed by the rules, so rules made per request would never hit the cache.
@@ -99,17 +57,22 @@ class QueryLimits(AddValidationRules):
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
+        lambda: ParseCache(maxsize=512),
+        SearchableText,
         QueryLimits,
         lambda: ValidationCache(maxsize=512),
-        MaskInternalErrors,
+        TypedErrors,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return PolarityGraphQL(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        scalar_overrides={Decimal: FiniteDecimal},
-        config=StrawberryConfig(relay_max_results=MAX_PAGE),
+        scalar_overrides=SCALARS,
+        config=StrawberryConfig(
+            relay_max_results=MAX_PAGE,
+            # Without introspection, "Did you mean ...?" must not reveal the schema either.
+            disable_field_suggestions=not settings.introspection,
+        ),
     )

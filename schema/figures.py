@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -18,8 +17,9 @@ from strawberry.types import Info
 from projections import capacity, decision_log, path_balance, pipeline
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
-from schema.loading import parse_uuid
-from schema.paging import check_first
+from schema.loading import uuid_or_none
+from schema.paging import check_first, position_of
+from schema.types import AGGREGATE_KINDS
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -55,15 +55,6 @@ def global_team_id(value: UUID) -> relay.GlobalID:
 
 def global_initiative_id(value: UUID) -> relay.GlobalID:
     return relay.GlobalID("Initiative", str(value))
-
-
-def uuid_or_none(gid: relay.GlobalID | None, type_name: str) -> UUID | None:
-    if gid is None:
-        return None
-    found = parse_uuid(gid.node_id)
-    if gid.type_name != type_name or found is None:
-        raise GraphQLError(f"Not the id of a {type_name}.", extensions={"code": "BAD_USER_INPUT"})
-    return found
 
 
 @strawberry.type(description="One team in one period: capacity, allocations by path, utilisation.")
@@ -239,13 +230,7 @@ class DecisionFilter:
 
 
 def _position_after(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit():
-        raise GraphQLError(
-            f"{cursor!r} is not a decision cursor.", extensions={"code": "BAD_USER_INPUT"}
-        )
-    return int(cursor)
+    return None if cursor is None else position_of(cursor, cursor)
 
 
 @strawberry.type
@@ -369,9 +354,7 @@ class FiguresQuery:
     ) -> DecisionConnection:
         check_first(first)
         f = filter or DecisionFilter()
-        subject = None
-        if f.subject_id is not None:
-            subject = parse_uuid(f.subject_id.node_id)
+        subject = uuid_or_none(f.subject_id, *AGGREGATE_KINDS)
         page = await read(
             info,
             ["decision_log"],

@@ -21,7 +21,7 @@ from domain import improvement, initiative, objective, team
 from projections.base import SCHEMA
 from projections.objects import restore
 from schema.context import RequestContext
-from schema.paging import check_first, decode_cursor, encode_cursor
+from schema.paging import check_first, decode_position, encode_cursor
 
 CREATED_TOPICS = {
     "Initiative": get_topic(initiative.Initiative.Proposed),
@@ -81,7 +81,7 @@ async def current(context: RequestContext, kind: str, ids: Sequence[UUID]) -> di
 async def page(context: RequestContext, kind: str, first: int, after: str | None) -> Page:
     """One page of the objects of a kind, in the order they were created, with the total."""
     check_first(first)
-    start = decode_cursor(after) if after else 0
+    start = decode_position(after) if after else 0
     parameters = {"kind": kind, "topic": CREATED_TOPICS[kind], "after": start, "limit": first + 1}
     async with context.pool.connection() as conn:
         listed = await (await conn.execute(_sql(context, PAGE), parameters)).fetchall()

@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from graphql import GraphQLError
 
 MAX_PAGE = 100
+MAX_CURSOR = 200  # characters: every cursor given out is far shorter
+_POSITION = re.compile(r"[0-9]{1,18}")  # a store position fits PostgreSQL's bigint
 
 
 def encode_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"position:{position}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, kind: str = "position") -> str:
+    """The value inside a cursor of this kind; anything else is refused."""
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "position":
+        if len(cursor) > MAX_CURSOR:
             raise ValueError
-        return int(value)
+        found, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if found != kind:
+            raise ValueError
     except ValueError:
-        raise GraphQLError(
-            f"{cursor!r} is not a cursor this list gave out.",
-            extensions={"code": "BAD_USER_INPUT"},
-        ) from None
+        raise not_a_cursor(cursor) from None
+    return value
+
+
+def decode_position(cursor: str) -> int:
+    """The store position inside a cursor that a list of objects gave out."""
+    return position_of(decode_cursor(cursor), cursor)
+
+
+def position_of(text: str, cursor: str) -> int:
+    if not _POSITION.fullmatch(text):
+        raise not_a_cursor(cursor)
+    return int(text)
+
+
+def not_a_cursor(cursor: str) -> GraphQLError:
+    shown = cursor if len(cursor) <= 40 else cursor[:40] + "…"
+    return GraphQLError(
+        f"{shown!r} is not a cursor this list gave out.", extensions={"code": "BAD_USER_INPUT"}
+    )
 
 
 def check_first(first: int) -> None:

@@ -16,7 +16,8 @@ from strawberry.types import Info
 
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
-from schema.paging import check_first
+from schema.loading import uuid_or_none
+from schema.paging import check_first, decode_cursor, not_a_cursor
 from schema.types import InitiativeStage, Path, PdcaStage, ReviewStatus
 
 Ctx = Info[RequestContext, None]
@@ -131,9 +132,9 @@ def _where(f: PortfolioFilter | None) -> tuple[Composed, list[Any]]:
         if value is not None:
             clauses.append(SQL("{} = %s").format(Identifier(column)))
             params.append(value)
-    if f.objective_id is not None:
+    if objective := uuid_or_none(f.objective_id, "Objective"):
         clauses.append(SQL("%s = ANY(objective_ids)").format())
-        params.append(UUID(f.objective_id.node_id))
+        params.append(objective)
     if f.review_overdue is not None:
         clauses.append(SQL("(next_review_due < now()) = %s").format())
         params.append(f.review_overdue)
@@ -148,14 +149,9 @@ def _after(cursor: str | None) -> UUID | None:
     if cursor is None:
         return None
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "portfolio":
-            raise ValueError
-        return UUID(value)
+        return UUID(decode_cursor(cursor, "portfolio"))
     except ValueError:
-        raise GraphQLError(
-            f"{cursor!r} is not a cursor this list gave out.", extensions={"code": "BAD_USER_INPUT"}
-        ) from None
+        raise not_a_cursor(cursor) from None
 
 
 async def portfolio_page(
