@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from eventsourcing.utils import get_topic
 
 from domain.initiative import Initiative
@@ -21,6 +22,7 @@ from projections.catalog import all_projections
 from projections.portfolio import Portfolio
 from projections.rows import State
 from service.application import Polarity
+from service.cli import main
 from service.parallel import catch_up_in_parallel
 from service.projector import Projector
 from service.set_aside import ERROR_LENGTH
@@ -313,3 +315,31 @@ def test_a_batch_that_fails_for_want_of_the_database_is_retried_not_set_aside(
     set_apart = [r for r in caplog.records if "view by view" in r.getMessage()]
     assert len(set_apart) == (0 if isinstance(first, psycopg.OperationalError) else 1)
     assert all(r.levelno < logging.ERROR for r in caplog.records)
+
+
+# The command line ----------------------------------------------------------------------------
+
+
+def test_status_counts_and_set_aside_lists_what_a_view_set_aside(reporting: Reporting) -> None:
+    app = reporting.app
+    team_with_capacity(app)
+    nul = team_named(app, "Line\x00 3")
+    reporting.caught_up()
+    url = ["--database-url", reporting.database.url, "projections"]
+
+    status = CliRunner().invoke(main, [*url, "status"])
+    listed = CliRunner().invoke(main, [*url, "set-aside", "capacity"])
+    none = CliRunner().invoke(main, [*url, "set-aside", "portfolio"])
+    unknown = CliRunner().invoke(main, [*url, "set-aside", "no_such_view"])
+
+    assert status.exit_code == 0, status.output
+    lines = {line.split()[0]: line.split() for line in status.output.splitlines()[1:-1]}
+    assert lines["capacity"][-2:] == ["1", str(nul)]
+    assert lines["portfolio"][-1] == "0"
+    assert "projections set-aside" in status.output.splitlines()[-1]
+    assert listed.exit_code == 0, listed.output
+    assert f"capacity {nul} Team.Registered" in " ".join(listed.output.split())
+    assert "CharacterNotInRepertoire" in listed.output
+    assert none.output == "No events are set aside.\n"
+    assert unknown.exit_code != 0
+    assert "no view no_such_view" in unknown.output
