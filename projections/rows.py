@@ -249,8 +249,12 @@ class Rows:
         matches = SQL(" AND ").join(
             SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in layout.key
         )
+        # The scratch table is emptied as it is used: a second write in the same transaction
+        # (a batch applied in savepoints) must not delete again the rows the first wrote.
         cursor.execute(
-            SQL("DELETE FROM {} t USING {} s WHERE {}").format(layout.target, scratch, matches)
+            SQL("WITH s AS (DELETE FROM {} RETURNING *) DELETE FROM {} t USING s WHERE {}").format(
+                scratch, layout.target, matches
+            )
         )
 
     # Indexes ----------------------------------------------------------------------------------

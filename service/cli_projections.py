@@ -1,11 +1,13 @@
-"""`polarity projections`: run or catch up the reporting views, see their lag, rebuild one."""
+"""`polarity projections`: run or catch up the reporting views, see their lag and the events
+they set aside, rebuild one."""
 
 from __future__ import annotations
 
 import signal
+import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
@@ -87,15 +89,44 @@ def _catch_up(projector: Projector, workers: int) -> None:
 @projections.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Each view's position and how far it lags the event store, in events and seconds."""
+    """Each view's position, how far it lags the event store (in events and seconds), and how
+    many events it set aside (from which position)."""
     with projector_for(settings) as projector:
         rows = projector.status()
-    click.echo(f"{'view':<20} {'position':>10} {'head':>10} {'lag events':>11} {'lag s':>8}")
+    click.echo(
+        f"{'view':<20} {'position':>10} {'head':>10} {'lag events':>11} {'lag s':>8} "
+        f"{'set aside':>10} {'first at':>10}"
+    )
     for row in rows:
+        first = "" if row.first_set_aside is None else row.first_set_aside
         click.echo(
             f"{row.projection:<20} {row.position:>10} {row.head:>10} {row.lag_events:>11} "
-            f"{row.lag_seconds:>8.1f}"
+            f"{row.lag_seconds:>8.1f} {row.set_aside:>10} {first:>10}"
         )
+    if any(row.set_aside for row in rows):
+        click.echo("Events were set aside: `polarity projections set-aside` lists them.")
+
+
+@projections.command("set-aside")
+@click.argument("name", required=False)
+@click.pass_obj
+def set_aside(settings: Settings, name: str | None) -> None:
+    """The events each view (or view NAME) could not apply and went on past, with the error.
+    Once the cause is fixed, `polarity projections rebuild NAME` applies them again."""
+    with projector_for(settings) as projector:
+        if name:
+            _check_known(projector, [name])
+        events = projector.set_aside_events(name)
+    if not events:
+        click.echo("No events are set aside.")
+        return
+    click.echo(f"{'view':<20} {'position':>10} {'event':<28} aggregate (version)")
+    for event in events:
+        click.echo(
+            f"{event.projection:<20} {event.position:>10} {event.event_type:<28} "
+            f"{event.aggregate_id} ({event.version})"
+        )
+        click.echo(textwrap.indent(event.error, " " * 4))
 
 
 @projections.command()
@@ -105,10 +136,7 @@ def rebuild(settings: Settings, name: str | None) -> None:
     """Refill one view (or all) into fresh tables and swap them in."""
     with projector_for(settings) as projector:
         names = [name] if name else list(projector.projections)
-        unknown = set(names) - set(projector.projections)
-        if unknown:
-            known = ", ".join(projector.projections)
-            raise click.BadParameter(f"no view {', '.join(unknown)}; the views are {known}")
+        _check_known(projector, names)
         for view in names:
             with click.progressbar(length=1, label=f"rebuilding {view}") as bar:
 
@@ -118,3 +146,10 @@ def rebuild(settings: Settings, name: str | None) -> None:
 
                 position = projector.rebuild(view, progress)
             click.echo(f"{view}: rebuilt to position {position}")
+
+
+def _check_known(projector: Projector, names: Sequence[str]) -> None:
+    unknown = set(names) - set(projector.projections)
+    if unknown:
+        known = ", ".join(projector.projections)
+        raise click.BadParameter(f"no view {', '.join(unknown)}; the views are {known}")

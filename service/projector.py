@@ -9,7 +9,11 @@ a timer, so a lost notification never stalls it.
 A runner keeps each view's rows in memory between batches (`projections.rows`), so applying an
 event costs no statement; a batch writes only the rows it changed. Each commit stamps the
 tracking row with a fresh token: a runner whose token is no longer there (another runner or a
-rebuild wrote since, or its own batch failed) reads the view's tables again before applying."""
+rebuild wrote since, or its own batch failed) reads the view's tables again before applying.
+
+A batch that fails, unless the database is unreachable, is applied again view by view: an event
+a view cannot apply is found and set aside for that view alone, which goes on past it
+(`service.set_aside`)."""
 
 from __future__ import annotations
 
@@ -33,9 +37,11 @@ from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Table
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
 from projections.rows import State
+from service import set_aside
 from service.application import Polarity
 from service.collector import collector_paused
 from service.database import Database
+from service.set_aside import OUTAGES, Apart, SetAside
 
 log = logging.getLogger("polarity.projections")
 
@@ -53,6 +59,13 @@ class Status:
     lag_events: int
     lag_seconds: float
     updated_at: datetime | None
+    set_aside: int = 0  # events the view could not apply and went on past
+    first_set_aside: int | None = None  # the position of the first of them
+
+
+# The views of a batch, applied: each view's rows as they now are, and the events set aside.
+Applied = tuple[dict[str, State], list[SetAside]]
+Locked = dict[str, tuple[int, UUID | None]]  # view -> (its position, the token it was written with)
 
 
 class Projector:
@@ -95,6 +108,7 @@ class Projector:
             )
             cur.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS token uuid").format(TRACKING))
             self._describe_tracking(cur)
+            set_aside.create(cur)
             for projection in self.projections.values():
                 projection.create(cur, Tables(projection.tables))
                 cur.execute(
@@ -138,6 +152,25 @@ class Projector:
     def _apply_next_batch(
         self, conn: psycopg.Connection[dict[str, Any]], names: Sequence[str]
     ) -> int:
+        """The next batch, applied to every view at once; if that fails, and not for want of
+        the database, applied again view by view, setting aside what a view cannot apply."""
+        try:
+            return self._batch(conn, names, self._together)
+        except OUTAGES:
+            raise
+        except Exception as error:
+            log.warning(
+                "a projection batch failed (%s); applying it view by view",
+                set_aside.described(error),
+            )
+        return self._batch(conn, names, self._apart)  # out of the handler: not its context
+
+    def _batch(
+        self,
+        conn: psycopg.Connection[dict[str, Any]],
+        names: Sequence[str],
+        apply: Callable[[psycopg.Cursor[dict[str, Any]], list[Notification], Locked], Applied],
+    ) -> int:
         try:
             with collector_paused(), conn.transaction(), conn.cursor() as cur:
                 locked = self._lock(cur, names)
@@ -147,13 +180,8 @@ class Projector:
                 notifications = self._read(cur, after, self.batch_size)
                 if not notifications:
                     return 0
-                views = [
-                    (self.projections[name], self._state(cur, name, token), position)
-                    for name, (position, token) in locked.items()
-                ]
-                self._apply(notifications, views)
-                for _, state, _ in views:
-                    state.write(cur)
+                states, aside = apply(cur, notifications, locked)
+                set_aside.store(cur, aside)
                 token = uuid4()
                 cur.execute(
                     SQL(
@@ -162,13 +190,43 @@ class Projector:
                     ).format(TRACKING),
                     (notifications[-1].id, token, list(locked)),
                 )
-                for projection, state, _ in views:
-                    self._held[projection.name] = (token, state)
+                for name, state in states.items():
+                    self._held[name] = (token, state)
         except BaseException:
             for name in names:  # rolled back, or maybe: the tables are the truth, read them again
                 self._held.pop(name, None)
             raise
+        set_aside.announce(aside)
         return len(notifications)
+
+    def _together(
+        self, cur: psycopg.Cursor[dict[str, Any]], notifications: list[Notification], locked: Locked
+    ) -> Applied:
+        """Every view at once, each event decoded once: the fast way, when nothing fails."""
+        views = [
+            (self.projections[name], self._state(cur, name, token), position)
+            for name, (position, token) in locked.items()
+        ]
+        self._apply(notifications, views)
+        for _, state, _ in views:
+            state.write(cur)
+        return {projection.name: state for projection, state, _ in views}, []
+
+    def _apart(
+        self, cur: psycopg.Cursor[dict[str, Any]], notifications: list[Notification], locked: Locked
+    ) -> Applied:
+        """Each view on its own, from its tables, setting aside each event it cannot apply."""
+        states, aside = {}, []
+        for name, (position, _) in locked.items():
+            projection, tables = self.projections[name], self.tables[name]
+            view = Apart(projection, tables, projection.open(cur, tables), self._decode)
+            view.apply(cur, notifications, position)
+            states[name] = view.state
+            aside += view.set_aside
+        return states, aside
+
+    def _decode(self, notification: Notification) -> Recorded:
+        return Recorded(notification.id, *self.app.mapper_with_envelopes.stamped(notification))
 
     def _state(self, cur: psycopg.Cursor[dict[str, Any]], name: str, token: UUID | None) -> State:
         """The view's rows as this runner left them, unless someone else has written since."""
@@ -272,6 +330,7 @@ class Projector:
             # A projection at position 0 is as far behind as the oldest event.
             since = {row["projection"]: row["position"] or first for row in rows}
             times = self._times(cur, {head, *since.values()} - {0})
+            aside = set_aside.tallies(cur)
         return [
             Status(
                 projection=row["projection"],
@@ -280,9 +339,16 @@ class Projector:
                 lag_events=head - row["position"],
                 lag_seconds=_seconds_between(times.get(since[row["projection"]]), times.get(head)),
                 updated_at=row["updated_at"],
+                set_aside=aside.get(row["projection"], (0, None))[0],
+                first_set_aside=aside.get(row["projection"], (0, None))[1],
             )
             for row in rows
         ]
+
+    def set_aside_events(self, name: str | None = None) -> list[SetAside]:
+        """The events the view (or every view) could not apply, in position order."""
+        with self.connect() as conn, conn.cursor() as cur:
+            return set_aside.listed(cur, [name] if name else list(self.projections))
 
     def _times(self, cur: psycopg.Cursor[dict[str, Any]], positions: set[int]) -> dict[int, Any]:
         if not positions:
@@ -317,19 +383,20 @@ class Projector:
             projection.create(cur, fresh)
             cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
             head = (cur.fetchone() or {}).get("head") or 0
-            state = projection.open(cur, fresh)
-        position = self._fill(projection, state, 0, head, progress)
+            view = Apart(projection, fresh, projection.open(cur, fresh), self._decode)
+        position = self._fill(view, 0, head, progress)
         self._held.pop(name, None)
         with self.connect() as conn, conn.cursor() as cur:
             cur.execute(
                 SQL("SELECT position FROM {} WHERE projection = %s FOR UPDATE").format(TRACKING),
                 (name,),
             )
-            position = self._fill_in(cur, projection, state, position, None)
+            position = self._fill_in(cur, view, position, None)
             # Point the BI views at the fresh tables first: they follow the rename, grants kept.
             create_bi_views(cur, [projection], suffix=REBUILD_SUFFIX)
             for table in projection.tables:
                 self._swap(cur, fresh, table)
+            set_aside.replace(cur, name, view.set_aside)
             cur.execute(  # a new token: runners holding the old rows in memory read these
                 SQL(
                     "UPDATE {} SET position = %s, version = %s, token = %s, updated_at = now() "
@@ -337,6 +404,7 @@ class Projector:
                 ).format(TRACKING),
                 (position, projection.version, uuid4(), name),
             )
+        set_aside.announce(view.set_aside)
         return position
 
     def _swap(self, cur: psycopg.Cursor[dict[str, Any]], fresh: Tables, table: str) -> None:
@@ -358,8 +426,7 @@ class Projector:
 
     def _fill(
         self,
-        projection: Projection,
-        state: State,
+        view: Apart,
         position: int,
         head: int,
         progress: Callable[[int, int], None] | None,
@@ -367,28 +434,23 @@ class Projector:
         with self.connect() as conn:
             while position < head:
                 with collector_paused(), conn.transaction(), conn.cursor() as cur:
-                    position = self._fill_in(cur, projection, state, position, head)
+                    position = self._fill_in(cur, view, position, head)
                 if progress:
                     progress(position, head)
         return position
 
     def _fill_in(
-        self,
-        cur: psycopg.Cursor[dict[str, Any]],
-        projection: Projection,
-        state: State,
-        position: int,
-        head: int | None,
+        self, cur: psycopg.Cursor[dict[str, Any]], view: Apart, position: int, head: int | None
     ) -> int:
-        """Apply one batch (up to `head`), or everything left when `head` is None."""
+        """Apply one batch (up to `head`), or everything left when `head` is None; what the
+        view cannot apply is set aside (`view.set_aside`), to be stored with the swap."""
         while True:
             notifications = self._read(cur, position, self.batch_size)
             if head is not None:
                 notifications = [n for n in notifications if n.id <= head]
             if not notifications:
                 return position
-            self._apply(notifications, [(projection, state, position)])
-            state.write(cur)
+            view.apply(cur, notifications, position)
             position = notifications[-1].id
             if head is not None:
                 return position

@@ -13,8 +13,8 @@ from projections.docs import COMMAND, render
 from tests.projections.conftest import Reporting
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "reporting.md"
-# The runner's own table is described by the runner and in the intro of docs/reporting.md.
-RUNNER_TABLES = {"tracking"}
+# The runner's own tables are described by the runner and in the intro of docs/reporting.md.
+RUNNER_TABLES = {"tracking", "set_aside"}
 
 
 def test_docs_reporting_md_is_what_the_catalog_generates() -> None:
@@ -49,8 +49,10 @@ def test_every_reporting_table_view_and_column_has_a_comment(reporting: Reportin
     assert {r["name"] for r in relations} == expected
     assert [r["name"] for r in relations if not r["about"]] == []
     assert [r["name"] for r in columns] == [], "explain these columns in the projection's docs"
-    about = reporting.rows("SELECT obj_description('reporting.tracking'::regclass) AS about")
-    assert about[0]["about"]
+    for table in sorted(RUNNER_TABLES):
+        described = "SELECT obj_description(%s::regclass) AS about"
+        about = reporting.rows(described, f"reporting.{table}")
+        assert about[0]["about"], f"reporting.{table} says what it is"
 
 
 @pytest.mark.database

@@ -157,3 +157,20 @@ def test_a_table_of_one_column_is_written_too(conn: psycopg.Connection[Any]) -> 
 
     assert written(conn, rows) == 2
     assert {r for (r,) in conn.execute("SELECT id FROM scratch.seen")} == {first, second}
+
+
+def test_writing_twice_in_one_transaction_keeps_what_the_first_write_wrote(
+    conn: psycopg.Connection[Any],
+) -> None:
+    rows, a, b = opened(conn), uuid4(), uuid4()
+    rows.insert(id=a, period="2027-Q1", team="blue")
+    rows.insert(id=b, period="2027-Q1", team="blue")
+    written(conn, rows)
+
+    with conn.transaction(), conn.cursor() as cur:  # as a batch set apart in savepoints
+        rows.update((a, "2027-Q1"), team="red")
+        rows.write(cur)
+        rows.update((b, "2027-Q1"), team="green")
+        rows.write(cur)
+
+    assert sorted(row[2] for row in stored(conn)) == ["green", "red"]

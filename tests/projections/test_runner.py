@@ -32,8 +32,9 @@ pytestmark = pytest.mark.database
 ROWS = "SELECT * FROM reporting.portfolio ORDER BY id"
 
 
-class SimulatedCrash(Exception):
-    pass
+class SimulatedCrash(BaseException):
+    """The process dying (like KeyboardInterrupt, not an error of a view's): the runner rolls
+    the batch back and sets nothing aside."""
 
 
 class Crashes:
