@@ -12,8 +12,8 @@ MAX_CURSOR = 200  # characters: every cursor given out is far shorter
 _POSITION = re.compile(r"[0-9]{1,18}")  # a store position fits PostgreSQL's bigint
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"position:{position}".encode()).decode()
+def encode_cursor(value: object, kind: str = "position") -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
 
 
 def decode_cursor(cursor: str, kind: str = "position") -> str:

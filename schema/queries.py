@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
-from anyio import to_thread
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
@@ -14,9 +13,10 @@ from strawberry.types import Info
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
 from schema.health import HealthQuery
-from schema.history import RecordedEvent
+from schema.history import EMPTY, RecordedEventConnection, history_page
 from schema.loading import load_as_of, parse_uuid
 from schema.objects import current, page
+from schema.paging import MAX_PAGE
 from schema.reporting import ReportingQuery
 from schema.types import (
     AGGREGATE_KINDS,
@@ -27,7 +27,6 @@ from schema.types import (
     Objective,
     Team,
 )
-from service.unit_of_work import NotFound
 
 Ctx = Info[RequestContext, None]
 N = TypeVar("N", bound=AggregateNode)
@@ -160,16 +159,17 @@ class Query(ReportingQuery, FiguresQuery, HealthQuery):
     ) -> Team | None:
         return await _as_of(info, Team, id, as_of, version)
 
-    @strawberry.field(description="Every event of one object, in order, with its full envelope.")
-    async def history(self, info: Ctx, id: relay.GlobalID) -> list[RecordedEvent]:
+    @strawberry.field(
+        description="The events of one object, oldest first, each with its full envelope; "
+        f"at most {MAX_PAGE} a page."
+    )
+    async def history(
+        self, info: Ctx, id: relay.GlobalID, first: int = MAX_PAGE, after: str | None = None
+    ) -> RecordedEventConnection:
         aggregate_id = parse_uuid(id.node_id)
         if aggregate_id is None or id.type_name not in AGGREGATE_KINDS:
-            return []
-        try:
-            recorded = await to_thread.run_sync(info.context.app.history, aggregate_id)
-        except NotFound:
-            return []
-        return [RecordedEvent.of(r, id.type_name) for r in recorded]
+            return EMPTY
+        return await history_page(info.context, id.type_name, aggregate_id, first, after)
 
     @strawberry.field
     async def initiatives(

@@ -124,9 +124,11 @@ def test_an_initiative_goes_from_proposal_through_five_gates_to_closure(
     )
     assert capacity["team"]["capacity"] == [{"period": "2027-Q1", "allocated": "0"}]
     history = steward.query(
-        "query($id: ID!) { history(id: $id) { type actor { id } reason } }", id=initiative
+        "query($id: ID!) { history(id: $id) { edges { node { type actor { id } reason } } } }",
+        id=initiative,
     )
-    gate_decisions = [e for e in history["history"] if e["type"] == "Initiative.GateDecided"]
+    events = [edge["node"] for edge in history["history"]["edges"]]
+    gate_decisions = [e for e in events if e["type"] == "Initiative.GateDecided"]
     assert [e["reason"] for e in gate_decisions] == [
         "G1 go",
         "G2 conditional_go",
@@ -229,8 +231,10 @@ def test_an_object_reads_as_it_was_at_a_version_and_at_a_moment(
     proposed = steward.ok("initiativePropose", title="Go", problem="p", orgUnit="Sales")
     initiative = proposed["initiative"]["id"]
     steward.ok("initiativeClassify", id=initiative, criteria=STRATEGIC, reason="why")
-    first = steward.query("query($id: ID!) { history(id: $id) { recordedAt } }", id=initiative)
-    moment = first["history"][-1]["recordedAt"]
+    first = steward.query(
+        "query($id: ID!) { history(id: $id) { edges { node { recordedAt } } } }", id=initiative
+    )
+    moment = first["history"]["edges"][-1]["node"]["recordedAt"]
     sponsor.ok("initiativeAssignSponsor", id=initiative, sponsor="sam")
 
     then = steward.query(
@@ -255,13 +259,14 @@ def test_history_gives_every_event_with_its_full_envelope(api: Client) -> None:
     auditor = Caller(api, {**bearer("aud", "auditor"), "X-Correlation-Id": "corr-1"})
 
     history = auditor.query(
-        """query($id: ID!) { history(id: $id) { eventId aggregateId version position type
-             schemaVersion recordedAt actor { id roles onBehalfOf } reason correlationId
-             causationId requestId data } }""",
+        """query($id: ID!) { history(id: $id) { totalCount edges { node { eventId aggregateId
+             version position type schemaVersion recordedAt actor { id roles onBehalfOf } reason
+             correlationId causationId requestId data } } } }""",
         id=initiative,
     )
 
-    (event,) = history["history"]
+    assert history["history"]["totalCount"] == 1
+    (event,) = [edge["node"] for edge in history["history"]["edges"]]
     assert event["aggregateId"] == initiative
     assert (event["version"], event["position"]) == (1, proposed["position"])
     assert event["type"] == "Initiative.Proposed"

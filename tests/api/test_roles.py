@@ -114,13 +114,13 @@ def test_an_auditor_reads_objects_lists_and_history(api: Client) -> None:
     auditor = Caller(api, bearer("aud", "auditor"))
 
     read = auditor.query(
-        """query($id: ID!) { team(id: $id) { name } history(id: $id) { type }
+        """query($id: ID!) { team(id: $id) { name } history(id: $id) { edges { node { type } } }
              teams(first: 1) { totalCount } }""",
         id=created["team"]["id"],
     )
 
     assert read["team"] == {"name": "Audited team"}
-    assert read["history"] == [{"type": "Team.Registered"}]
+    assert read["history"]["edges"] == [{"node": {"type": "Team.Registered"}}]
     assert read["teams"]["totalCount"] >= 1
 
 
@@ -130,6 +130,9 @@ def test_the_actor_recorded_is_the_tokens_subject_whatever_the_client_sends(api:
     created = steward.ok("teamRegister", name="Honest team", orgUnit="Plant")
 
     history = steward.query(
-        "query($id: ID!) { history(id: $id) { actor { id roles } } }", id=created["team"]["id"]
+        "query($id: ID!) { history(id: $id) { edges { node { actor { id roles } } } } }",
+        id=created["team"]["id"],
     )
-    assert history["history"] == [{"actor": {"id": "stella", "roles": ["steward"]}}]
+    assert history["history"]["edges"] == [
+        {"node": {"actor": {"id": "stella", "roles": ["steward"]}}}
+    ]
