@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cost import QueryCost
 from schema.errors import ParseCache, SearchableText, TypedErrors, log_errors
 from schema.mutations import Mutation
 from schema.paging import MAX_PAGE
@@ -59,6 +60,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParseCache(maxsize=512),
         SearchableText,
+        QueryCost,
         QueryLimits,
         lambda: ValidationCache(maxsize=512),
         TypedErrors,

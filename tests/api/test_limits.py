@@ -11,6 +11,7 @@ import pytest
 from graphql.language import Lexer, Source, TokenKind
 
 from schema.build import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from schema.cost import MAX_COST
 from schema.paging import MAX_PAGE
 from tests.api.conftest import Client, bearer
 from tests.api.graphql import Caller
@@ -203,3 +204,45 @@ def test_a_cursor_the_list_never_gave_out_is_refused_as_bad_user_input(
     assert body["data"] is None
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert cursor in messages(body)[0]
+
+
+# Cost ------------------------------------------------------------------------------------------
+
+ENVELOPE = """eventId aggregateId version position type schemaVersion recordedAt
+  actor { id roles onBehalfOf } reason correlationId causationId requestId data"""
+
+
+def history_pages(aliases: int, first: str = "100") -> str:
+    """`aliases` pages of history, each of `first` events with their whole envelope."""
+    page = f"history(id: $id, first: {first}) {{ totalCount edges {{ node {{ {ENVELOPE} }} }} }}"
+    variables = "$id: ID!, $n: Int!" if first == "$n" else "$id: ID!"
+    return f"query({variables}) {{ " + " ".join(f"p{n}: {page}" for n in range(aliases)) + " }"
+
+
+def test_twenty_pages_of_history_cost_more_than_the_limit_and_are_refused(api: Client) -> None:
+    team = base64.b64encode(f"Team:{uuid4()}".encode()).decode()
+
+    body = post(api, history_pages(20), id=team)
+
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] > error["extensions"]["maxCost"] == MAX_COST
+
+
+def test_the_cost_counts_the_page_size_a_variable_gives(api: Client) -> None:
+    team = base64.b64encode(f"Team:{uuid4()}".encode()).decode()
+
+    small = post(api, history_pages(20, first="$n"), id=team, n=5)
+    large = post(api, history_pages(20, first="$n"), id=team, n=100)
+
+    assert "errors" not in small
+    assert error_codes(large) == ["MAX_COST_EXCEEDED"]
+
+
+def test_the_most_expensive_query_documented_is_allowed(api: Client) -> None:
+    team = base64.b64encode(f"Team:{uuid4()}".encode()).decode()
+
+    body = post(api, history_pages(4), id=team)
+
+    assert "errors" not in body, body
