@@ -25,7 +25,12 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
     "POLARITY_WORKERS": "worker processes of `polarity serve` (default 1)",
     "POLARITY_PROJECTIONS": "'inline' (default): the service keeps the reporting views; 'off'",
+    "POLARITY_RATE_LIMIT": "requests per actor, as N/second|minute|hour or off (default 20/second)",
+    "POLARITY_RATE_LIMIT_ADDRESS": "requests per client address before authentication, as "
+    "N/second|minute|hour, or off (default 50/second)",
 }
+RATE_UNITS = ("second", "minute", "hour")
+Rate = tuple[str, int] | None  # (unit, requests), or None: no limit
 
 
 class SettingsError(ValueError):
@@ -46,6 +51,8 @@ class Settings:
     introspection: bool = True
     workers: int = 1
     projections_inline: bool = True
+    rate_limit: Rate = ("second", 20)  # per actor
+    rate_limit_address: Rate = ("second", 50)  # per client address, before authentication
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +95,8 @@ class Settings:
             introspection=_flag(env, "POLARITY_INTROSPECTION", environment == "development"),
             workers=_positive_int(env, "POLARITY_WORKERS", 1),
             projections_inline=_projections(env),
+            rate_limit=_rate(env, "POLARITY_RATE_LIMIT", cls.rate_limit),
+            rate_limit_address=_rate(env, "POLARITY_RATE_LIMIT_ADDRESS", cls.rate_limit_address),
         )
 
 
@@ -120,3 +129,18 @@ def _projections(env: Mapping[str, str]) -> bool:
     if mode not in ("inline", "off"):
         raise SettingsError(f"POLARITY_PROJECTIONS must be 'inline' or 'off', not {mode!r}")
     return mode == "inline"
+
+
+def _rate(env: Mapping[str, str], name: str, default: Rate) -> Rate:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw == "off":
+        return None
+    count, _, unit = raw.partition("/")
+    if not count.isdecimal() or int(count) < 1 or unit not in RATE_UNITS:
+        raise SettingsError(
+            f"{name} must be a number of requests per second, minute or hour, like 20/second, "
+            f"or off; not {raw!r}"
+        )
+    return unit, int(count)

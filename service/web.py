@@ -22,7 +22,11 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.exceptions import MethodNotAllowedException, NotAuthorizedException
+from litestar.exceptions import (
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    TooManyRequestsException,
+)
 from litestar.security.jwt import JWTAuth, Token
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
@@ -41,6 +45,7 @@ from domain.values import Actor
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
+from service import throttle
 from service.application import Polarity
 from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
@@ -314,12 +319,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     settings.validate_for_serving()
     return Litestar(
         route_handlers=[health, ready, graphql_endpoint(settings), *EXPORT_ROUTES],
-        on_app_init=[jwt_auth(settings).on_app_init],
+        on_app_init=[jwt_auth(settings).on_app_init, throttle.before_authentication(settings)],
+        middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],
         state=State({"settings": settings}),
         before_send=[stamp_and_log],
         exception_handlers={
             NotAuthorizedException: unauthorized,
+            TooManyRequestsException: throttle.too_many_requests,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
         request_max_body_size=MAX_BODY_BYTES,

@@ -19,6 +19,8 @@ TEST_SETTINGS = Settings(
     graphiql=True,
     introspection=True,
     snapshot_interval=5,
+    rate_limit=None,  # tests that need limits turn them on
+    rate_limit_address=None,
 )
 
 Client = TestClient[Litestar]
