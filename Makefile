@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint pytest bench clean
+.PHONY: install run demo test lint pytest fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Polarity needs Python 3.11 or newer")'
@@ -28,6 +28,11 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint pytest
+
+# A long fuzz campaign over HTTP (the suite runs a short one): FUZZ_EXAMPLES operations.
+FUZZ_EXAMPLES ?= 10000
+fuzz: install
+	POLARITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -s tests/api/test_fuzz.py
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -67,9 +67,22 @@ def test_a_query_waiting_for_a_position_the_views_never_reach_is_told_so(
 ) -> None:
     settings = replace(TEST_SETTINGS, projections_inline=False)
     with serving(settings, database) as client:
+        written = Caller(client, bearer("stella", "steward")).ok(
+            "teamRegister", name="Unprojected", orgUnit="Ops"
+        )
         caller = Caller(client, bearer("aud", "auditor"))
 
-        body = caller.raw(PORTFOLIO, first=1, at=2**31 - 1)
+        body = caller.raw(PORTFOLIO, first=1, at=written["position"])
 
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "NOT_YET_CONSISTENT"
+
+
+def test_a_position_nothing_was_written_at_is_refused_at_once(api: Client) -> None:
+    caller = Caller(api, bearer("aud", "auditor"))
+
+    body = caller.raw(PORTFOLIO, first=1, at=2**31 - 1)
+
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Nothing has been written at position" in error["message"]
