@@ -59,6 +59,13 @@ def database() -> Iterator[Database]:
             context.__exit__(None, None, None)
 
 
+@pytest.fixture
+def own_database(database: Database) -> Iterator[Database]:
+    """A database of the test's own, on the session's server: no other test's service writes
+    to it or projects it."""
+    yield from fresh_database(database)
+
+
 @pytest.fixture(scope="session")
 def app(database: Database) -> Iterator[Polarity]:
     application = Polarity(database, snapshot_interval=5)

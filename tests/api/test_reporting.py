@@ -63,10 +63,10 @@ def test_the_portfolio_filters_and_pages_with_a_total(api: Client) -> None:
 
 
 def test_a_query_waiting_for_a_position_the_views_never_reach_is_told_so(
-    database: Database,
+    own_database: Database,
 ) -> None:
     settings = replace(TEST_SETTINGS, projections_inline=False)
-    with serving(settings, database) as client:
+    with serving(settings, own_database) as client:
         written = Caller(client, bearer("stella", "steward")).ok(
             "teamRegister", name="Unprojected", orgUnit="Ops"
         )
