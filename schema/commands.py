@@ -11,7 +11,6 @@ from anyio import to_thread
 from strawberry.types import Info
 
 from domain.errors import DomainError
-from domain.limits import MAX_NAME, check_text
 from schema.context import RequestContext
 from schema.inputs import CommandInput
 from schema.loading import load_as_of
@@ -88,18 +87,13 @@ async def execute(
             actor=context.actor,
             request_id=context.request_id,
             correlation_id=context.correlation_id,
-            idempotency_key=_key(terms.idempotency_key),
+            idempotency_key=terms.idempotency_key,
             expected_version=terms.expected_version,
         )
         result = await to_thread.run_sync(command, context.app, use_case_context)
     except DomainError as error:
         return Outcome(None, [UserError.of(error)])
     return Outcome(result, [])
-
-
-def _key(key: str | None) -> str | None:
-    """An idempotency key is stored: it is text within the limits of a name."""
-    return None if key is None else check_text(key, "idempotencyKey", MAX_NAME)
 
 
 async def load_changed(context: RequestContext, kind: type[Any], outcome: Outcome) -> Any | None:

@@ -19,7 +19,7 @@ from strawberry.types.graphql import OperationType
 from domain.errors import DomainError, InvalidInput
 from domain.limits import check_text
 from schema.context import RequestContext
-from service.faults import RETRY_AFTER_SECONDS, is_transient
+from service.faults import RETRY_AFTER_SECONDS, ServiceUnavailable, is_transient
 
 log = logging.getLogger("polarity.api")
 
@@ -121,6 +121,8 @@ class TypedErrors(SchemaExtension):
             return _with(error, error.message, code)
         if isinstance(cause, DomainError):
             return _with(error, cause.message, BAD_USER_INPUT, reason=cause.code)
+        if isinstance(cause, ServiceUnavailable):  # says what is unknown and how to retry
+            return _with(error, str(cause), SERVICE_UNAVAILABLE, retryAfter=cause.retry_after)
         if is_transient(cause):
             message = f"The service is briefly unavailable; retry in {RETRY_AFTER_SECONDS} s."
             return _with(error, message, SERVICE_UNAVAILABLE, retryAfter=RETRY_AFTER_SECONDS)

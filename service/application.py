@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -15,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain.classification import DEFAULT_POLICY, ClassificationPolicy
+from domain.errors import DomainError
 from domain.governed import Governed
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
@@ -23,10 +25,11 @@ from domain.stored import transcoder
 from domain.team import Team
 from domain.values import Actor
 from service.database import Database
+from service.faults import ServiceUnavailable, is_transient
 from service.persistence import (
+    CommandRecord,
     Envelope,
     EnvelopeMapper,
-    IdempotencyRecord,
     PolarityRecorder,
     current_envelope,
 )
@@ -46,6 +49,12 @@ from service.use_cases.teams import TeamUseCases
 G = TypeVar("G", bound=Governed)
 AGGREGATES: tuple[type[Governed], ...] = (Initiative, ImprovementItem, Objective, Team)
 AUTOMATIC_RETRIES = 5
+RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
+
+
+class _CommandKey(NamedTuple):
+    actor_id: str
+    command_id: str
 
 
 @dataclass(frozen=True)
@@ -113,43 +122,52 @@ class Polarity(Application[UUID]):
         target: UUID | None,
         decide: Callable[[Session], Governed],
     ) -> Result:
-        """Load, decide, save atomically; retry a collision unless a version was expected."""
-        fingerprint = _fingerprint(command, args) if context.idempotency_key else ""
-        prior = self._prior_result(context, command, fingerprint)
-        if prior is not None:
+        """Load, decide and save atomically, exactly once.
+
+        The command's id (the client's idempotency key, or one made here) is stored with its
+        events. A collision is decided again, unless a version was expected. When a save's
+        outcome is unknown (the connection was lost around the commit, or the library's retry
+        met the row its first try committed), the id is looked up: a command that was stored
+        answers with what it stored and is never decided twice."""
+        fingerprint = _fingerprint(command, args)
+        key = _CommandKey(context.actor.id, context.idempotency_key or f"auto:{uuid4().hex}")
+        if context.idempotency_key and (prior := self._prior(key, command, fingerprint)):
             return prior
         for _ in range(AUTOMATIC_RETRIES):
             session = Session(self, context, target)
-            primary = decide(session)
             try:
-                return self._save(session, primary, command, fingerprint)
+                primary = decide(session)
+            except DomainError:
+                # A request with the same key may have been recorded since the first look.
+                if context.idempotency_key and (prior := self._prior(key, command, fingerprint)):
+                    return prior
+                raise
+            record = CommandRecord(*key, command, fingerprint, primary.id, primary.version)
+            try:
+                return self._save(session, primary, record)
             except IntegrityError:
-                prior = self._prior_result(context, command, fingerprint)
-                if prior is not None:
+                if prior := self._prior(
+                    key, command, fingerprint, replayed=bool(context.idempotency_key)
+                ):
                     return prior
                 if context.expected_version is not None or target is None:
                     current = self.get(target, Governed).version if target else 0
                     raise VersionConflict(
                         target or primary.id, context.expected_version, current
                     ) from None
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                if prior := self._stored_after_outage(key, error):
+                    return prior
+                # Not stored: the database came back without it; decide again.
         assert target is not None
         raise VersionConflict(target, None, self.get(target, Governed).version)
 
-    def _save(self, session: Session, primary: Governed, command: str, fingerprint: str) -> Result:
-        context = session.context
-        key = None
-        if context.idempotency_key:
-            key = IdempotencyRecord(
-                context.actor.id,
-                context.idempotency_key,
-                command,
-                fingerprint,
-                primary.id,
-                primary.version,
-            )
-        token = current_envelope.set(_envelope(context))
+    def _save(self, session: Session, primary: Governed, record: CommandRecord) -> Result:
+        token = current_envelope.set(_envelope(session.context))
         try:
-            recordings = self.save(*session.aggregates.values(), idempotency=key)
+            recordings = self.save(*session.aggregates.values(), command=record)
         finally:
             current_envelope.reset(token)
         position = max((r.notification.id for r in recordings), default=0)
@@ -157,19 +175,43 @@ class Polarity(Application[UUID]):
             position = self._position_of(primary)
         return Result(primary.id, primary.version, position, tuple(session.related))
 
-    def _prior_result(self, context: Context, command: str, fingerprint: str) -> Result | None:
-        if not context.idempotency_key:
-            return None
-        prior = self.store.prior_result(context.actor.id, context.idempotency_key)
+    def _prior(
+        self, key: _CommandKey, command: str, fingerprint: str, *, replayed: bool = True
+    ) -> Result | None:
+        """What the command `key` recorded, if it was recorded; a client's key used for a
+        different command is refused."""
+        prior = self.store.prior_result(*key)
         if prior is None:
             return None
         if (prior.command, prior.fingerprint) != (command, fingerprint):
             raise IdempotencyKeyReused(
-                f"Idempotency key {context.idempotency_key!r} was already used "
+                f"Idempotency key {key.command_id!r} was already used "
                 f"for a different command ({prior.command}).",
                 field="idempotencyKey",
             )
-        return Result(prior.aggregate_id, prior.version, prior.position, replayed=True)
+        return Result(prior.aggregate_id, prior.version, prior.position, replayed=replayed)
+
+    def _stored_after_outage(self, key: _CommandKey, outage: Exception) -> Result | None:
+        """Whether a save that met an outage was stored: asked until the database answers, for
+        RECOVERY_SECONDS at most; then the client is told to retry (with the same key)."""
+        deadline = time.monotonic() + RECOVERY_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                prior = self.store.prior_result(*key)
+            except Exception as error:
+                if not is_transient(error) or time.monotonic() + pause > deadline:
+                    raise ServiceUnavailable(
+                        "The database was lost while a change was being saved and has not come "
+                        "back; whether it was recorded is unknown. Retry with the same "
+                        "idempotency key to make sure it is recorded once."
+                    ) from outage
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            if prior is None:
+                return None
+            return Result(prior.aggregate_id, prior.version, prior.position)
 
     def _position_of(self, aggregate: Governed) -> int:
         history = self.store.select_history(aggregate.id)

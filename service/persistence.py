@@ -1,4 +1,5 @@
-"""How events are stored: the audit envelope and idempotency keys (transcodings: domain.stored)."""
+"""How events are stored: the audit envelope and the commands recorded (transcodings:
+domain.stored)."""
 
 from __future__ import annotations
 
@@ -106,13 +107,16 @@ def _recorded_at(event: Any, meta: dict[str, Any]) -> datetime:
     return recorded
 
 
-# The recorder: idempotency keys saved in the same transaction as the events ----------------
+# The recorder: every command's id saved in the same transaction as its events --------------
 
 
 @dataclass(frozen=True)
-class IdempotencyRecord:
+class CommandRecord:
+    """One command, stored with the events it recorded: its id (the client's idempotency key,
+    or one the service made), what it was and where it left its aggregate."""
+
     actor_id: str
-    key: str
+    command_id: str
     command: str
     fingerprint: str
     aggregate_id: UUID
@@ -129,20 +133,22 @@ class PriorResult:
 
 
 class PolarityRecorder(PostgresApplicationRecorder):
-    """The library's recorder, plus an idempotency table and history reads with positions."""
+    """The library's recorder, plus a table of the commands recorded (the idempotency keys) and
+    history reads with positions."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         events = Identifier(self.events_table_name)
-        keys = Identifier(self.events_table_name + "_idempotency")
+        # One row per command, whether or not the client gave a key ("key" is the command id).
+        commands = Identifier(self.events_table_name + "_idempotency")
         self.sql_create_statements.append(
             SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
+                "CREATE TABLE IF NOT EXISTS {schema}.{commands} ("
                 "actor_id text NOT NULL, key text NOT NULL, command text NOT NULL, "
                 "fingerprint text NOT NULL, aggregate_id uuid NOT NULL, version bigint NOT NULL, "
                 "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor_id, key))"
-            ).format(schema=schema, keys=keys)
+            ).format(schema=schema, commands=commands)
         )
         # Lists and the change feed read events by type in position order.
         self.sql_create_statements.append(
@@ -154,17 +160,17 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 events=events,
             )
         )
-        self._insert_key = SQL(
-            "INSERT INTO {schema}.{keys} "
+        self._insert_command = SQL(
+            "INSERT INTO {schema}.{commands} "
             "(actor_id, key, command, fingerprint, aggregate_id, version) "
             "VALUES (%s, %s, %s, %s, %s, %s)"
-        ).format(schema=schema, keys=keys)
-        self._select_key = SQL(
+        ).format(schema=schema, commands=commands)
+        self._select_command = SQL(
             "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, e.notification_id "
-            "FROM {schema}.{keys} k JOIN {schema}.{events} e "
+            "FROM {schema}.{commands} k JOIN {schema}.{events} e "
             "ON e.originator_id = k.aggregate_id AND e.originator_version = k.version "
             "WHERE k.actor_id = %s AND k.key = %s"
-        ).format(schema=schema, keys=keys, events=events)
+        ).format(schema=schema, commands=commands, events=events)
         self._select_history = SQL(
             "SELECT originator_id, originator_version, topic, state, notification_id "
             "FROM {schema}.{events} WHERE originator_id = %s ORDER BY originator_version"
@@ -173,13 +179,13 @@ class PolarityRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        record: CommandRecord | None = kwargs.get("command")
         if record is not None:
             curs.execute(
-                self._insert_key,
+                self._insert_command,
                 (
                     record.actor_id,
-                    record.key,
+                    record.command_id,
                     record.command,
                     record.fingerprint,
                     record.aggregate_id,
@@ -188,9 +194,10 @@ class PolarityRecorder(PostgresApplicationRecorder):
             )
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def prior_result(self, actor_id: str, key: str) -> PriorResult | None:
+    def prior_result(self, actor_id: str, command_id: str) -> PriorResult | None:
+        """What the command `command_id` of `actor_id` recorded, if it was recorded."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_key, (actor_id, key))
+            curs.execute(self._select_command, (actor_id, command_id))
             row = curs.fetchone()
         if row is None:
             return None

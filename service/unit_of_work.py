@@ -10,6 +10,7 @@ from uuid import UUID
 from domain.classification import ClassificationPolicy
 from domain.errors import DomainError
 from domain.governed import Governed
+from domain.limits import MAX_NAME, check_text
 from domain.values import Actor
 
 G = TypeVar("G", bound=Governed)
@@ -64,6 +65,10 @@ class Context:
     causation_id: str | None = None
     idempotency_key: str | None = None
     expected_version: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.idempotency_key is not None:  # stored with the command: text within a name's limits
+            check_text(self.idempotency_key, "idempotencyKey", MAX_NAME)
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,29 @@ def test_the_same_command_sent_concurrently_with_one_key_is_recorded_once(app: P
 
     assert len({r.id for r in results if isinstance(r, Result)}) == 1
     assert sum(not r.replayed for r in results if isinstance(r, Result)) == 1
+
+
+def test_one_key_sent_concurrently_with_an_expected_version_gives_every_sender_the_first_result(
+    app: Polarity,
+) -> None:
+    initiative = strategic_with_sponsor(app)
+    barrier = threading.Barrier(THREADS)
+
+    def sender(context: Context, summary: str) -> object:
+        barrier.wait()
+        try:
+            return review(app, context, initiative, summary)
+        except VersionConflict as conflict:
+            return conflict
+
+    for round in range(ROUNDS):
+        version = app.get(initiative, Initiative).version
+        context = Context(Actor("client"), expected_version=version, idempotency_key=f"r{round}")
+        with ThreadPoolExecutor(THREADS) as pool:
+            outcomes = list(pool.map(sender, [context] * THREADS, [f"round {round}"] * THREADS))
+
+        assert {(o.id, o.version) for o in outcomes if isinstance(o, Result)} == {
+            (initiative, version + 1)
+        }
+        assert [o for o in outcomes if not isinstance(o, Result)] == []
+    assert reviews_recorded(app, initiative) == [f"round {n}" for n in range(ROUNDS)]
