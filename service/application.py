@@ -244,12 +244,22 @@ class Polarity(Application[UUID]):
         return self.get(aggregate_id, kind, version=version)
 
     def version_at(self, aggregate_id: UUID, at: datetime) -> int:
-        version = 0
-        for event in self.events.get(aggregate_id):
-            if cast(Governed.Event, event).timestamp > at:
-                break
-            version = event.originator_version
-        return version
+        """The last version recorded at or before `at` (0 if none), found by bisecting the
+        versions: events are made in version order, each after the one before was stored."""
+
+        def made_by(version: int) -> bool:
+            event = next(iter(self.events.get(aggregate_id, gt=version - 1, lte=version)))
+            return cast(Governed.Event, event).timestamp <= at
+
+        last = next(iter(self.events.get(aggregate_id, desc=True, limit=1)), None)
+        low, high = 0, last.originator_version if last else 0
+        while low < high:  # made_by(low) holds (or low is 0); made_by(high + 1) does not
+            middle = (low + high + 1) // 2
+            if made_by(middle):
+                low = middle
+            else:
+                high = middle - 1
+        return low
 
     def history(self, aggregate_id: UUID) -> list[RecordedEvent]:
         mapper = self.mapper_with_envelopes

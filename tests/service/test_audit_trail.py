@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -89,6 +89,27 @@ def test_an_aggregate_reads_as_it_was_at_a_moment(app: Polarity) -> None:
     assert (then.version, then.stage) == (3, Stage.PROPOSED)
     with pytest.raises(NotFound):
         app.get_as_of(initiative, Initiative, at=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def test_every_moment_of_a_long_history_reads_the_version_recorded_by_then(app: Polarity) -> None:
+    initiative = strategic_with_sponsor(app)
+    for week in range(1, 20):
+        app.initiatives.review(
+            STEWARD,
+            initiative,
+            period=f"2027-W{week:02d}",
+            status=ReviewStatus.GREEN,
+            summary=f"week {week}",
+            reason="weekly",
+        )
+    moments = [e.event.timestamp for e in app.history(initiative)]
+
+    for version, moment in enumerate(moments, start=1):
+        assert app.get_as_of(initiative, Initiative, at=moment).version == version
+        if version > 1:
+            earlier = moment - timedelta(microseconds=1)
+            assert app.get_as_of(initiative, Initiative, at=earlier).version == version - 1
+    assert app.get_as_of(initiative, Initiative, at=datetime.now(UTC)).version == len(moments)
 
 
 def test_a_long_history_loads_from_a_snapshot_and_equals_a_full_replay(app: Polarity) -> None:
