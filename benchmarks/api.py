@@ -26,6 +26,7 @@ import httpx
 from benchmarks.report import machine, write
 from benchmarks.server import chosen_server, fresh_database, server_version
 from benchmarks.timing import Samples
+from domain.commands import RegisterTeam, SetTeamCapacity
 from domain.team import Team
 from domain.values import Actor, Period
 from service.application import Polarity
@@ -127,11 +128,15 @@ def direct(clients: int, n: int, call: Callable[[int, int], None]) -> Samples:
 def measure(database: Database, n: int) -> list[dict[str, Any]]:
     app = Polarity(database)
     ctx = Context(Actor("bench", ("admin",)))
-    teams = [app.teams.register(ctx, name=f"bench {c}", org_unit="bench").id for c in range(16)]
+    teams = [
+        app.handle(ctx, RegisterTeam(name=f"bench {c}", org_unit="bench")).id for c in range(16)
+    ]
     period = Period(2027, 1)
 
     def set_capacity(c: int, k: int) -> None:
-        app.teams.set_capacity(ctx, teams[c], period=period, fte=Decimal(k % 50 + 1), reason="b")
+        app.handle(
+            ctx, SetTeamCapacity(teams[c], period=period, fte=Decimal(k % 50 + 1), reason="b")
+        )
 
     def read(c: int, k: int) -> None:
         app.get(teams[c], Team)

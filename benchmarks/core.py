@@ -10,6 +10,7 @@ from uuid import UUID
 
 from benchmarks.bare import BareBench, Proposal
 from benchmarks.timing import Operation, interleaved, warm_up
+from domain.commands import AssignSponsor, ProposeInitiative
 from domain.values import Actor
 from service.application import Polarity
 from service.unit_of_work import Context
@@ -58,10 +59,12 @@ def polarity(app: Polarity, name: str, keyed: bool = False) -> Contender:
 
     def create(i: int) -> UUID:
         title = f"Initiative {i}"
-        return app.initiatives.propose(context(), title=title, problem=PROBLEM, org_unit="Ops").id
+        return app.handle(
+            context(), ProposeInitiative(title=title, problem=PROBLEM, org_unit="Ops")
+        ).id
 
     def change(initiative_id: UUID, sponsor: str) -> None:
-        app.initiatives.assign_sponsor(context(), initiative_id, sponsor=sponsor)
+        app.handle(context(), AssignSponsor(initiative_id, sponsor=sponsor))
 
     return Contender(name, create, change)
 

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from domain.classification import DEFAULT_POLICY
+from domain.commands import Command, ReviewImprovementItem, ReviewInitiative, SetTeamCapacity
 from domain.governed import Governed
 from domain.improvement import ImprovementItem, PdcaStage
 from domain.initiative import Initiative
 from domain.values import Period, ReviewStatus
 from service.application import Polarity
 from service.demo import STEWARD, DemoPortfolio, load_demo
+from service.handlers import HANDLERS
 from service.persistence import current_envelope
 from service.unit_of_work import Context, NotFound, Result, Session
-from service.use_cases.improvements import ImprovementUseCases
-from service.use_cases.initiatives import InitiativeUseCases
-from service.use_cases.objectives import ObjectiveUseCases
-from service.use_cases.teams import TeamUseCases
 
 G = TypeVar("G", bound=Governed)
 FOLLOW_UP_MONTHS = 2
@@ -31,17 +28,14 @@ IN_PROGRESS = (PdcaStage.DO, PdcaStage.CHECK, PdcaStage.ACT)
 
 
 class InMemoryPolarity:
-    """Polarity's use cases run against aggregates held in memory: each command loads, decides
-    and keeps its new events in command order (the order the service would store them in)."""
+    """Polarity's commands run by their handlers against aggregates held in memory: each one
+    loads, decides and keeps its new events in command order (the order the service would store
+    them in)."""
 
     def __init__(self) -> None:
         self.policy = DEFAULT_POLICY
         self.aggregates: dict[UUID, Governed] = {}
         self.pending: list[Any] = []
-        self.initiatives = InitiativeUseCases(self)
-        self.improvements = ImprovementUseCases(self)
-        self.objectives = ObjectiveUseCases(self)
-        self.teams = TeamUseCases(self)
 
     def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G:
         found = self.aggregates.get(aggregate_id)
@@ -49,16 +43,10 @@ class InMemoryPolarity:
             raise NotFound(f"No {kind.__name__} has the id {aggregate_id}.", field="id")
         return found
 
-    def run(
-        self,
-        context: Context,
-        command: str,
-        args: Mapping[str, Any],
-        target: UUID | None,
-        decide: Callable[[Session], Governed],
-    ) -> Result:
-        session = Session(self, context, target)
-        primary = decide(session)
+    def handle(self, context: Context, command: Command) -> Result:
+        command.authorise(context.actor)
+        session = Session(self, context, command.target)
+        primary = HANDLERS[type(command)](session, command)
         for aggregate in session.aggregates.values():  # saved in this order by the service too
             self.aggregates[aggregate.id] = aggregate
             self.pending.extend(aggregate.collect_events())
@@ -69,15 +57,16 @@ def one_portfolio() -> InMemoryPolarity:
     """The demo portfolio, then two months of follow-up: monthly reviews of open initiatives,
     weekly huddles on items in progress, and capacity for the next quarter."""
     memory = InMemoryPolarity()
-    # load_demo touches only the use cases, which InMemoryPolarity provides.
+    # load_demo only handles commands, which InMemoryPolarity does.
     demo = load_demo(cast(Polarity, memory))
     for month in range(FOLLOW_UP_MONTHS):
         _monthly_reviews(memory, demo, month)
         for week in range(HUDDLES_PER_MONTH):
             _huddle(memory, demo, month * HUDDLES_PER_MONTH + week)
     for team in demo.teams.values():
-        memory.teams.set_capacity(
-            STEWARD, team, period=Period(2027, 3), fte=Decimal(8), reason="next quarter"
+        memory.handle(
+            STEWARD,
+            SetTeamCapacity(team, period=Period(2027, 3), fte=Decimal(8), reason="next quarter"),
         )
     return memory
 
@@ -86,13 +75,15 @@ def _monthly_reviews(memory: InMemoryPolarity, demo: DemoPortfolio, month: int) 
     for initiative_id in demo.initiatives:
         if memory.get(initiative_id, Initiative).stage.is_terminal:
             continue
-        memory.initiatives.review(
+        memory.handle(
             STEWARD,
-            initiative_id,
-            period=f"2027-{month + 3:02d}",
-            status=ReviewStatus.AMBER if month % 2 else ReviewStatus.GREEN,
-            summary="milestones on plan",
-            reason="monthly review",
+            ReviewInitiative(
+                initiative_id,
+                period=f"2027-{month + 3:02d}",
+                status=ReviewStatus.AMBER if month % 2 else ReviewStatus.GREEN,
+                summary="milestones on plan",
+                reason="monthly review",
+            ),
         )
 
 
@@ -100,12 +91,14 @@ def _huddle(memory: InMemoryPolarity, demo: DemoPortfolio, week: int) -> None:
     for index, item_id in enumerate(demo.items):
         if memory.get(item_id, ImprovementItem).stage not in IN_PROGRESS:
             continue
-        memory.improvements.review(
+        memory.handle(
             STEWARD,
-            item_id,
-            status=ReviewStatus.GREEN if (index + week) % 3 else ReviewStatus.AMBER,
-            reason="weekly huddle",
-            metric_value=Decimal(30 - week + index % 5),
+            ReviewImprovementItem(
+                item_id,
+                status=ReviewStatus.GREEN if (index + week) % 3 else ReviewStatus.AMBER,
+                reason="weekly huddle",
+                metric_value=Decimal(30 - week + index % 5),
+            ),
         )
 
 

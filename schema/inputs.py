@@ -1,4 +1,5 @@
-"""Mutation inputs, and their translation into the plain values the use cases take."""
+"""Mutation inputs: each one turns itself into its command (domain.commands), translating
+global ids and periods into the plain values commands hold."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import strawberry
 from strawberry import relay
 
 from domain import classification, gates, improvement, objective, values
+from domain import commands as c
 from domain.errors import InvalidInput
 from schema.types import (
     ActDecision,
@@ -35,6 +37,10 @@ def uuid_of(gid: relay.GlobalID, type_name: str, field: str = "id") -> UUID:
         raise InvalidInput(
             f"{field} is not the id of a {type_name}.", code="INVALID_ID", field=field
         ) from None
+
+
+def maybe_uuid_of(gid: relay.GlobalID | None, type_name: str, field: str) -> UUID | None:
+    return None if gid is None else uuid_of(gid, type_name, field)
 
 
 def period_of(text: str, field: str = "period") -> values.Period:
@@ -81,8 +87,13 @@ class ClassifyInput(CommandInput):
     override_reason: str | None = None
     corrects: int | None = None
 
-    def terms(self) -> dict[str, Any]:
-        """The classify use case's keyword arguments."""
+    def to_classify_initiative(self) -> c.ClassifyInitiative:
+        return c.ClassifyInitiative(uuid_of(self.id, "Initiative"), **self._terms())
+
+    def to_classify_improvement_item(self) -> c.ClassifyImprovementItem:
+        return c.ClassifyImprovementItem(uuid_of(self.id, "ImprovementItem"), **self._terms())
+
+    def _terms(self) -> dict[str, Any]:
         return {
             "criteria": self.criteria.to_domain(),
             "reason": self.reason,
@@ -101,6 +112,16 @@ class InitiativeProposeInput(CommandInput):
     horizon_months: int = 12
     reason: str | None = None
 
+    def to_command(self) -> c.ProposeInitiative:
+        return c.ProposeInitiative(
+            title=self.title,
+            problem=self.problem,
+            org_unit=self.org_unit,
+            expected_benefits=self.expected_benefits,
+            horizon_months=self.horizon_months,
+            reason=self.reason,
+        )
+
 
 @strawberry.input
 class InitiativeAssignSponsorInput(CommandInput):
@@ -108,11 +129,23 @@ class InitiativeAssignSponsorInput(CommandInput):
     sponsor: str
     reason: str | None = None
 
+    def to_command(self) -> c.AssignSponsor:
+        return c.AssignSponsor(uuid_of(self.id, "Initiative"), self.sponsor, self.reason)
+
 
 @strawberry.input
 class ReasonInput(CommandInput):
     id: relay.GlobalID
     reason: str
+
+    def to_release_sponsor(self) -> c.ReleaseSponsor:
+        return c.ReleaseSponsor(uuid_of(self.id, "Initiative"), self.reason)
+
+    def to_release_improvement_item_resources(self) -> c.ReleaseImprovementItemResources:
+        return c.ReleaseImprovementItemResources(uuid_of(self.id, "ImprovementItem"), self.reason)
+
+    def to_retire_objective(self) -> c.RetireObjective:
+        return c.RetireObjective(uuid_of(self.id, "Objective"), self.reason)
 
 
 @strawberry.input
@@ -122,12 +155,28 @@ class AlignInput(CommandInput):
     strength: Strength = values.Strength.MODERATE  # type: ignore[valid-type]
     reason: str | None = None
 
+    def to_align_initiative(self) -> c.AlignInitiative:
+        objective_id = uuid_of(self.objective_id, "Objective", "objectiveId")
+        return c.AlignInitiative(
+            uuid_of(self.id, "Initiative"), objective_id, self.strength, self.reason
+        )
+
+    def to_align_improvement_item(self) -> c.AlignImprovementItem:
+        objective_id = uuid_of(self.objective_id, "Objective", "objectiveId")
+        return c.AlignImprovementItem(
+            uuid_of(self.id, "ImprovementItem"), objective_id, self.strength, self.reason
+        )
+
 
 @strawberry.input
 class RemoveAlignmentInput(CommandInput):
     id: relay.GlobalID
     objective_id: relay.GlobalID
     reason: str
+
+    def to_command(self) -> c.RemoveAlignment:
+        objective_id = uuid_of(self.objective_id, "Objective", "objectiveId")
+        return c.RemoveAlignment(uuid_of(self.id, "Initiative"), objective_id, self.reason)
 
 
 @strawberry.input
@@ -149,6 +198,17 @@ class InitiativeResourceInput(CommandInput):
     budget: Decimal = Decimal(0)
     approval: ApprovalInput | None = None
 
+    def to_command(self) -> c.ResourceInitiative:
+        return c.ResourceInitiative(
+            uuid_of(self.id, "Initiative"),
+            team_id=uuid_of(self.team_id, "Team", "teamId"),
+            period=period_of(self.period),
+            fte=self.fte,
+            budget=self.budget,
+            reason=self.reason,
+            approval=self.approval.to_domain() if self.approval else None,
+        )
+
 
 @strawberry.input
 class InitiativeReleaseResourcesInput(CommandInput):
@@ -156,6 +216,14 @@ class InitiativeReleaseResourcesInput(CommandInput):
     team_id: relay.GlobalID
     period: str
     reason: str
+
+    def to_command(self) -> c.ReleaseInitiativeResources:
+        return c.ReleaseInitiativeResources(
+            uuid_of(self.id, "Initiative"),
+            team_id=uuid_of(self.team_id, "Team", "teamId"),
+            period=period_of(self.period),
+            reason=self.reason,
+        )
 
 
 @strawberry.input
@@ -178,16 +246,17 @@ class InitiativeDecideGateInput(CommandInput):
     next_gate_date: date | None = None
     corrects: int | None = None
 
-    def to_domain(self) -> gates.GateDecision:
-        return gates.GateDecision(
+    def to_command(self) -> c.DecideGate:
+        decision = gates.GateDecision(
             self.gate,
             self.outcome,
             tuple(self.gatekeepers),
-            tuple(gates.Criterion(c.name, c.passed, c.evidence) for c in self.must_meet),
+            tuple(gates.Criterion(m.name, m.passed, m.evidence) for m in self.must_meet),
             self.should_meet_score,
             tuple(self.conditions),
             self.next_gate_date,
         )
+        return c.DecideGate(uuid_of(self.id, "Initiative"), decision, self.reason, self.corrects)
 
 
 @strawberry.input
@@ -195,6 +264,9 @@ class InitiativeClearConditionsInput(CommandInput):
     id: relay.GlobalID
     evidence: str
     reason: str
+
+    def to_command(self) -> c.ClearConditions:
+        return c.ClearConditions(uuid_of(self.id, "Initiative"), self.evidence, self.reason)
 
 
 @strawberry.input
@@ -225,12 +297,25 @@ class InitiativeReviewInput(CommandInput):
     countermeasure: CountermeasureInput | None = None
     corrects: int | None = None
 
-    def indicators_(self) -> tuple[values.Indicator, ...]:
-        return tuple(values.Indicator(i.name, i.value, i.target, i.unit) for i in self.indicators)
-
-    def countermeasure_(self) -> values.Countermeasure | None:
-        c = self.countermeasure
-        return None if c is None else values.Countermeasure(c.root_cause, c.action, c.owner, c.due)
+    def to_command(self) -> c.ReviewInitiative:
+        measure = self.countermeasure
+        return c.ReviewInitiative(
+            uuid_of(self.id, "Initiative"),
+            period=self.period,
+            status=self.status,
+            summary=self.summary,
+            reason=self.reason,
+            indicators=tuple(
+                values.Indicator(i.name, i.value, i.target, i.unit) for i in self.indicators
+            ),
+            risks=tuple(self.risks),
+            countermeasure=None
+            if measure is None
+            else values.Countermeasure(
+                measure.root_cause, measure.action, measure.owner, measure.due
+            ),
+            corrects=self.corrects,
+        )
 
 
 @strawberry.input
@@ -243,12 +328,26 @@ class InitiativeRecordBenefitInput(CommandInput):
     unit: str = ""
     corrects: int | None = None
 
+    def to_command(self) -> c.RecordBenefit:
+        return c.RecordBenefit(
+            uuid_of(self.id, "Initiative"),
+            benefit=self.benefit,
+            planned=self.planned,
+            realised=self.realised,
+            reason=self.reason,
+            unit=self.unit,
+            corrects=self.corrects,
+        )
+
 
 @strawberry.input
 class InitiativeCloseInput(CommandInput):
     id: relay.GlobalID
     outcome: str
     reason: str
+
+    def to_command(self) -> c.CloseInitiative:
+        return c.CloseInitiative(uuid_of(self.id, "Initiative"), self.outcome, self.reason)
 
 
 @strawberry.input
@@ -258,6 +357,9 @@ class ImprovementItemRaiseInput(CommandInput):
     area: str
     metric: str = ""
     reason: str | None = None
+
+    def to_command(self) -> c.RaiseImprovementItem:
+        return c.RaiseImprovementItem(self.title, self.problem, self.area, self.metric, self.reason)
 
 
 @strawberry.input
@@ -271,6 +373,19 @@ class ImprovementItemResourceInput(CommandInput):
     period: str | None = None
     fte: Decimal | None = None
     approval: ApprovalInput | None = None
+
+    def to_command(self) -> c.ResourceImprovementItem:
+        return c.ResourceImprovementItem(
+            uuid_of(self.id, "ImprovementItem"),
+            owner=self.owner,
+            due=self.due,
+            reason=self.reason,
+            hours=self.hours,
+            team_id=maybe_uuid_of(self.team_id, "Team", "teamId"),
+            period=period_of(self.period) if self.period else None,
+            fte=self.fte,
+            approval=self.approval.to_domain() if self.approval else None,
+        )
 
 
 @strawberry.input
@@ -289,9 +404,18 @@ class ImprovementItemAdvanceInput(CommandInput):
     decision: ActDecision | None = None  # type: ignore[valid-type]
     reason: str | None = None
 
-    def result_(self) -> improvement.MeasuredResult | None:
-        r = self.result
-        return None if r is None else improvement.MeasuredResult(r.expected, r.actual, r.unit)
+    def to_command(self) -> c.AdvanceImprovementItem:
+        measured = self.result
+        return c.AdvanceImprovementItem(
+            uuid_of(self.id, "ImprovementItem"),
+            to=self.to,
+            evidence=self.evidence,
+            result=None
+            if measured is None
+            else improvement.MeasuredResult(measured.expected, measured.actual, measured.unit),
+            decision=self.decision,
+            reason=self.reason,
+        )
 
 
 @strawberry.input
@@ -303,6 +427,16 @@ class ImprovementItemReviewInput(CommandInput):
     blockers: list[str] = strawberry.field(default_factory=list)
     corrects: int | None = None
 
+    def to_command(self) -> c.ReviewImprovementItem:
+        return c.ReviewImprovementItem(
+            uuid_of(self.id, "ImprovementItem"),
+            status=self.status,
+            reason=self.reason,
+            metric_value=self.metric_value,
+            blockers=tuple(self.blockers),
+            corrects=self.corrects,
+        )
+
 
 @strawberry.input
 class ImprovementItemStandardiseInput(CommandInput):
@@ -310,12 +444,20 @@ class ImprovementItemStandardiseInput(CommandInput):
     standard_reference: str
     reason: str | None = None
 
+    def to_command(self) -> c.StandardiseImprovementItem:
+        item = uuid_of(self.id, "ImprovementItem")
+        return c.StandardiseImprovementItem(item, self.standard_reference, self.reason)
+
 
 @strawberry.input
 class ImprovementItemAbandonInput(CommandInput):
     id: relay.GlobalID
     lesson_learned: str
     reason: str
+
+    def to_command(self) -> c.AbandonImprovementItem:
+        item = uuid_of(self.id, "ImprovementItem")
+        return c.AbandonImprovementItem(item, self.lesson_learned, self.reason)
 
 
 @strawberry.input
@@ -340,6 +482,17 @@ class ObjectiveDefineInput(CommandInput):
     parent_id: relay.GlobalID | None = None
     reason: str | None = None
 
+    def to_command(self) -> c.DefineObjective:
+        return c.DefineObjective(
+            title=self.title,
+            level=self.level,
+            owner=self.owner,
+            kpis=kpis_of(self.kpis),
+            due=self.due,
+            parent_id=maybe_uuid_of(self.parent_id, "Objective", "parentId"),
+            reason=self.reason,
+        )
+
 
 @strawberry.input
 class ObjectiveRetargetInput(CommandInput):
@@ -348,11 +501,18 @@ class ObjectiveRetargetInput(CommandInput):
     due: date
     reason: str
 
+    def to_command(self) -> c.RetargetObjective:
+        objective_id = uuid_of(self.id, "Objective")
+        return c.RetargetObjective(objective_id, kpis_of(self.kpis), self.due, self.reason)
+
 
 @strawberry.input
 class TeamRegisterInput(CommandInput):
     name: str
     org_unit: str
+
+    def to_command(self) -> c.RegisterTeam:
+        return c.RegisterTeam(self.name, self.org_unit)
 
 
 @strawberry.input
@@ -361,3 +521,7 @@ class TeamSetCapacityInput(CommandInput):
     period: str
     fte: Decimal
     reason: str
+
+    def to_command(self) -> c.SetTeamCapacity:
+        period = period_of(self.period)
+        return c.SetTeamCapacity(uuid_of(self.id, "Team"), period, self.fte, self.reason)

@@ -1,13 +1,15 @@
-"""The Polarity application: runs use cases against the event store with the audit envelope."""
+"""The Polarity application: handles commands against the event store with the audit envelope."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -16,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain.classification import DEFAULT_POLICY, ClassificationPolicy
+from domain.commands import Command
 from domain.errors import DomainError
 from domain.governed import Governed
 from domain.improvement import ImprovementItem
@@ -26,6 +29,7 @@ from domain.team import Team
 from domain.values import Actor
 from service.database import Database
 from service.faults import ServiceUnavailable, is_transient
+from service.handlers import HANDLERS
 from service.persistence import (
     CommandRecord,
     Envelope,
@@ -41,10 +45,6 @@ from service.unit_of_work import (
     Session,
     VersionConflict,
 )
-from service.use_cases.improvements import ImprovementUseCases
-from service.use_cases.initiatives import InitiativeUseCases
-from service.use_cases.objectives import ObjectiveUseCases
-from service.use_cases.teams import TeamUseCases
 
 G = TypeVar("G", bound=Governed)
 AGGREGATES: tuple[type[Governed], ...] = (Initiative, ImprovementItem, Objective, Team)
@@ -72,7 +72,8 @@ class RecordedEvent:
 
 
 class Polarity(Application[UUID]):
-    """Polarity's application: use cases live in service.use_cases; this is the machinery."""
+    """Polarity's application: `handle` runs every command (domain.commands) through its
+    handler (service.handlers); the rest reads what was recorded."""
 
     name = "Polarity"
 
@@ -89,10 +90,6 @@ class Polarity(Application[UUID]):
         self.policy = policy
         env = {**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"}
         super().__init__(env={**env, "CREATE_TABLE": "y" if create_tables else "n"})
-        self.initiatives = InitiativeUseCases(self)
-        self.improvements = ImprovementUseCases(self)
-        self.objectives = ObjectiveUseCases(self)
-        self.teams = TeamUseCases(self)
 
     @property
     def store(self) -> PolarityRecorder:
@@ -112,42 +109,38 @@ class Polarity(Application[UUID]):
         assert isinstance(self.mapper, EnvelopeMapper)
         return self.mapper
 
-    # Running a use case -------------------------------------------------------------------
+    # Handling a command -------------------------------------------------------------------
 
-    def run(
-        self,
-        context: Context,
-        command: str,
-        args: Mapping[str, Any],
-        target: UUID | None,
-        decide: Callable[[Session], Governed],
-    ) -> Result:
-        """Load, decide and save atomically, exactly once.
+    def handle(self, context: Context, command: Command) -> Result:
+        """Run `command` for `context.actor`: check the actor's roles, then load, decide and
+        save atomically, exactly once.
 
         The command's id (the client's idempotency key, or one made here) is stored with its
         events. A collision is decided again, unless a version was expected. When a save's
         outcome is unknown (the connection was lost around the commit, or the library's retry
         met the row its first try committed), the id is looked up: a command that was stored
         answers with what it stored and is never decided twice."""
-        fingerprint = _fingerprint(command, args)
+        command.authorise(context.actor)
+        handler = HANDLERS[type(command)]
+        name, fingerprint, target = type(command).__name__, _fingerprint(command), command.target
         key = _CommandKey(context.actor.id, context.idempotency_key or f"auto:{uuid4().hex}")
-        if context.idempotency_key and (prior := self._prior(key, command, fingerprint)):
+        if context.idempotency_key and (prior := self._prior(key, name, fingerprint)):
             return prior
         for _ in range(AUTOMATIC_RETRIES):
             session = Session(self, context, target)
             try:
-                primary = decide(session)
+                primary = handler(session, command)
             except DomainError:
                 # A request with the same key may have been recorded since the first look.
-                if context.idempotency_key and (prior := self._prior(key, command, fingerprint)):
+                if context.idempotency_key and (prior := self._prior(key, name, fingerprint)):
                     return prior
                 raise
-            record = CommandRecord(*key, command, fingerprint, primary.id, primary.version)
+            record = CommandRecord(*key, name, fingerprint, primary.id, primary.version)
             try:
                 return self._save(session, primary, record)
             except IntegrityError:
                 if prior := self._prior(
-                    key, command, fingerprint, replayed=bool(context.idempotency_key)
+                    key, name, fingerprint, replayed=bool(context.idempotency_key)
                 ):
                     return prior
                 if context.expected_version is not None or target is None:
@@ -277,9 +270,27 @@ class Polarity(Application[UUID]):
         return next((name for prefix, name in kinds.items() if topic.startswith(prefix)), None)
 
 
-def _fingerprint(command: str, args: Mapping[str, Any]) -> str:
-    text = json.dumps({"command": command, "args": args}, sort_keys=True, default=str)
+def _fingerprint(command: Command) -> str:
+    """A digest of the whole command, canonically encoded: its type and every field, so that a
+    key reused with any difference is told apart."""
+    text = json.dumps(_canonical(command), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as JSON-ready data that equal values share (1.0 and 1.00 are one number)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"": type(value).__name__, **fields}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value.is_finite() else str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # UUID, date, Period: their one text form
 
 
 def _envelope(context: Context) -> dict[str, Any]:

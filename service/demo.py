@@ -8,6 +8,27 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.classification import Criteria, Scope
+from domain.commands import (
+    AdvanceImprovementItem,
+    AlignImprovementItem,
+    AlignInitiative,
+    AssignSponsor,
+    ClassifyImprovementItem,
+    ClassifyInitiative,
+    CloseInitiative,
+    DecideGate,
+    DefineObjective,
+    ProposeInitiative,
+    RaiseImprovementItem,
+    RecordBenefit,
+    RegisterTeam,
+    ResourceImprovementItem,
+    ResourceInitiative,
+    ReviewImprovementItem,
+    ReviewInitiative,
+    SetTeamCapacity,
+    StandardiseImprovementItem,
+)
 from domain.gates import Criterion, Gate, GateDecision, Outcome
 from domain.improvement import ActDecision, MeasuredResult, PdcaStage
 from domain.objective import Kpi, Level
@@ -16,6 +37,7 @@ from service.application import Polarity
 from service.unit_of_work import Context
 
 STEWARD = Context(Actor("stella.steward", ("steward",)))
+GATEKEEPER = Context(Actor("gina.gatekeeper", ("gatekeeper",)))
 GATEKEEPERS = ("gina.gatekeeper", "gus.finance")
 Q1, Q2 = Period(2027, 1), Period(2027, 2)
 BIG = Criteria(Scope.ENTERPRISE, 36, True, True, Decimal(1_500_000), False)
@@ -145,16 +167,19 @@ def load_demo(app: Polarity) -> DemoPortfolio:
     for index, (title, area, metric) in enumerate(ITEMS[:-2]):
         _item(demo, index, title, area, metric)
     escalated = _raise(app, *ITEMS[-2])
-    result = app.improvements.classify(
-        STEWARD, escalated, criteria=BIG, reason="replaces a core system"
+    result = app.handle(
+        STEWARD, ClassifyImprovementItem(escalated, criteria=BIG, reason="replaces a core system")
     )
     demo.items.append(escalated)
     demo.initiatives.extend(result.related)
-    redirected = app.initiatives.propose(
-        STEWARD, title=ITEMS[-1][0], problem="Plants run 5S differently", org_unit="Operations"
+    redirected = app.handle(
+        STEWARD,
+        ProposeInitiative(
+            title=ITEMS[-1][0], problem="Plants run 5S differently", org_unit="Operations"
+        ),
     ).id
-    result = app.initiatives.classify(
-        STEWARD, redirected, criteria=LOCAL, reason="improves existing work"
+    result = app.handle(
+        STEWARD, ClassifyInitiative(redirected, criteria=LOCAL, reason="improves existing work")
     )
     demo.initiatives.append(redirected)
     demo.items.extend(result.related)
@@ -162,47 +187,54 @@ def load_demo(app: Polarity) -> DemoPortfolio:
 
 
 def _team(app: Polarity, name: str, unit: str, fte: str) -> UUID:
-    team = app.teams.register(STEWARD, name=name, org_unit=unit).id
+    team = app.handle(STEWARD, RegisterTeam(name=name, org_unit=unit)).id
     for period in (Q1, Q2):
-        app.teams.set_capacity(STEWARD, team, period=period, fte=Decimal(fte), reason="plan")
+        app.handle(STEWARD, SetTeamCapacity(team, period=period, fte=Decimal(fte), reason="plan"))
     return team
 
 
 def _objectives(app: Polarity) -> list[UUID]:
-    define = app.objectives.define
-    services = define(
+    services = app.handle(
         STEWARD,
-        title="Services are 30% of revenue by 2030",
-        level=Level.BREAKTHROUGH,
-        owner="ceo",
-        kpis=(Kpi("service revenue share", Decimal(30), "%", Decimal(8)),),
-        due=date(2030, 12, 31),
+        DefineObjective(
+            title="Services are 30% of revenue by 2030",
+            level=Level.BREAKTHROUGH,
+            owner="ceo",
+            kpis=(Kpi("service revenue share", Decimal(30), "%", Decimal(8)),),
+            due=date(2030, 12, 31),
+        ),
     ).id
-    flow = define(
+    flow = app.handle(
         STEWARD,
-        title="Order to delivery in 3 days",
-        level=Level.BREAKTHROUGH,
-        owner="coo",
-        kpis=(Kpi("order-to-delivery", Decimal(3), "days", Decimal(9)),),
-        due=date(2029, 12, 31),
+        DefineObjective(
+            title="Order to delivery in 3 days",
+            level=Level.BREAKTHROUGH,
+            owner="coo",
+            kpis=(Kpi("order-to-delivery", Decimal(3), "days", Decimal(9)),),
+            due=date(2029, 12, 31),
+        ),
     ).id
-    annual = define(
+    annual = app.handle(
         STEWARD,
-        title="Win 40 service contracts in 2027",
-        level=Level.ANNUAL,
-        owner="cso",
-        kpis=(Kpi("contracts signed", Decimal(40)),),
-        due=date(2027, 12, 31),
-        parent_id=services,
+        DefineObjective(
+            title="Win 40 service contracts in 2027",
+            level=Level.ANNUAL,
+            owner="cso",
+            kpis=(Kpi("contracts signed", Decimal(40)),),
+            due=date(2027, 12, 31),
+            parent_id=services,
+        ),
     ).id
-    quality = define(
+    quality = app.handle(
         STEWARD,
-        title="Halve internal defects in 2027",
-        level=Level.ANNUAL,
-        owner="coo",
-        kpis=(Kpi("defects per 1000", Decimal(4), "ppm", Decimal(8)),),
-        due=date(2027, 12, 31),
-        parent_id=flow,
+        DefineObjective(
+            title="Halve internal defects in 2027",
+            level=Level.ANNUAL,
+            owner="coo",
+            kpis=(Kpi("defects per 1000", Decimal(4), "ppm", Decimal(8)),),
+            due=date(2027, 12, 31),
+            parent_id=flow,
+        ),
     ).id
     return [services, flow, annual, quality]
 
@@ -217,7 +249,7 @@ def _decide(app: Polarity, initiative: UUID, gate: Gate, outcome: Outcome) -> No
         should_meet_score=70,
         conditions=conditions if outcome is Outcome.CONDITIONAL_GO else (),
     )
-    app.initiatives.decide_gate(STEWARD, initiative, decision=decision, reason=f"{gate.title}")
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=decision, reason=f"{gate.title}"))
 
 
 def _initiative(
@@ -230,18 +262,22 @@ def _initiative(
     last: Outcome | None,
 ) -> None:
     """Propose, classify and sponsor; pass `gates` gates; then decide `last` at the next one."""
-    app, uc = demo.app, demo.app.initiatives
-    initiative = uc.propose(
+    app = demo.app
+    initiative = demo.app.handle(
         STEWARD,
-        title=title,
-        problem=problem,
-        org_unit=unit,
-        horizon_months=24 + index * 3,
-        expected_benefits="see business case",
+        ProposeInitiative(
+            title=title,
+            problem=problem,
+            org_unit=unit,
+            horizon_months=24 + index * 3,
+            expected_benefits="see business case",
+        ),
     ).id
     demo.initiatives.append(initiative)
-    uc.classify(STEWARD, initiative, criteria=BIG, reason="changes what we do")
-    uc.assign_sponsor(STEWARD, initiative, sponsor=f"exec.{unit.lower()}")
+    demo.app.handle(
+        STEWARD, ClassifyInitiative(initiative, criteria=BIG, reason="changes what we do")
+    )
+    demo.app.handle(STEWARD, AssignSponsor(initiative, sponsor=f"exec.{unit.lower()}"))
     for gate in list(Gate)[:gates]:
         _prepare(demo, index, initiative, gate)
         _decide(app, initiative, gate, Outcome.GO)
@@ -251,106 +287,140 @@ def _initiative(
             _prepare(demo, index, initiative, gate)
         _decide(app, initiative, gate, last)
     if gates == 5:
-        uc.record_benefit(
+        demo.app.handle(
             STEWARD,
-            initiative,
-            benefit="picking errors avoided",
-            planned=Decimal(400_000),
-            realised=Decimal(430_000),
-            unit="EUR",
-            reason="year-one benefits",
+            RecordBenefit(
+                initiative,
+                benefit="picking errors avoided",
+                planned=Decimal(400_000),
+                realised=Decimal(430_000),
+                unit="EUR",
+                reason="year-one benefits",
+            ),
         )
-        uc.close(STEWARD, initiative, outcome="benefits realised", reason="G5 passed")
+        demo.app.handle(
+            STEWARD, CloseInitiative(initiative, outcome="benefits realised", reason="G5 passed")
+        )
     elif gates >= 3:
         red = last is Outcome.RECYCLE
-        uc.review(
+        demo.app.handle(
             STEWARD,
-            initiative,
-            period="2027-02",
-            status=ReviewStatus.RED if red else ReviewStatus.GREEN,
-            summary="staff transfer delayed" if red else "milestones on plan",
-            reason="monthly review",
-            risks=("works council consultation",) if red else (),
-            indicators=(Indicator("milestones met %", Decimal(64), Decimal(80)),),
-            countermeasure=Countermeasure(
-                "consultation started late",
-                "weekly council meetings",
-                "hr.lead",
-                date(2027, 4, 1),
-            )
-            if red
-            else None,
+            ReviewInitiative(
+                initiative,
+                period="2027-02",
+                status=ReviewStatus.RED if red else ReviewStatus.GREEN,
+                summary="staff transfer delayed" if red else "milestones on plan",
+                reason="monthly review",
+                risks=("works council consultation",) if red else (),
+                indicators=(Indicator("milestones met %", Decimal(64), Decimal(80)),),
+                countermeasure=Countermeasure(
+                    "consultation started late",
+                    "weekly council meetings",
+                    "hr.lead",
+                    date(2027, 4, 1),
+                )
+                if red
+                else None,
+            ),
         )
 
 
 def _prepare(demo: DemoPortfolio, index: int, initiative: UUID, gate: Gate) -> None:
     """What a gate needs in place: an objective before G2, a dedicated team before G3."""
-    uc = demo.app.initiatives
     if gate is Gate.G2:
-        uc.align(
-            STEWARD, initiative, objective_id=demo.objectives[index % 2], strength=Strength.STRONG
+        demo.app.handle(
+            STEWARD,
+            AlignInitiative(
+                initiative, objective_id=demo.objectives[index % 2], strength=Strength.STRONG
+            ),
         )
     if gate is Gate.G3:
         team = list(demo.teams.values())[index % len(demo.teams)]
-        uc.resource(
+        demo.app.handle(
             STEWARD,
-            initiative,
-            team_id=team,
-            period=Q1,
-            fte=Decimal(2),
-            budget=Decimal(250_000),
-            reason="dedicated squad",
+            ResourceInitiative(
+                initiative,
+                team_id=team,
+                period=Q1,
+                fte=Decimal(2),
+                budget=Decimal(250_000),
+                reason="dedicated squad",
+            ),
         )
 
 
 def _raise(app: Polarity, title: str, area: str, metric: str) -> UUID:
-    return app.improvements.raise_item(
-        STEWARD, title=title, problem=f"{metric} is too high", area=area, metric=metric
+    return app.handle(
+        STEWARD,
+        RaiseImprovementItem(
+            title=title, problem=f"{metric} is too high", area=area, metric=metric
+        ),
     ).id
 
 
 def _item(demo: DemoPortfolio, index: int, title: str, area: str, metric: str) -> None:
-    app, uc = demo.app, demo.app.improvements
+    app = demo.app
     item = _raise(app, title, area, metric)
     demo.items.append(item)
     target = STAGES[index % len(STAGES)]
     if target is PdcaStage.RAISED:
         return
-    uc.classify(STEWARD, item, criteria=LOCAL, reason="refines existing work")
-    uc.align(STEWARD, item, objective_id=demo.objectives[3], strength=Strength.MODERATE)
-    uc.advance(STEWARD, item, to=PdcaStage.PLAN)
+    demo.app.handle(
+        STEWARD, ClassifyImprovementItem(item, criteria=LOCAL, reason="refines existing work")
+    )
+    demo.app.handle(
+        STEWARD,
+        AlignImprovementItem(item, objective_id=demo.objectives[3], strength=Strength.MODERATE),
+    )
+    demo.app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.PLAN))
     if target is PdcaStage.PLAN:
         return
-    uc.resource(
+    demo.app.handle(
         STEWARD,
-        item,
-        owner=f"owner.{index}",
-        due=date(2027, 3, 31),
-        reason="owner found",
-        team_id=demo.teams[area],
-        period=Q1,
-        fte=Decimal("0.5"),
+        ResourceImprovementItem(
+            item,
+            owner=f"owner.{index}",
+            due=date(2027, 3, 31),
+            reason="owner found",
+            team_id=demo.teams[area],
+            period=Q1,
+            fte=Decimal("0.5"),
+        ),
     )
-    uc.advance(STEWARD, item, to=PdcaStage.DO, evidence="countermeasure trial started")
-    uc.review(
+    demo.app.handle(
         STEWARD,
-        item,
-        status=ReviewStatus.AMBER if index % 4 else ReviewStatus.GREEN,
-        reason="weekly huddle",
-        metric_value=Decimal(40 - index),
+        AdvanceImprovementItem(item, to=PdcaStage.DO, evidence="countermeasure trial started"),
+    )
+    demo.app.handle(
+        STEWARD,
+        ReviewImprovementItem(
+            item,
+            status=ReviewStatus.AMBER if index % 4 else ReviewStatus.GREEN,
+            reason="weekly huddle",
+            metric_value=Decimal(40 - index),
+        ),
     )
     if target is PdcaStage.DO:
         return
     result = MeasuredResult(Decimal(30), Decimal(28 + index % 5), metric)
-    uc.advance(STEWARD, item, to=PdcaStage.CHECK, result=result, evidence="four weeks of data")
+    demo.app.handle(
+        STEWARD,
+        AdvanceImprovementItem(
+            item, to=PdcaStage.CHECK, result=result, evidence="four weeks of data"
+        ),
+    )
     if target is PdcaStage.CHECK:
         return
-    uc.advance(
+    demo.app.handle(
         STEWARD,
-        item,
-        to=PdcaStage.ACT,
-        decision=ActDecision.STANDARDISE,
-        reason="the new method held for four weeks",
+        AdvanceImprovementItem(
+            item,
+            to=PdcaStage.ACT,
+            decision=ActDecision.STANDARDISE,
+            reason="the new method held for four weeks",
+        ),
     )
     if target is PdcaStage.STANDARDISED:
-        uc.standardise(STEWARD, item, standard_reference=f"SOP-{index:03d}")
+        demo.app.handle(
+            STEWARD, StandardiseImprovementItem(item, standard_reference=f"SOP-{index:03d}")
+        )

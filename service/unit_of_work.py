@@ -1,10 +1,9 @@
-"""The unit of work of one use case: who asks, what it loads, what it returns."""
+"""The unit of work of one command: who asks, what it loads, what it returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from domain.classification import ClassificationPolicy
@@ -17,20 +16,11 @@ G = TypeVar("G", bound=Governed)
 
 
 class Loader(Protocol):
-    def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G: ...
+    """Where a session loads aggregates from, and the classification policy in force."""
 
-
-class Runner(Loader, Protocol):
     policy: ClassificationPolicy
 
-    def run(
-        self,
-        context: Context,
-        command: str,
-        args: Mapping[str, Any],
-        target: UUID | None,
-        decide: Callable[[Session], Governed],
-    ) -> Result: ...
+    def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G: ...
 
 
 class NotFound(DomainError):
@@ -73,7 +63,7 @@ class Context:
 
 @dataclass(frozen=True)
 class Result:
-    """What a use case returns: the aggregate it changed, its new version, the last position."""
+    """What a command returns: the aggregate it changed, its new version, the last position."""
 
     id: UUID
     version: int
@@ -84,13 +74,21 @@ class Result:
 
 @dataclass
 class Session:
-    """The aggregates one use case loads and creates; all saved together, or none."""
+    """The aggregates one command loads and creates; all saved together, or none."""
 
     app: Loader
     context: Context
     target: UUID | None
     aggregates: dict[UUID, Governed] = field(default_factory=dict)
     related: list[UUID] = field(default_factory=list)
+
+    @property
+    def actor(self) -> Actor:
+        return self.context.actor
+
+    @property
+    def policy(self) -> ClassificationPolicy:
+        return self.app.policy
 
     def get(self, aggregate_id: UUID, kind: type[G]) -> G:
         if aggregate_id in self.aggregates:

@@ -99,7 +99,8 @@ def tokens_in(document: str) -> int:
 
 # An auditor's gate decision: refused by role, whatever it names; its list pads it to length.
 PADDED = """mutation { initiativeDecideGate(input: {
-  id: "SW5pdGlhdGl2ZTox", gate: G1, outcome: HOLD, reason: "r", gatekeepers: [NAMES]
+  id: "SW5pdGlhdGl2ZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDE=",
+  gate: G1, outcome: HOLD, reason: "r", gatekeepers: [NAMES]
 }) { userErrors { code } } }"""
 
 

@@ -8,13 +8,14 @@ from uuid import uuid4
 
 import pytest
 
-from schema.commands import ALLOWED
 from tests.api.conftest import Client, bearer
 from tests.api.graphql import OPERATIONAL, Caller
+from tests.test_commands import commands_of_mutations
 
 pytestmark = pytest.mark.database
 
 ROLES = ("contributor", "steward", "sponsor", "gatekeeper", "auditor", "admin")
+ALLOWED = {mutation: kind.roles for mutation, kind in commands_of_mutations().items()}
 
 
 def missing(type_name: str) -> str:

@@ -13,6 +13,16 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AbandonImprovementItem,
+    AlignImprovementItem,
+    AlignInitiative,
+    DecideGate,
+    DefineObjective,
+    RemoveAlignment,
+    RetargetObjective,
+    RetireObjective,
+)
 from domain.gates import Gate, Outcome
 from domain.objective import Kpi, Level
 from domain.values import Strength
@@ -28,6 +38,7 @@ from service.application import Polarity
 from service.projector import Projector
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     STEWARD,
     go,
     objective,
@@ -45,14 +56,16 @@ SHARE = Kpi("service revenue share", Decimal(30), "%")
 
 def annual(app: Polarity, title: str, parent: UUID) -> UUID:
     kpis = (Kpi("contracts signed", Decimal(40)), Kpi("margin", Decimal("22.5"), "%", Decimal(18)))
-    return app.objectives.define(
+    return app.handle(
         STEWARD,
-        title=title,
-        level=Level.ANNUAL,
-        owner="coo",
-        kpis=kpis,
-        due=date(2027, 12, 31),
-        parent_id=parent,
+        DefineObjective(
+            title=title,
+            level=Level.ANNUAL,
+            owner="coo",
+            kpis=kpis,
+            due=date(2027, 12, 31),
+            parent_id=parent,
+        ),
     ).id
 
 
@@ -74,8 +87,8 @@ class Scenario:
 
 
 def align(app: Polarity, work: UUID, to: UUID, strength: Strength, initiative: bool) -> None:
-    use_cases: Any = app.initiatives if initiative else app.improvements
-    use_cases.align(STEWARD, work, objective_id=to, strength=strength)
+    kind = AlignInitiative if initiative else AlignImprovementItem
+    app.handle(STEWARD, kind(work, objective_id=to, strength=strength))
 
 
 @pytest.fixture
@@ -88,22 +101,23 @@ def scenario(reporting_with: ReportingWith) -> Scenario:
     k1, k2, k3, k4, k5 = (raised_item(app) for _ in range(5))
     align(app, i1, b1, Strength.STRONG, initiative=True)
     align(app, i2, b1, Strength.MODERATE, initiative=True)
-    app.initiatives.remove_alignment(STEWARD, i2, objective_id=b1, reason="does not serve it")
+    app.handle(STEWARD, RemoveAlignment(i2, objective_id=b1, reason="does not serve it"))
     align(app, killed, b2, Strength.STRONG, initiative=True)
-    app.initiatives.decide_gate(STEWARD, killed, decision=go(Gate.G1, Outcome.KILL), reason="no")
+    app.handle(GATEKEEPER, DecideGate(killed, decision=go(Gate.G1, Outcome.KILL), reason="no"))
     align(app, k1, a1, Strength.WEAK, initiative=False)
     align(app, k2, b1, Strength.MODERATE, initiative=False)
     align(app, k2, b1, Strength.WEAK, initiative=False)  # re-aligned, weaker
     align(app, k3, a2, Strength.STRONG, initiative=False)
-    app.improvements.abandon(STEWARD, k3, lesson_learned="no depot site", reason="dropped")
+    app.handle(
+        STEWARD, AbandonImprovementItem(k3, lesson_learned="no depot site", reason="dropped")
+    )
     align(app, k4, b3, Strength.STRONG, initiative=False)
-    app.objectives.retire(STEWARD, b3, reason="market exited")
-    app.objectives.retarget(
+    app.handle(STEWARD, RetireObjective(b3, reason="market exited"))
+    app.handle(
         STEWARD,
-        b1,
-        kpis=(SHARE, Kpi("churn", Decimal("4.5"), "%")),
-        due=date(2031, 6, 30),
-        reason="x",
+        RetargetObjective(
+            b1, kpis=(SHARE, Kpi("churn", Decimal("4.5"), "%")), due=date(2031, 6, 30), reason="x"
+        ),
     )
     return Scenario(reporting.caught_up(), b1, b2, b3, a1, a2, i1, i2, k1, k2, k3, k4, k5)
 
@@ -225,18 +239,20 @@ def test_an_objective_retired_after_the_runner_restarts_keeps_its_exact_kpis(
     reporting_with: ReportingWith,
 ) -> None:
     reporting = reporting_with([Alignment()])
-    b1 = reporting.app.objectives.define(
+    b1 = reporting.app.handle(
         STEWARD,
-        title="Widen the margin",
-        level=Level.BREAKTHROUGH,
-        owner="ceo",
-        kpis=(Kpi("margin", Decimal("22.50"), "%", Decimal("18.0")),),
-        due=date(2030, 12, 31),
+        DefineObjective(
+            title="Widen the margin",
+            level=Level.BREAKTHROUGH,
+            owner="ceo",
+            kpis=(Kpi("margin", Decimal("22.50"), "%", Decimal("18.0")),),
+            due=date(2030, 12, 31),
+        ),
     ).id
     reporting.caught_up()
     restarted = Projector(reporting.app, reporting.database, [Alignment()])  # reads the rows
 
-    reporting.app.objectives.retire(STEWARD, b1, reason="merged")
+    reporting.app.handle(STEWARD, RetireObjective(b1, reason="merged"))
     restarted.catch_up()
 
     (row,) = reporting.rows(

@@ -12,6 +12,14 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    ClassifyImprovementItem,
+    RaiseImprovementItem,
+    RegisterTeam,
+    ReleaseInitiativeResources,
+    ResourceImprovementItem,
+    SetTeamCapacity,
+)
 from domain.values import Approval, Period
 from projections.base import Projection
 from projections.capacity import Capacity, capacity_summary, team_capacity
@@ -37,20 +45,22 @@ def reporting(reporting_with: Callable[[Sequence[Projection]], Reporting]) -> Re
 
 
 def item_holding(app: Polarity, team: UUID, fte: str, approval: Approval | None = None) -> UUID:
-    item = app.improvements.raise_item(
-        STEWARD, title="Fix invoice rework", problem="Rework", area="Finance"
+    item = app.handle(
+        STEWARD, RaiseImprovementItem(title="Fix invoice rework", problem="Rework", area="Finance")
     ).id
-    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")
-    app.improvements.resource(
+    app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
+    app.handle(
         STEWARD,
-        item,
-        owner="omar",
-        due=date(2027, 3, 31),
-        reason="huddle",
-        team_id=team,
-        period=Q1,
-        fte=Decimal(fte),
-        approval=approval,
+        ResourceImprovementItem(
+            item,
+            owner="omar",
+            due=date(2027, 3, 31),
+            reason="huddle",
+            team_id=team,
+            period=Q1,
+            fte=Decimal(fte),
+            approval=approval,
+        ),
     )
     return item
 
@@ -62,8 +72,8 @@ def over_allocated_line(app: Polarity) -> tuple[UUID, UUID, UUID]:
     resourced(app, initiative, team, "2.5", budget="900")
     item_holding(app, team, "1")
     item_holding(app, team, "1.5", Approval("olga", "peak season"))
-    idle = app.teams.register(STEWARD, name="Paint shop", org_unit="Plant South").id
-    app.teams.set_capacity(STEWARD, idle, period=Q2, fte=Decimal(2), reason="quarter plan")
+    idle = app.handle(STEWARD, RegisterTeam(name="Paint shop", org_unit="Plant South")).id
+    app.handle(STEWARD, SetTeamCapacity(idle, period=Q2, fte=Decimal(2), reason="quarter plan"))
     return team, initiative, idle
 
 
@@ -104,7 +114,9 @@ def test_releasing_an_allocation_takes_it_off_its_path_and_may_end_the_over_allo
 ) -> None:
     app = reporting.app
     team, initiative, _ = over_allocated_line(app)
-    app.initiatives.release_resources(STEWARD, initiative, team_id=team, period=Q1, reason="done")
+    app.handle(
+        STEWARD, ReleaseInitiativeResources(initiative, team_id=team, period=Q1, reason="done")
+    )
 
     (line,) = reporting.caught_up().rows(
         "SELECT * FROM reporting.capacity WHERE team_id = %s", team
@@ -147,7 +159,9 @@ async def test_the_read_queries_derive_utilisation_and_filter_by_team_period_and
 def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) -> None:
     app = reporting.app
     team, initiative, _ = over_allocated_line(app)
-    app.initiatives.release_resources(STEWARD, initiative, team_id=team, period=Q1, reason="done")
+    app.handle(
+        STEWARD, ReleaseInitiativeResources(initiative, team_id=team, period=Q1, reason="done")
+    )
     query = "SELECT * FROM reporting.capacity ORDER BY team_id, period"
     live = reporting.caught_up().rows(query)
 

@@ -12,6 +12,15 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AssignSponsor,
+    ClassifyImprovementItem,
+    ClassifyInitiative,
+    DecideGate,
+    ResourceInitiative,
+    RetireObjective,
+    ReviewInitiative,
+)
 from domain.gates import Gate
 from domain.values import Actor, Path, ReviewStatus
 from projections.base import Projection
@@ -20,6 +29,7 @@ from service.application import Polarity
 from service.unit_of_work import Context
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
@@ -49,36 +59,47 @@ class Subjects:
 
 
 def decisions(app: Polarity) -> Subjects:
-    """Ten decisions: dana takes four (override, two resourcing halves, retire), stella six."""
+    """Ten decisions: dana takes four (override, two resourcing halves, retire), gina the gate,
+    stella five."""
     initiative, item, goal = proposed(app), raised_item(app), objective(app)  # not decisions
-    app.initiatives.classify(
+    app.handle(
         DANA,
-        initiative,
-        criteria=OPERATIONAL,
-        decided=Path.STRATEGIC,
-        override_reason="board mandate",
-        reason="strategic bet",
+        ClassifyInitiative(
+            initiative,
+            criteria=OPERATIONAL,
+            decided=Path.STRATEGIC,
+            override_reason="board mandate",
+            reason="strategic bet",
+        ),
     )  # 1 override
-    app.initiatives.assign_sponsor(STEWARD, initiative, sponsor="sam")  # 2 sponsor
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fits")  # 3
+    app.handle(STEWARD, AssignSponsor(initiative, sponsor="sam"))  # 2 sponsor
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fits"))  # 3
     team = team_with_capacity(app)  # 4 capacity
-    app.initiatives.resource(
-        DANA, initiative, team_id=team, period=Q1, fte=Decimal(1), budget=Decimal(100), reason="go"
+    app.handle(
+        DANA,
+        ResourceInitiative(
+            initiative, team_id=team, period=Q1, fte=Decimal(1), budget=Decimal(100), reason="go"
+        ),
     )  # 5, 6 resourcing: on the initiative and on the team
-    review = app.initiatives.review(
-        STEWARD, initiative, period="2027-01", status=ReviewStatus.GREEN, summary="ok", reason="m"
-    )  # 7 review
-    app.initiatives.review(
+    review = app.handle(
         STEWARD,
-        initiative,
-        period="2027-01",
-        status=ReviewStatus.AMBER,
-        summary="slipping",
-        reason="misread the plan",
-        corrects=review.version,
+        ReviewInitiative(
+            initiative, period="2027-01", status=ReviewStatus.GREEN, summary="ok", reason="m"
+        ),
+    )  # 7 review
+    app.handle(
+        STEWARD,
+        ReviewInitiative(
+            initiative,
+            period="2027-01",
+            status=ReviewStatus.AMBER,
+            summary="slipping",
+            reason="misread the plan",
+            corrects=review.version,
+        ),
     )  # 8 review, correcting 7
-    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")  # 9
-    app.objectives.retire(DANA, goal, reason="merged into another")  # 10 retire
+    app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))  # 9
+    app.handle(DANA, RetireObjective(goal, reason="merged into another"))  # 10 retire
     return Subjects(initiative, team, item, goal)
 
 
@@ -97,7 +118,7 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     assert [(r["decision_type"], r["actor_id"]) for r in rows] == [
         ("override", "dana"),
         ("sponsor", "stella"),
-        ("gate", "stella"),
+        ("gate", "gina"),
         ("capacity", "stella"),
         ("resourcing", "dana"),
         ("resourcing", "dana"),

@@ -13,6 +13,20 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AdvanceImprovementItem,
+    AlignImprovementItem,
+    ClassifyImprovementItem,
+    ClassifyInitiative,
+    DecideGate,
+    ReleaseInitiativeResources,
+    ReleaseSponsor,
+    ResourceImprovementItem,
+    RetireObjective,
+    ReviewImprovementItem,
+    ReviewInitiative,
+    SetTeamCapacity,
+)
 from domain.gates import Gate, Outcome
 from domain.improvement import PdcaStage
 from domain.values import Approval, Path, Period, ReviewStatus, Strength
@@ -22,6 +36,7 @@ from service import persistence
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
@@ -89,22 +104,24 @@ def resource_item(
     fte: int,
     approval: Approval | None = None,
 ) -> None:
-    app.improvements.resource(
+    app.handle(
         STEWARD,
-        item,
-        owner="olga",
-        due=DUE,
-        reason="booked",
-        team_id=team,
-        period=period,
-        fte=Decimal(fte),
-        approval=approval,
+        ResourceImprovementItem(
+            item,
+            owner="olga",
+            due=DUE,
+            reason="booked",
+            team_id=team,
+            period=period,
+            fte=Decimal(fte),
+            approval=approval,
+        ),
     )
 
 
 def past_g1(app: Polarity, outcome: Outcome = Outcome.GO) -> UUID:
     initiative = strategic_with_sponsor(app)
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1, outcome), reason="g1")
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1, outcome), reason="g1"))
     return initiative
 
 
@@ -112,13 +129,17 @@ def day_0(app: Polarity, t1: UUID, t2: UUID) -> tuple[UUID, ...]:
     p, x = in_planning(app), in_planning(app)
     for initiative, team, fte in ((p, t1, 3), (x, t2, 1)):
         resourced(app, initiative, team, fte, reason="r")
-    app.initiatives.decide_gate(STEWARD, x, decision=go(Gate.G3), reason="resourced")
+    app.handle(GATEKEEPER, DecideGate(x, decision=go(Gate.G3), reason="resourced"))
     s, h, k = past_g1(app), past_g1(app), past_g1(app, Outcome.KILL)
     a = raised_item(app)
-    app.improvements.classify(STEWARD, a, criteria=OPERATIONAL, reason="local")  # 2 months
+    app.handle(
+        STEWARD, ClassifyImprovementItem(a, criteria=OPERATIONAL, reason="local")
+    )  # 2 months
     resource_item(app, a, t1, Q1, 1)
-    app.improvements.advance(STEWARD, a, to=PdcaStage.PLAN)
-    app.improvements.align(STEWARD, a, objective_id=objective(app), strength=Strength.WEAK)
+    app.handle(STEWARD, AdvanceImprovementItem(a, to=PdcaStage.PLAN))
+    app.handle(
+        STEWARD, AlignImprovementItem(a, objective_id=objective(app), strength=Strength.WEAK)
+    )
     return p, x, s, h, k, a
 
 
@@ -128,47 +149,46 @@ def portfolio(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) ->
     app, clock = reporting.app, Clock(day(0))
     monkeypatch.setattr(persistence, "datetime", clock)
     t1, t2 = team_with_capacity(app), team_with_capacity(app, fte="2", name="Line 4")
-    app.teams.set_capacity(STEWARD, t2, period=Q2, fte=Decimal(2), reason="quarter plan")
+    app.handle(STEWARD, SetTeamCapacity(t2, period=Q2, fte=Decimal(2), reason="quarter plan"))
     retiring = objective(app)
     p, x, s, h, k, a = day_0(app, t1, t2)
     clock.day(1)
-    app.initiatives.release_resources(STEWARD, x, team_id=t2, period=Q1, reason="moved")
-    app.initiatives.release_sponsor(STEWARD, s, reason="left the company")
+    app.handle(STEWARD, ReleaseInitiativeResources(x, team_id=t2, period=Q1, reason="moved"))
+    app.handle(STEWARD, ReleaseSponsor(s, reason="left the company"))
     clock.day(2)
     d = raised_item(app)
     resource_item(app, d, t2, Q1, 2)
-    app.improvements.align(STEWARD, d, objective_id=retiring, strength=Strength.STRONG)
+    app.handle(STEWARD, AlignImprovementItem(d, objective_id=retiring, strength=Strength.STRONG))
     clock.day(3)
-    app.objectives.retire(STEWARD, retiring, reason="dropped from the plan")
+    app.handle(STEWARD, RetireObjective(retiring, reason="dropped from the plan"))
     clock.day(5)
-    app.initiatives.decide_gate(STEWARD, h, decision=go(Gate.G2, Outcome.HOLD), reason="wait")
+    app.handle(GATEKEEPER, DecideGate(h, decision=go(Gate.G2, Outcome.HOLD), reason="wait"))
     clock.day(10)
-    app.initiatives.decide_gate(STEWARD, p, decision=go(Gate.G3), reason="resourced")
+    app.handle(GATEKEEPER, DecideGate(p, decision=go(Gate.G3), reason="resourced"))
     clock.day(50)
     n, m, b, c = proposed(app), proposed(app), raised_item(app), raised_item(app)
-    app.initiatives.classify(
+    app.handle(
         STEWARD,
-        m,
-        criteria=OPERATIONAL,
-        reason="r",
-        decided=Path.STRATEGIC,
-        override_reason="board",
+        ClassifyInitiative(
+            m, criteria=OPERATIONAL, reason="r", decided=Path.STRATEGIC, override_reason="board"
+        ),
     )
-    app.improvements.classify(
+    app.handle(
         STEWARD,
-        b,
-        criteria=STRATEGIC,
-        reason="r",
-        decided=Path.OPERATIONAL,
-        override_reason="small",
+        ClassifyImprovementItem(
+            b, criteria=STRATEGIC, reason="r", decided=Path.OPERATIONAL, override_reason="small"
+        ),
     )
     resource_item(app, c, t2, Q2, 3, Approval("vera", "peak season"))
     clock.day(60)
-    app.initiatives.review(
-        STEWARD, p, period="2027-03", status=ReviewStatus.GREEN, summary="ok", reason="monthly"
+    app.handle(
+        STEWARD,
+        ReviewInitiative(
+            p, period="2027-03", status=ReviewStatus.GREEN, summary="ok", reason="monthly"
+        ),
     )
     clock.day(65)
-    app.improvements.review(STEWARD, a, status=ReviewStatus.GREEN, reason="huddle")
+    app.handle(STEWARD, ReviewImprovementItem(a, status=ReviewStatus.GREEN, reason="huddle"))
     return Portfolio(reporting.caught_up(), t1, t2, p, x, s, h, k, n, m, a, b, c, d)
 
 

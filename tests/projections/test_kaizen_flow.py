@@ -13,6 +13,15 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AbandonImprovementItem,
+    AdvanceImprovementItem,
+    ClassifyImprovementItem,
+    ReleaseImprovementItemResources,
+    ResourceImprovementItem,
+    ReviewImprovementItem,
+    StandardiseImprovementItem,
+)
 from domain.improvement import ActDecision, MeasuredResult, PdcaStage
 from domain.values import ReviewStatus
 from projections.base import Projection
@@ -67,13 +76,17 @@ class Flow:
 
 def taken_to_act(app: Polarity, item: UUID) -> None:
     """Owned, then through PLAN, DO and CHECK to ACT with the decision to standardise."""
-    app.improvements.resource(STEWARD, item, owner="olga", due=date(2027, 3, 1), reason="hers")
-    app.improvements.advance(STEWARD, item, to=PdcaStage.PLAN)
-    app.improvements.advance(STEWARD, item, to=PdcaStage.DO)
+    app.handle(
+        STEWARD, ResourceImprovementItem(item, owner="olga", due=date(2027, 3, 1), reason="hers")
+    )
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.PLAN))
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.DO))
     result = MeasuredResult(Decimal(60), Decimal(45), "minutes")
-    app.improvements.advance(STEWARD, item, to=PdcaStage.CHECK, result=result)
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.CHECK, result=result))
     decision = ActDecision.STANDARDISE
-    app.improvements.advance(STEWARD, item, to=PdcaStage.ACT, decision=decision, reason="works")
+    app.handle(
+        STEWARD, AdvanceImprovementItem(item, to=PdcaStage.ACT, decision=decision, reason="works")
+    )
 
 
 @pytest.fixture
@@ -82,26 +95,30 @@ def flow(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> Flow
     app, clock = reporting.app, Clock(day(0))
     monkeypatch.setattr(persistence, "datetime", clock)
     a, b = raised_item(app), raised_item(app)
-    app.improvements.classify(STEWARD, a, criteria=OPERATIONAL, reason="local")
+    app.handle(STEWARD, ClassifyImprovementItem(a, criteria=OPERATIONAL, reason="local"))
     clock.day(1)
     taken_to_act(app, a)
     e = raised_item(app)
-    app.improvements.classify(STEWARD, e, criteria=OPERATIONAL, reason="local")
+    app.handle(STEWARD, ClassifyImprovementItem(e, criteria=OPERATIONAL, reason="local"))
     clock.day(2)
-    app.improvements.abandon(STEWARD, b, lesson_learned="not worth it", reason="dropped")
+    app.handle(STEWARD, AbandonImprovementItem(b, lesson_learned="not worth it", reason="dropped"))
     clock.day(3)
-    app.improvements.resource(STEWARD, e, owner="omar", due=date(2027, 3, 1), reason="his")
-    app.improvements.advance(STEWARD, e, to=PdcaStage.PLAN)
+    app.handle(
+        STEWARD, ResourceImprovementItem(e, owner="omar", due=date(2027, 3, 1), reason="his")
+    )
+    app.handle(STEWARD, AdvanceImprovementItem(e, to=PdcaStage.PLAN))
     clock.day(5)
-    app.improvements.release_resources(STEWARD, e, reason="omar moved team")
+    app.handle(STEWARD, ReleaseImprovementItemResources(e, reason="omar moved team"))
     clock.day(15)
-    app.improvements.standardise(STEWARD, a, standard_reference="SW-12")
+    app.handle(STEWARD, StandardiseImprovementItem(a, standard_reference="SW-12"))
     c = raised_item(app)
-    app.improvements.classify(STEWARD, c, criteria=STRATEGIC, reason="bigger than it looked")
+    app.handle(
+        STEWARD, ClassifyImprovementItem(c, criteria=STRATEGIC, reason="bigger than it looked")
+    )
     clock.day(16)
     d = raised_item(app)
     clock.day(20)
-    app.improvements.review(STEWARD, e, status=ReviewStatus.AMBER, reason="huddle")
+    app.handle(STEWARD, ReviewImprovementItem(e, status=ReviewStatus.AMBER, reason="huddle"))
     return Flow(reporting.caught_up(), a, b, c, d, e)
 
 

@@ -12,6 +12,13 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    RaiseImprovementItem,
+    ReleaseImprovementItemResources,
+    ReleaseInitiativeResources,
+    ResourceImprovementItem,
+    SetTeamCapacity,
+)
 from domain.values import Period
 from projections.base import Projection
 from projections.path_balance import TARGET_BAND, PathBalance, path_balance, strategic_share
@@ -30,16 +37,18 @@ def reporting(reporting_with: Callable[[Sequence[Projection]], Reporting]) -> Re
 
 
 def item_in(app: Polarity, area: str, team: UUID, fte: str) -> UUID:
-    item = app.improvements.raise_item(STEWARD, title="Kaizen", problem="Waste", area=area).id
-    app.improvements.resource(
+    item = app.handle(STEWARD, RaiseImprovementItem(title="Kaizen", problem="Waste", area=area)).id
+    app.handle(
         STEWARD,
-        item,
-        owner="omar",
-        due=date(2027, 3, 31),
-        reason="huddle",
-        team_id=team,
-        period=Q1,
-        fte=Decimal(fte),
+        ResourceImprovementItem(
+            item,
+            owner="omar",
+            due=date(2027, 3, 31),
+            reason="huddle",
+            team_id=team,
+            period=Q1,
+            fte=Decimal(fte),
+        ),
     )
     return item
 
@@ -54,7 +63,7 @@ def sales_and_line_3(app: Polarity) -> None:
     """Sales: an initiative on two teams in Q1 and one in Q2, and a kaizen item; Line 3: two
     kaizen items in Q1, one of them released again."""
     line, data = team_with_capacity(app, fte="6"), team_with_capacity(app, "2", "Data team")
-    app.teams.set_capacity(STEWARD, line, period=Q2, fte=Decimal(2), reason="quarter plan")
+    app.handle(STEWARD, SetTeamCapacity(line, period=Q2, fte=Decimal(2), reason="quarter plan"))
     initiative = in_planning(app)  # org unit Sales
     resource(app, initiative, line, Q1, "1.5", 900)
     resource(app, initiative, data, Q1, "0.5", 100)
@@ -62,7 +71,7 @@ def sales_and_line_3(app: Polarity) -> None:
     item_in(app, "Sales", line, "2.5")
     item_in(app, "Line 3", line, "1")
     gone = item_in(app, "Line 3", line, "0.5")
-    app.improvements.release_resources(STEWARD, gone, reason="not needed")
+    app.handle(STEWARD, ReleaseImprovementItemResources(gone, reason="not needed"))
 
 
 async def read(reporting: Reporting, query: Any, **filters: Any) -> Any:
@@ -93,7 +102,7 @@ def test_a_released_allocation_takes_its_budget_with_it(reporting: Reporting) ->
     line = team_with_capacity(app)
     initiative = in_planning(app)
     resource(app, initiative, line, Q1, "1", 500)
-    app.initiatives.release_resources(STEWARD, initiative, team_id=line, period=Q1, reason="x")
+    app.handle(STEWARD, ReleaseInitiativeResources(initiative, team_id=line, period=Q1, reason="x"))
 
     assert reporting.caught_up().rows("SELECT * FROM reporting.path_balance") == []
 

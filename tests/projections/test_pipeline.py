@@ -13,6 +13,12 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AdvanceImprovementItem,
+    ClassifyImprovementItem,
+    ClearConditions,
+    DecideGate,
+)
 from domain.gates import Gate, GateDecision, Outcome
 from domain.improvement import PdcaStage
 from projections.base import Projection
@@ -27,6 +33,7 @@ from projections.pipeline import (
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     STEWARD,
     go,
@@ -58,8 +65,8 @@ class WorkInFlight:
 
 
 def decide(app: Polarity, initiative: UUID, decision: GateDecision, **more: Any) -> int:
-    return app.initiatives.decide_gate(
-        STEWARD, initiative, decision=decision, reason="gate meeting", **more
+    return app.handle(
+        GATEKEEPER, DecideGate(initiative, decision=decision, reason="gate meeting", **more)
     ).version
 
 
@@ -83,10 +90,10 @@ def work_in_flight(app: Polarity) -> WorkInFlight:
         cleared,
         GateDecision(Gate.G1, Outcome.CONDITIONAL_GO, ("gus",), conditions=("name a PM",)),
     )
-    app.initiatives.clear_conditions(STEWARD, cleared, evidence="PM named", reason="done")
+    app.handle(GATEKEEPER, ClearConditions(cleared, evidence="PM named", reason="done"))
     planned = raised_item(app)
-    app.improvements.classify(STEWARD, planned, criteria=OPERATIONAL, reason="local")
-    app.improvements.advance(STEWARD, planned, to=PdcaStage.PLAN)
+    app.handle(STEWARD, ClassifyImprovementItem(planned, criteria=OPERATIONAL, reason="local"))
+    app.handle(STEWARD, AdvanceImprovementItem(planned, to=PdcaStage.PLAN))
     return WorkInFlight(
         executing, killed, recycled, cleared, proposed(app), raised_item(app), planned
     )

@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from domain.commands import AlignImprovementItem, ClassifyImprovementItem, DecideGate
 from domain.gates import Gate, GateDecision, Outcome
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.values import Strength
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     STEWARD,
     in_planning,
@@ -29,9 +31,11 @@ def test_each_work_item_has_one_row_that_matches_its_aggregate(reporting: Report
     team, initiative, item = team_with_capacity(app), in_planning(app), raised_item(app)
     resourced(app, initiative, team, "2.5", budget="900")
     conditional = GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina",), conditions=("hire",))
-    app.initiatives.decide_gate(STEWARD, initiative, decision=conditional, reason="nearly")
-    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")
-    app.improvements.align(STEWARD, item, objective_id=objective(app), strength=Strength.WEAK)
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=conditional, reason="nearly"))
+    app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
+    app.handle(
+        STEWARD, AlignImprovementItem(item, objective_id=objective(app), strength=Strength.WEAK)
+    )
 
     rows = {r["id"]: r for r in reporting.caught_up().rows("SELECT * FROM reporting.portfolio")}
 

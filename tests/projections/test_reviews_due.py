@@ -13,6 +13,17 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain.commands import (
+    AbandonImprovementItem,
+    ClassifyImprovementItem,
+    ClassifyInitiative,
+    CloseInitiative,
+    DecideGate,
+    RecordBenefit,
+    ResourceInitiative,
+    ReviewImprovementItem,
+    ReviewInitiative,
+)
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
 from domain.values import ReviewStatus
@@ -27,6 +38,7 @@ from service import persistence
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
@@ -65,21 +77,26 @@ def day(n: int) -> datetime:
 def closed_with_a_benefit_recorded_later(app: Polarity, clock: Clock) -> UUID:
     initiative = in_planning(app)
     team = team_with_capacity(app)
-    app.initiatives.resource(
-        STEWARD, initiative, team_id=team, period=Q1, fte=Decimal(1), budget=Decimal(0), reason="go"
+    app.handle(
+        STEWARD,
+        ResourceInitiative(
+            initiative, team_id=team, period=Q1, fte=Decimal(1), budget=Decimal(0), reason="go"
+        ),
     )
     for gate in (Gate.G3, Gate.G4, Gate.G5):
-        app.initiatives.decide_gate(STEWARD, initiative, decision=go(gate), reason="on track")
-    app.initiatives.close(STEWARD, initiative, outcome="delivered", reason="benefits in")
+        app.handle(GATEKEEPER, DecideGate(initiative, decision=go(gate), reason="on track"))
+    app.handle(STEWARD, CloseInitiative(initiative, outcome="delivered", reason="benefits in"))
     clock.day(1)
-    app.initiatives.record_benefit(
+    app.handle(
         STEWARD,
-        initiative,
-        benefit="revenue",
-        planned=Decimal(10),
-        realised=Decimal(12),
-        unit="%",
-        reason="year one",
+        RecordBenefit(
+            initiative,
+            benefit="revenue",
+            planned=Decimal(10),
+            realised=Decimal(12),
+            unit="%",
+            reason="year one",
+        ),
     )
     return initiative
 
@@ -102,20 +119,23 @@ def scenario(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(persistence, "datetime", clock)
     i1, i2, i5 = proposed(app), proposed(app), proposed(app)
     killed = strategic_with_sponsor(app)
-    app.initiatives.decide_gate(STEWARD, killed, decision=go(Gate.G1, Outcome.KILL), reason="no")
+    app.handle(GATEKEEPER, DecideGate(killed, decision=go(Gate.G1, Outcome.KILL), reason="no"))
     i4 = closed_with_a_benefit_recorded_later(app, clock)
     clock.day(0)
     a, b, c = raised_item(app), raised_item(app), raised_item(app)
-    app.improvements.classify(STEWARD, b, criteria=OPERATIONAL, reason="local")
+    app.handle(STEWARD, ClassifyImprovementItem(b, criteria=OPERATIONAL, reason="local"))
     clock.day(2)
-    app.initiatives.review(
-        STEWARD, i2, period="2027-03", status=ReviewStatus.GREEN, summary="fine", reason="monthly"
+    app.handle(
+        STEWARD,
+        ReviewInitiative(
+            i2, period="2027-03", status=ReviewStatus.GREEN, summary="fine", reason="monthly"
+        ),
     )
-    app.improvements.review(STEWARD, b, status=ReviewStatus.AMBER, reason="huddle")
+    app.handle(STEWARD, ReviewImprovementItem(b, status=ReviewStatus.AMBER, reason="huddle"))
     clock.day(3)
-    app.improvements.abandon(STEWARD, c, lesson_learned="duplicate", reason="dropped")
+    app.handle(STEWARD, AbandonImprovementItem(c, lesson_learned="duplicate", reason="dropped"))
     clock.day(4)
-    app.initiatives.classify(STEWARD, i5, criteria=OPERATIONAL, reason="local fix")
+    app.handle(STEWARD, ClassifyInitiative(i5, criteria=OPERATIONAL, reason="local fix"))
     r = app.get(i5, Initiative).redirected_to
     assert r is not None
     return Scenario(reporting.caught_up(), i1, i2, i4, a, b, r)

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from eventsourcing.utils import get_topic
 
+from domain.commands import AssignSponsor, ProposeInitiative
 from domain.initiative import Initiative
 from domain.team import Team
 from domain.values import Actor, Period
@@ -122,13 +123,15 @@ class Fussy(Portfolio):
 
 
 def refused_initiative(app: Polarity) -> tuple[UUID, int]:
-    initiative = app.initiatives.propose(
+    initiative = app.handle(
         STEWARD,
-        title=REFUSED,
-        problem="The view's handler has a bug",
-        org_unit="Sales",
-        expected_benefits="none",
-        horizon_months=12,
+        ProposeInitiative(
+            title=REFUSED,
+            problem="The view's handler has a bug",
+            org_unit="Sales",
+            expected_benefits="none",
+            horizon_months=12,
+        ),
     )
     return initiative.id, initiative.position
 
@@ -219,7 +222,7 @@ def test_an_event_whose_handler_fails_is_set_aside_and_the_view_goes_on(
     app = reporting.app
     before = proposed(app)
     refused, position = refused_initiative(app)
-    app.initiatives.assign_sponsor(STEWARD, refused, sponsor="sam")
+    app.handle(STEWARD, AssignSponsor(refused, sponsor="sam"))
     after = proposed(app)
 
     reporting.caught_up()
@@ -244,7 +247,7 @@ def test_after_a_fix_a_rebuild_brings_the_view_back_whole(
     reporting = reporting_with([fussy])
     app = reporting.app
     refused, position = refused_initiative(app)
-    app.initiatives.assign_sponsor(STEWARD, refused, sponsor="sam")
+    app.handle(STEWARD, AssignSponsor(refused, sponsor="sam"))
     reporting.caught_up()
 
     reporting.projector.rebuild("portfolio")  # not fixed yet: set aside again, no failure

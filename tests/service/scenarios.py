@@ -7,6 +7,18 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.classification import Criteria, Scope
+from domain.commands import (
+    AlignInitiative,
+    AssignSponsor,
+    ClassifyInitiative,
+    DecideGate,
+    DefineObjective,
+    ProposeInitiative,
+    RaiseImprovementItem,
+    RegisterTeam,
+    ResourceInitiative,
+    SetTeamCapacity,
+)
 from domain.gates import Gate, GateDecision, Outcome
 from domain.objective import Kpi, Level
 from domain.values import Actor, Period, Strength
@@ -14,6 +26,7 @@ from service.application import Polarity
 from service.unit_of_work import Context
 
 STEWARD = Context(Actor("stella", ("steward",)))
+GATEKEEPER = Context(Actor("gina", ("gatekeeper",)))
 Q1 = Period(2027, 1)
 
 STRATEGIC = Criteria(Scope.ENTERPRISE, 24, True, True, Decimal(2_000_000), False)
@@ -21,48 +34,52 @@ OPERATIONAL = Criteria(Scope.TEAM, 2, False, False, Decimal(0), True)
 
 
 def team_with_capacity(app: Polarity, fte: str = "4", name: str = "Line 3") -> UUID:
-    team = app.teams.register(STEWARD, name=name, org_unit="Plant North").id
-    app.teams.set_capacity(STEWARD, team, period=Q1, fte=Decimal(fte), reason="quarter plan")
+    team = app.handle(STEWARD, RegisterTeam(name=name, org_unit="Plant North")).id
+    app.handle(STEWARD, SetTeamCapacity(team, period=Q1, fte=Decimal(fte), reason="quarter plan"))
     return team
 
 
 def objective(app: Polarity) -> UUID:
-    return app.objectives.define(
+    return app.handle(
         STEWARD,
-        title="Grow service revenue to 30%",
-        level=Level.BREAKTHROUGH,
-        owner="ceo",
-        kpis=(Kpi("service revenue share", Decimal(30), "%"),),
-        due=date(2030, 12, 31),
+        DefineObjective(
+            title="Grow service revenue to 30%",
+            level=Level.BREAKTHROUGH,
+            owner="ceo",
+            kpis=(Kpi("service revenue share", Decimal(30), "%"),),
+            due=date(2030, 12, 31),
+        ),
     ).id
 
 
 def proposed(app: Polarity) -> UUID:
-    return app.initiatives.propose(
+    return app.handle(
         STEWARD,
-        title="Enter the Nordic market",
-        problem="Growth has stalled in the home region",
-        org_unit="Sales",
-        expected_benefits="10% revenue growth",
-        horizon_months=36,
+        ProposeInitiative(
+            title="Enter the Nordic market",
+            problem="Growth has stalled in the home region",
+            org_unit="Sales",
+            expected_benefits="10% revenue growth",
+            horizon_months=36,
+        ),
     ).id
 
 
 def strategic_with_sponsor(app: Polarity) -> UUID:
     initiative = proposed(app)
-    app.initiatives.classify(STEWARD, initiative, criteria=STRATEGIC, reason="new region")
-    app.initiatives.assign_sponsor(STEWARD, initiative, sponsor="sam")
+    app.handle(STEWARD, ClassifyInitiative(initiative, criteria=STRATEGIC, reason="new region"))
+    app.handle(STEWARD, AssignSponsor(initiative, sponsor="sam"))
     return initiative
 
 
 def in_planning(app: Polarity) -> UUID:
     """Past G1 and G2: sponsored, aligned, ready to be resourced for G3."""
     initiative = strategic_with_sponsor(app)
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fits")
-    app.initiatives.align(
-        STEWARD, initiative, objective_id=objective(app), strength=Strength.STRONG
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fits"))
+    app.handle(
+        STEWARD, AlignInitiative(initiative, objective_id=objective(app), strength=Strength.STRONG)
     )
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G2), reason="sound case")
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G2), reason="sound case"))
     return initiative
 
 
@@ -76,14 +93,16 @@ def resourced(
     period: Period = Q1,
 ) -> int:
     """The steward gives the initiative `fte` of the team for `period`; returns its position."""
-    return app.initiatives.resource(
+    return app.handle(
         STEWARD,
-        initiative,
-        team_id=team,
-        period=period,
-        fte=Decimal(fte),
-        budget=Decimal(budget),
-        reason=reason,
+        ResourceInitiative(
+            initiative,
+            team_id=team,
+            period=period,
+            fte=Decimal(fte),
+            budget=Decimal(budget),
+            reason=reason,
+        ),
     ).position
 
 
@@ -92,10 +111,12 @@ def go(gate: Gate, outcome: Outcome = Outcome.GO) -> GateDecision:
 
 
 def raised_item(app: Polarity) -> UUID:
-    return app.improvements.raise_item(
+    return app.handle(
         STEWARD,
-        title="Cut changeover time on line 3",
-        problem="Changeovers take 90 minutes",
-        area="Line 3",
-        metric="changeover minutes",
+        RaiseImprovementItem(
+            title="Cut changeover time on line 3",
+            problem="Changeovers take 90 minutes",
+            area="Line 3",
+            metric="changeover minutes",
+        ),
     ).id

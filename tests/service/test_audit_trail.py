@@ -9,12 +9,20 @@ import pytest
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
 
+from domain.commands import ClassifyInitiative, DecideGate, ReviewInitiative
 from domain.gates import Gate, Stage
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
 from service.unit_of_work import Context, NotFound
-from tests.service.scenarios import STEWARD, STRATEGIC, go, proposed, strategic_with_sponsor
+from tests.service.scenarios import (
+    GATEKEEPER,
+    STEWARD,
+    STRATEGIC,
+    go,
+    proposed,
+    strategic_with_sponsor,
+)
 
 pytestmark = pytest.mark.database
 
@@ -28,8 +36,8 @@ def test_every_event_carries_the_full_envelope(app: Polarity) -> None:
     )
     initiative = strategic_with_sponsor(app)
 
-    result = app.initiatives.decide_gate(
-        context, initiative, decision=go(Gate.G1), reason="clear strategic fit"
+    result = app.handle(
+        context, DecideGate(initiative, decision=go(Gate.G1), reason="clear strategic fit")
     )
 
     decided = app.history(initiative)[-1]
@@ -70,7 +78,7 @@ def test_history_of_an_unknown_id_is_not_found(app: Polarity) -> None:
 
 def test_an_aggregate_reads_as_it_was_at_a_version(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fit")
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fit"))
 
     before_gate = app.get_as_of(initiative, Initiative, version=3)
 
@@ -82,7 +90,7 @@ def test_an_aggregate_reads_as_it_was_at_a_version(app: Polarity) -> None:
 def test_an_aggregate_reads_as_it_was_at_a_moment(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
     moment = datetime.now(UTC)
-    app.initiatives.decide_gate(STEWARD, initiative, decision=go(Gate.G1), reason="fit")
+    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fit"))
 
     then = app.get_as_of(initiative, Initiative, at=moment)
 
@@ -94,13 +102,15 @@ def test_an_aggregate_reads_as_it_was_at_a_moment(app: Polarity) -> None:
 def test_every_moment_of_a_long_history_reads_the_version_recorded_by_then(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
     for week in range(1, 20):
-        app.initiatives.review(
+        app.handle(
             STEWARD,
-            initiative,
-            period=f"2027-W{week:02d}",
-            status=ReviewStatus.GREEN,
-            summary=f"week {week}",
-            reason="weekly",
+            ReviewInitiative(
+                initiative,
+                period=f"2027-W{week:02d}",
+                status=ReviewStatus.GREEN,
+                summary=f"week {week}",
+                reason="weekly",
+            ),
         )
     moments = [e.event.timestamp for e in app.history(initiative)]
 
@@ -115,13 +125,15 @@ def test_every_moment_of_a_long_history_reads_the_version_recorded_by_then(app: 
 def test_a_long_history_loads_from_a_snapshot_and_equals_a_full_replay(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
     for month in range(1, 13):
-        app.initiatives.review(
+        app.handle(
             STEWARD,
-            initiative,
-            period=f"2027-{month:02d}",
-            status=ReviewStatus.GREEN,
-            summary="on track",
-            reason="monthly review",
+            ReviewInitiative(
+                initiative,
+                period=f"2027-{month:02d}",
+                status=ReviewStatus.GREEN,
+                summary="on track",
+                reason="monthly review",
+            ),
         )
 
     assert app.snapshots is not None
@@ -160,8 +172,10 @@ def test_an_event_stored_in_an_older_schema_version_is_read_through_its_upcaster
 def test_nothing_is_ever_updated_or_deleted_in_the_event_store(app: Polarity) -> None:
     initiative = proposed(app)
     first = app.history(initiative)[0]
-    app.initiatives.classify(STEWARD, initiative, criteria=STRATEGIC, reason="why")
-    app.initiatives.classify(STEWARD, initiative, criteria=STRATEGIC, reason="restated", corrects=2)
+    app.handle(STEWARD, ClassifyInitiative(initiative, criteria=STRATEGIC, reason="why"))
+    app.handle(
+        STEWARD, ClassifyInitiative(initiative, criteria=STRATEGIC, reason="restated", corrects=2)
+    )
 
     history = app.history(initiative)
 

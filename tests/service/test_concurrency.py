@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.commands import AssignSponsor, RaiseImprovementItem, RegisterTeam, ReviewInitiative
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
@@ -22,13 +23,15 @@ ROUNDS = 5
 
 
 def review(app: Polarity, context: Context, initiative: UUID, summary: str) -> Result:
-    return app.initiatives.review(
+    return app.handle(
         context,
-        initiative,
-        period="2027-01",
-        status=ReviewStatus.GREEN,
-        summary=summary,
-        reason="weekly",
+        ReviewInitiative(
+            initiative,
+            period="2027-01",
+            status=ReviewStatus.GREEN,
+            summary=summary,
+            reason="weekly",
+        ),
     )
 
 
@@ -47,8 +50,8 @@ def test_a_stale_expected_version_is_a_conflict_that_gives_the_current_version(
     initiative = strategic_with_sponsor(app)
 
     with pytest.raises(VersionConflict) as conflict:
-        app.initiatives.assign_sponsor(
-            Context(STEWARD.actor, expected_version=2), initiative, sponsor="sue"
+        app.handle(
+            Context(STEWARD.actor, expected_version=2), AssignSponsor(initiative, sponsor="sue")
         )
 
     assert conflict.value.code == "VERSION_CONFLICT"
@@ -67,7 +70,7 @@ def test_racing_writers_with_expected_versions_lose_nothing_and_every_conflict_i
             target = targets[round_ % 2]
             version = app.get(target, Initiative).version
             barrier.wait()
-            context = Context(Actor(f"writer-{n}"), expected_version=version)
+            context = Context(Actor(f"writer-{n}", ("steward",)), expected_version=version)
             try:
                 outcomes.append(review(app, context, target, f"{n}/{round_}"))
             except VersionConflict as conflict:
@@ -97,7 +100,9 @@ def test_racing_writers_without_expected_versions_are_retried_and_lose_nothing(
         for round_ in range(ROUNDS):
             barrier.wait()
             try:
-                outcomes.append(review(app, Context(Actor(f"w{n}")), initiative, f"{n}/{round_}"))
+                outcomes.append(
+                    review(app, Context(Actor(f"w{n}", ("steward",))), initiative, f"{n}/{round_}")
+                )
             except VersionConflict as conflict:
                 outcomes.append(conflict)
         return outcomes
@@ -116,8 +121,8 @@ def test_a_repeated_idempotency_key_records_nothing_new_and_returns_the_first_re
 ) -> None:
     context = Context(STEWARD.actor, idempotency_key="raise-line-3")
 
-    first = app.improvements.raise_item(context, title="Fix jams", problem="p", area="Line 3")
-    again = app.improvements.raise_item(context, title="Fix jams", problem="p", area="Line 3")
+    first = app.handle(context, RaiseImprovementItem(title="Fix jams", problem="p", area="Line 3"))
+    again = app.handle(context, RaiseImprovementItem(title="Fix jams", problem="p", area="Line 3"))
 
     assert (again.id, again.version, again.position) == (first.id, first.version, first.position)
     assert again.replayed
@@ -126,28 +131,34 @@ def test_a_repeated_idempotency_key_records_nothing_new_and_returns_the_first_re
 
 def test_an_idempotency_key_reused_for_a_different_command_is_refused(app: Polarity) -> None:
     context = Context(STEWARD.actor, idempotency_key="key-1")
-    app.improvements.raise_item(context, title="One", problem="p", area="A")
+    app.handle(context, RaiseImprovementItem(title="One", problem="p", area="A"))
 
     with pytest.raises(IdempotencyKeyReused) as refused:
-        app.improvements.raise_item(context, title="Another", problem="p", area="A")
+        app.handle(context, RaiseImprovementItem(title="Another", problem="p", area="A"))
 
     assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
 
 
 def test_idempotency_keys_belong_to_their_actor(app: Polarity) -> None:
-    mine = app.teams.register(Context(Actor("ann"), idempotency_key="k"), name="A", org_unit="U")
-    theirs = app.teams.register(Context(Actor("ben"), idempotency_key="k"), name="A", org_unit="U")
+    mine = app.handle(
+        Context(Actor("ann", ("steward",)), idempotency_key="k"),
+        RegisterTeam(name="A", org_unit="U"),
+    )
+    theirs = app.handle(
+        Context(Actor("ben", ("steward",)), idempotency_key="k"),
+        RegisterTeam(name="A", org_unit="U"),
+    )
 
     assert mine.id != theirs.id
 
 
 def test_the_same_command_sent_concurrently_with_one_key_is_recorded_once(app: Polarity) -> None:
-    context = Context(Actor("retrying-client"), idempotency_key="once")
+    context = Context(Actor("retrying-client", ("steward",)), idempotency_key="once")
     barrier = threading.Barrier(THREADS)
 
     def sender(_: int) -> list[object]:
         barrier.wait()
-        return [app.teams.register(context, name="Night shift", org_unit="Plant")]
+        return [app.handle(context, RegisterTeam(name="Night shift", org_unit="Plant"))]
 
     results = in_parallel(sender)
 
@@ -170,7 +181,9 @@ def test_one_key_sent_concurrently_with_an_expected_version_gives_every_sender_t
 
     for round in range(ROUNDS):
         version = app.get(initiative, Initiative).version
-        context = Context(Actor("client"), expected_version=version, idempotency_key=f"r{round}")
+        context = Context(
+            Actor("client", ("steward",)), expected_version=version, idempotency_key=f"r{round}"
+        )
         with ThreadPoolExecutor(THREADS) as pool:
             outcomes = list(pool.map(sender, [context] * THREADS, [f"round {round}"] * THREADS))
 

@@ -21,6 +21,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.commands import ProposeInitiative, ReviewInitiative
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
@@ -83,18 +84,20 @@ class Ledger:
 
 
 def review(app: Polarity, context: Context, initiative: UUID, summary: str) -> Result:
-    return app.initiatives.review(
+    return app.handle(
         context,
-        initiative,
-        period="2027-01",
-        status=ReviewStatus.GREEN,
-        summary=summary,
-        reason="weekly",
+        ReviewInitiative(
+            initiative,
+            period="2027-01",
+            status=ReviewStatus.GREEN,
+            summary=summary,
+            reason="weekly",
+        ),
     )
 
 
 def propose(app: Polarity, context: Context, title: str) -> Result:
-    return app.initiatives.propose(context, title=title, problem="p", org_unit="Restarts")
+    return app.handle(context, ProposeInitiative(title=title, problem="p", org_unit="Restarts"))
 
 
 def write_until_stopped(

@@ -9,6 +9,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import project_aggregate
 
+from domain.commands import (
+    AdvanceImprovementItem,
+    ClassifyImprovementItem,
+    DecideGate,
+    ResourceImprovementItem,
+    ReviewInitiative,
+)
 from domain.gates import Criterion, Gate, GateDecision, Outcome
 from domain.governed import Governed
 from domain.improvement import ActDecision, ImprovementItem, MeasuredResult, PdcaStage
@@ -19,6 +26,7 @@ from domain.values import Countermeasure, Indicator, ReviewStatus
 from service.application import Polarity
 from service.persistence import EnvelopeMapper
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     STEWARD,
     in_planning,
@@ -34,30 +42,34 @@ pytestmark = pytest.mark.database
 def a_busy_initiative(app: Polarity, team: UUID) -> UUID:
     initiative = in_planning(app)
     resourced(app, initiative, team, "1.5", budget="125000.50")
-    app.initiatives.decide_gate(
-        STEWARD,
-        initiative,
-        decision=GateDecision(
-            Gate.G3,
-            Outcome.CONDITIONAL_GO,
-            ("gina", "gus"),
-            must_meet=(Criterion("budget approved", True, "minutes of 3 March"),),
-            should_meet_score=72,
-            conditions=("hire a country lead",),
-            next_gate_date=date(2027, 9, 1),
+    app.handle(
+        GATEKEEPER,
+        DecideGate(
+            initiative,
+            decision=GateDecision(
+                Gate.G3,
+                Outcome.CONDITIONAL_GO,
+                ("gina", "gus"),
+                must_meet=(Criterion("budget approved", True, "minutes of 3 March"),),
+                should_meet_score=72,
+                conditions=("hire a country lead",),
+                next_gate_date=date(2027, 9, 1),
+            ),
+            reason="go, once the lead is hired",
         ),
-        reason="go, once the lead is hired",
     )
-    app.initiatives.review(
+    app.handle(
         STEWARD,
-        initiative,
-        period="2027-04",
-        status=ReviewStatus.RED,
-        summary="hiring late",
-        reason="monthly review",
-        indicators=(Indicator("pipeline", Decimal(3), Decimal(5)),),
-        risks=("no lead",),
-        countermeasure=Countermeasure("no recruiter", "hire agency", "hr", date(2027, 5, 1)),
+        ReviewInitiative(
+            initiative,
+            period="2027-04",
+            status=ReviewStatus.RED,
+            summary="hiring late",
+            reason="monthly review",
+            indicators=(Indicator("pipeline", Decimal(3), Decimal(5)),),
+            risks=("no lead",),
+            countermeasure=Countermeasure("no recruiter", "hire agency", "hr", date(2027, 5, 1)),
+        ),
     )
     return initiative
 
@@ -66,19 +78,23 @@ def test_every_event_and_aggregate_reloads_equal_to_what_was_recorded(app: Polar
     team = team_with_capacity(app)
     initiative = a_busy_initiative(app, team)
     item = raised_item(app)
-    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")
-    app.improvements.advance(STEWARD, item, to=PdcaStage.PLAN)
-    app.improvements.resource(STEWARD, item, owner="olly", due=date(2027, 3, 1), reason="r")
-    app.improvements.advance(STEWARD, item, to=PdcaStage.DO)
-    app.improvements.advance(
-        STEWARD, item, to=PdcaStage.CHECK, result=MeasuredResult(Decimal(45), Decimal(50))
+    app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.PLAN))
+    app.handle(
+        STEWARD, ResourceImprovementItem(item, owner="olly", due=date(2027, 3, 1), reason="r")
     )
-    app.improvements.advance(
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.DO))
+    app.handle(
         STEWARD,
-        item,
-        to=PdcaStage.ACT,
-        decision=ActDecision.ADJUST,
-        reason="below target; try again",
+        AdvanceImprovementItem(
+            item, to=PdcaStage.CHECK, result=MeasuredResult(Decimal(45), Decimal(50))
+        ),
+    )
+    app.handle(
+        STEWARD,
+        AdvanceImprovementItem(
+            item, to=PdcaStage.ACT, decision=ActDecision.ADJUST, reason="below target; try again"
+        ),
     )
     goal = objective(app)
     mapper = app.mapper

@@ -7,6 +7,17 @@ from decimal import Decimal
 
 import pytest
 
+from domain.commands import (
+    AdvanceImprovementItem,
+    AssignSponsor,
+    ClassifyImprovementItem,
+    ClassifyInitiative,
+    DecideGate,
+    RaiseImprovementItem,
+    ResourceImprovementItem,
+    ResourceInitiative,
+    StandardiseImprovementItem,
+)
 from domain.errors import DomainError
 from domain.gates import Gate, Outcome, Stage
 from domain.improvement import ActDecision, ImprovementItem, MeasuredResult, PdcaStage
@@ -16,6 +27,7 @@ from domain.values import Actor, Approval, Path
 from service.application import Polarity
 from service.unit_of_work import Context, NotFound
 from tests.service.scenarios import (
+    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
@@ -36,14 +48,16 @@ RESULT = MeasuredResult(Decimal(45), Decimal(38), "minutes")
 def test_resourcing_books_the_team_capacity_in_the_same_save(app: Polarity) -> None:
     team, initiative = team_with_capacity(app), in_planning(app)
 
-    result = app.initiatives.resource(
+    result = app.handle(
         STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal(3),
-        budget=Decimal(50_000),
-        reason="dedicated squad",
+        ResourceInitiative(
+            initiative,
+            team_id=team,
+            period=Q1,
+            fte=Decimal(3),
+            budget=Decimal(50_000),
+            reason="dedicated squad",
+        ),
     )
 
     assert app.get(team, Team).allocated(Q1) == Decimal(3)
@@ -60,14 +74,16 @@ def test_an_over_allocation_refused_by_the_team_saves_nothing_on_either_side(
     version = app.get(initiative, Initiative).version
 
     with pytest.raises(DomainError) as refused:
-        app.initiatives.resource(
+        app.handle(
             STEWARD,
-            initiative,
-            team_id=team,
-            period=Q1,
-            fte=Decimal(3),
-            budget=Decimal(0),
-            reason="big push",
+            ResourceInitiative(
+                initiative,
+                team_id=team,
+                period=Q1,
+                fte=Decimal(3),
+                budget=Decimal(0),
+                reason="big push",
+            ),
         )
 
     assert refused.value.code == "OVER_ALLOCATION"
@@ -78,15 +94,17 @@ def test_an_over_allocation_refused_by_the_team_saves_nothing_on_either_side(
 def test_an_over_allocation_approved_by_someone_else_is_booked(app: Polarity) -> None:
     team, initiative = team_with_capacity(app, fte="2"), in_planning(app)
 
-    app.initiatives.resource(
+    app.handle(
         STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal(3),
-        budget=Decimal(0),
-        reason="big push",
-        approval=Approval("olga", "launch window"),
+        ResourceInitiative(
+            initiative,
+            team_id=team,
+            period=Q1,
+            fte=Decimal(3),
+            budget=Decimal(0),
+            reason="big push",
+            approval=Approval("olga", "launch window"),
+        ),
     )
 
     assert app.get(team, Team).over_allocated(Q1)
@@ -94,18 +112,16 @@ def test_an_over_allocation_approved_by_someone_else_is_booked(app: Polarity) ->
 
 def test_a_kill_releases_the_team_allocations_too(app: Polarity) -> None:
     team, initiative = team_with_capacity(app), in_planning(app)
-    app.initiatives.resource(
+    app.handle(
         STEWARD,
-        initiative,
-        team_id=team,
-        period=Q1,
-        fte=Decimal(2),
-        budget=Decimal(0),
-        reason="squad",
+        ResourceInitiative(
+            initiative, team_id=team, period=Q1, fte=Decimal(2), budget=Decimal(0), reason="squad"
+        ),
     )
 
-    app.initiatives.decide_gate(
-        STEWARD, initiative, decision=go(Gate.G3, Outcome.KILL), reason="market closed"
+    app.handle(
+        GATEKEEPER,
+        DecideGate(initiative, decision=go(Gate.G3, Outcome.KILL), reason="market closed"),
     )
 
     assert app.get(initiative, Initiative).stage is Stage.KILLED
@@ -119,7 +135,9 @@ def test_classifying_an_item_strategic_escalates_it_into_a_linked_initiative(
 ) -> None:
     item = raised_item(app)
 
-    result = app.improvements.classify(STEWARD, item, criteria=STRATEGIC, reason="new plant")
+    result = app.handle(
+        STEWARD, ClassifyImprovementItem(item, criteria=STRATEGIC, reason="new plant")
+    )
 
     (initiative_id,) = result.related
     escalated = app.get(item, ImprovementItem)
@@ -135,8 +153,8 @@ def test_classifying_an_item_strategic_escalates_it_into_a_linked_initiative(
 def test_classifying_an_initiative_operational_redirects_it_into_an_item(app: Polarity) -> None:
     initiative = proposed(app)
 
-    result = app.initiatives.classify(
-        STEWARD, initiative, criteria=OPERATIONAL, reason="it is a local fix"
+    result = app.handle(
+        STEWARD, ClassifyInitiative(initiative, criteria=OPERATIONAL, reason="it is a local fix")
     )
 
     (item_id,) = result.related
@@ -149,12 +167,11 @@ def test_an_override_without_a_reason_is_refused_and_nothing_is_saved(app: Polar
     initiative = proposed(app)
 
     with pytest.raises(DomainError) as refused:
-        app.initiatives.classify(
+        app.handle(
             STEWARD,
-            initiative,
-            criteria=OPERATIONAL,
-            reason="looks big",
-            decided=Path.STRATEGIC,
+            ClassifyInitiative(
+                initiative, criteria=OPERATIONAL, reason="looks big", decided=Path.STRATEGIC
+            ),
         )
 
     assert refused.value.code == "OVERRIDE_REASON_REQUIRED"
@@ -165,36 +182,40 @@ def test_a_decision_without_a_reason_is_refused(app: Polarity) -> None:
     initiative = proposed(app)
 
     with pytest.raises(DomainError) as refused:
-        app.initiatives.classify(STEWARD, initiative, criteria=STRATEGIC, reason="  ")
+        app.handle(STEWARD, ClassifyInitiative(initiative, criteria=STRATEGIC, reason="  "))
 
     assert (refused.value.code, refused.value.field) == ("REASON_REQUIRED", "reason")
 
 
 def test_an_improvement_item_runs_pdca_to_standard_work(app: Polarity) -> None:
     team, item = team_with_capacity(app), raised_item(app)
-    app.improvements.classify(STEWARD, item, criteria=OPERATIONAL, reason="local")
-    app.improvements.advance(STEWARD, item, to=PdcaStage.PLAN)
-    app.improvements.resource(
+    app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.PLAN))
+    app.handle(
         STEWARD,
-        item,
-        owner="olly",
-        due=DUE,
-        reason="owner found",
-        team_id=team,
-        period=Q1,
-        fte=Decimal("0.5"),
+        ResourceImprovementItem(
+            item,
+            owner="olly",
+            due=DUE,
+            reason="owner found",
+            team_id=team,
+            period=Q1,
+            fte=Decimal("0.5"),
+        ),
     )
-    app.improvements.advance(STEWARD, item, to=PdcaStage.DO)
-    app.improvements.advance(STEWARD, item, to=PdcaStage.CHECK, result=RESULT)
-    app.improvements.advance(
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.DO))
+    app.handle(STEWARD, AdvanceImprovementItem(item, to=PdcaStage.CHECK, result=RESULT))
+    app.handle(
         STEWARD,
-        item,
-        to=PdcaStage.ACT,
-        decision=ActDecision.STANDARDISE,
-        reason="the new method held for four weeks",
+        AdvanceImprovementItem(
+            item,
+            to=PdcaStage.ACT,
+            decision=ActDecision.STANDARDISE,
+            reason="the new method held for four weeks",
+        ),
     )
 
-    app.improvements.standardise(STEWARD, item, standard_reference="SOP-L3-017")
+    app.handle(STEWARD, StandardiseImprovementItem(item, standard_reference="SOP-L3-017"))
 
     assert app.get(item, ImprovementItem).stage is PdcaStage.STANDARDISED
     assert app.get(team, Team).allocated(Q1) == 0
@@ -204,13 +225,13 @@ def test_loading_an_unknown_or_wrong_kind_of_aggregate_is_not_found(app: Polarit
     item = raised_item(app)
 
     with pytest.raises(NotFound):
-        app.initiatives.assign_sponsor(STEWARD, item, sponsor="sam")
+        app.handle(STEWARD, AssignSponsor(item, sponsor="sam"))
 
 
 def test_the_actor_of_every_event_is_the_one_in_the_context(app: Polarity) -> None:
     someone = Context(Actor("omar", ("contributor",), on_behalf_of="olga"))
 
-    item = app.improvements.raise_item(someone, title="Fix rework", problem="p", area="AP").id
+    item = app.handle(someone, RaiseImprovementItem(title="Fix rework", problem="p", area="AP")).id
 
     (raised,) = app.history(item)
     assert raised.actor == Actor("omar", ("contributor",), "olga")
