@@ -62,8 +62,8 @@ def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] |
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = "=+-@\t\r"
 # Numbers, truth values, dates and times (pg_type.typcategory N, B, D) and uuids: the database
-# holds nothing else in such a column, so its cells go out as they are and -1.5 stays a number.
-# Every other column (text, arrays, JSON, enums) is text-like, and neutralised.
+# holds nothing else in such a column (and the domain nothing infinite), so their cells go out as
+# they are and -1.5 stays a number. Every other column (text, arrays, JSON, enums) is text-like.
 TYPED_CATEGORIES = frozenset("NBD")
 TYPED_TYPES = frozenset({"uuid"})
 COLUMN_TYPES = """
@@ -132,7 +132,7 @@ def safe_csv_copy(view: View, text_like: Collection[str]) -> Composed:
 
 def neutralised(column: str) -> Composed:
     """`column` as text, with a ' in front when it starts the way a formula does. (Its first
-    character's code is the quickest test measured: see benchmarks/README.md, "Exports".)"""
+    character's code is the quickest test measured: see benchmarks/README.md, "CSV exports".)"""
     value = SQL("{}::text").format(Identifier(column))
     codes = SQL(", ").join(Literal(ord(character)) for character in FORMULA_STARTS)
     return SQL(
