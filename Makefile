@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.api
 	$(BIN)/python -m benchmarks.projections
+	$(BIN)/python -m benchmarks.exports
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

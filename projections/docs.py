@@ -126,7 +126,11 @@ psql "postgresql://metabase@db.example/polarity" \\
 PostgreSQL's COPY: times in UTC, arrays in PostgreSQL's `{{a,b}}` form. It needs a bearer token
 with one of the roles auditor, steward, sponsor, gatekeeper or admin; contributors, who read the
 same rows a page at a time over GraphQL, get a 403. An unknown view is a 404 whose JSON body
-lists the exports there are (`exports`).
+lists the exports there are (`exports`). Every export is safe to open in a spreadsheet, as OWASP
+recommends for CSV: every field is quoted, and a text cell (text, names, arrays, JSON) that starts
+with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front so that it opens as text,
+not as a formula; numbers, dates, times, booleans and ids go out as they are, so `-1.5` stays a
+number.
 
 ```sh
 curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/exports/portfolio.csv -o portfolio.csv

@@ -2,7 +2,8 @@
 
 `GET /exports/<view>.csv` streams `reporting.v1_<view>` with a header row, straight from
 PostgreSQL's COPY. Reporting and oversight roles may export; contributors may not (they read the
-same rows a page at a time over GraphQL, but bulk extracts are for those who govern).
+same rows a page at a time over GraphQL, but bulk extracts are for those who govern). A cell
+that a spreadsheet would run as a formula goes out with a ' in front: see `safe_csv_copy`.
 
 `GET /feeds/events?after=<position>&limit=<n>` returns the stored events after `after` in
 position order, one JSON object per line, each with its envelope. Auditors and admins read it.
@@ -13,7 +14,7 @@ it never skips or repeats an event; fewer lines than `limit` means the feed has 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from functools import cache, partial
 from typing import Any
 
@@ -29,7 +30,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.values import Actor
 from projections.bi import View, bi_views
@@ -58,6 +59,19 @@ def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] |
 
 # CSV exports ---------------------------------------------------------------------------------
 
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = "=+-@\t\r"
+# Numbers, truth values, dates and times (pg_type.typcategory N, B, D) and uuids: the database
+# holds nothing else in such a column (and the domain nothing infinite), so their cells go out as
+# they are and -1.5 stays a number. Every other column (text, arrays, JSON, enums) is text-like.
+TYPED_CATEGORIES = frozenset("NBD")
+TYPED_TYPES = frozenset({"uuid"})
+COLUMN_TYPES = """
+    SELECT a.attname AS name, t.typcategory AS category, t.typname AS type
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+    WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
 
 @cache
 def exportable() -> dict[str, View]:
@@ -75,33 +89,55 @@ async def export_csv(request: AuthRequest, state: State, filename: str) -> Respo
         known = sorted(f"{table}.csv" for table in exportable())
         detail = f"No export is called {filename}; there are {', '.join(known)}."
         return problem(HTTP_404_NOT_FOUND, detail, exports=known)
-    if not await exists(state, view):
+    async with state.pool.connection() as connection:
+        cursor = await connection.execute(COLUMN_TYPES, (view.qualified,))
+        columns = await cursor.fetchall()
+    if not columns:
         detail = "The reporting views are not set up yet; try again shortly."
         return problem(HTTP_503_SERVICE_UNAVAILABLE, detail)
     return Stream(
-        partial(copy_csv, state, view),
+        partial(copy_csv, state, safe_csv_copy(view, text_like(columns))),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{view.table}.csv"'},
     )
 
 
-async def exists(state: State, view: View) -> bool:
-    async with state.pool.connection() as connection:
-        cursor = await connection.execute("SELECT to_regclass(%s) AS found", (view.qualified,))
-        row = await cursor.fetchone()
-    return row is not None and row["found"] is not None
-
-
-async def copy_csv(state: State, view: View) -> AsyncIterator[bytes]:
-    """The view's rows as CSV blocks, read with COPY; times in UTC."""
-    query = SQL("COPY (SELECT {} FROM {}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
-        SQL(", ").join(map(Identifier, view.columns)), view.identifier
-    )
+async def copy_csv(state: State, query: Composed) -> AsyncIterator[bytes]:
+    """What `query` (a COPY ... TO STDOUT) writes, block by block; times in UTC."""
     async with state.pool.connection() as connection, connection.cursor() as cursor:
         await cursor.execute("SET LOCAL TimeZone TO 'UTC'")
         async with cursor.copy(query) as copy:
             async for block in copy:
                 yield bytes(block)
+
+
+def text_like(columns: Iterable[Mapping[str, str]]) -> frozenset[str]:
+    """The names of the text-like columns among rows of COLUMN_TYPES."""
+    return frozenset(
+        column["name"]
+        for column in columns
+        if column["category"] not in TYPED_CATEGORIES and column["type"] not in TYPED_TYPES
+    )
+
+
+def safe_csv_copy(view: View, text_like: Collection[str]) -> Composed:
+    """A COPY of `view` as CSV that spreadsheets open as data, as OWASP recommends: every field
+    quoted, and a ' before each text-like cell that starts with =, +, -, @, a tab or a carriage
+    return. PostgreSQL does it as it copies, so the export still streams straight from COPY."""
+    columns = (neutralised(c) if c in text_like else Identifier(c) for c in view.columns)
+    return SQL(
+        "COPY (SELECT {} FROM {}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)"
+    ).format(SQL(", ").join(columns), view.identifier)
+
+
+def neutralised(column: str) -> Composed:
+    """`column` as text, with a ' in front when it starts the way a formula does. (Its first
+    character's code is the quickest test measured: see benchmarks/README.md, "CSV exports".)"""
+    value = SQL("{}::text").format(Identifier(column))
+    codes = SQL(", ").join(Literal(ord(character)) for character in FORMULA_STARTS)
+    return SQL(
+        "CASE WHEN ascii({value}) IN ({codes}) THEN '''' || {value} ELSE {value} END AS {name}"
+    ).format(value=value, codes=codes, name=Identifier(column))
 
 
 # The change feed -----------------------------------------------------------------------------
