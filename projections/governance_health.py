@@ -223,15 +223,8 @@ class GovernanceHealth(Projection):
 
     @handles(Initiative.GateDecided)
     def gate_decided(self, r: Recorded, s: State) -> None:
-        decision = r.event.decision
-        stage, held = decision.gate.guards, None  # what a correction undoes to: see portfolio
-        if r.event.corrects is None:
-            row = s.rows("governance_work")[r.aggregate_id]
-            stage = Stage(row["stage"])
-            held = Stage(row["held_from"]) if row["held_from"] else None
-        after = decision.next_stage(stage, held)
-        resume = (held or stage) if stage is Stage.ON_HOLD else stage
-        set_stage(s, r, after.value, resume.value if after is Stage.ON_HOLD else None)
+        after = r.event.decision.standing_after
+        set_stage(s, r, after.stage.value, after.held_from.value if after.held_from else None)
 
     @handles(Initiative.Redirected)
     def redirected(self, r: Recorded, s: State) -> None:

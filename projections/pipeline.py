@@ -173,9 +173,8 @@ class Pipeline(Projection):
     def gate_decided(self, r: Recorded, s: State) -> None:
         decision = r.event.decision
         stage, held = state_before(s, r)
-        after = decision.next_stage(stage, held)
-        resume_to = held if stage is Stage.ON_HOLD else stage
-        held_after = resume_to.value if after is Stage.ON_HOLD and resume_to else None
+        after = decision.standing_after
+        held_after = after.held_from.value if after.held_from else None
         s.rows("pipeline_gates").insert(
             initiative_id=r.aggregate_id,
             version=r.version,
@@ -189,11 +188,11 @@ class Pipeline(Projection):
             conditions_open=bool(decision.conditions),
             stage_before=stage.value,
             held_from_before=held.value if held else None,
-            stage_after=after.value,
+            stage_after=after.stage.value,
             next_gate_date=decision.next_gate_date,
             position=r.position,
         )
-        move(s, r, after.value, held_after)
+        move(s, r, after.stage.value, held_after)
 
     @handles(Initiative.ConditionsCleared)
     def conditions_cleared(self, r: Recorded, s: State) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from domain.gates import Gate, Outcome, Stage
+from domain.gates import Gate, Stage
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from projections.base import Projection, Recorded, handles
@@ -170,20 +170,13 @@ class Portfolio(Projection):
     @handles(Initiative.GateDecided)
     def gate_decided(self, r: Recorded, s: State) -> None:
         decision = r.event.decision
-        row = current(s, r)
-        stage, held = Stage(row["stage"]), Stage(row["held_from"]) if row["held_from"] else None
-        if r.event.corrects is not None:  # the stage before the corrected decision is not kept here
-            stage, held = decision.gate.guards, None
-        after = decision.next_stage(stage, held)
-        waiting = (held or stage) if after is Stage.ON_HOLD else after
-        benefits_reviewed = decision.gate is Gate.G5 and decision.outcome is Outcome.GO
-        next_gate = None if benefits_reviewed or after.is_terminal else Gate.after(waiting)
+        after = decision.standing_after
         update(
             s,
             r,
-            stage=after.value,
-            held_from=(held or stage).value if after is Stage.ON_HOLD else None,
-            next_gate=next_gate.value if next_gate else None,
+            stage=after.stage.value,
+            held_from=after.held_from.value if after.held_from else None,
+            next_gate=after.next_gate.value if after.next_gate else None,
             next_gate_date=decision.next_gate_date,
             open_conditions=len(decision.conditions),
         )
