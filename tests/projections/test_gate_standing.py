@@ -7,6 +7,7 @@ from enum import Enum
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
@@ -109,3 +110,48 @@ def test_the_standing_gate_decisions_start_where_the_aggregate_remembers(
             initiative_id,
         )
         assert [tuple(row.values()) for row in rows] == remembered
+
+
+def stored_long_ago(app: Polarity, initiative: UUID, outcome: str) -> None:
+    """A G1 decision stored as gate decisions always have been: version 1, no stage in it."""
+    state = (
+        b'{"timestamp":{"_type_":"datetime_iso","_data_":"2025-03-03T09:00:00+00:00"},'
+        b'"actor":{"_type_":"Actor","_data_":{"id":"gina","roles":["gatekeeper"],'
+        b'"on_behalf_of":null}},"reason":"gate meeting","decision":{"_type_":"GateDecision",'
+        b'"_data_":{"gate":{"_type_":"Gate","_data_":"G1"},"outcome":{"_type_":"Outcome",'
+        b'"_data_":"' + outcome.encode() + b'"},"gatekeepers":["gina","gus"],"must_meet":[],'
+        b'"should_meet_score":null,"conditions":[],"next_gate_date":null}},"corrects":null}'
+    )
+    version = app.get(initiative, Initiative).version + 1
+    topic = "domain.initiative:Initiative.GateDecided"
+    app.recorder.insert_events([StoredEvent(initiative, version, topic, state)])
+
+
+VIEWED = {
+    "portfolio": ("id", "stage, held_from, next_gate, open_conditions, version"),
+    "pipeline_stages": ("work_item_id", "stage, held_from, version"),
+    "governance_work": ("id", "stage, held_from"),
+    "pipeline_gates": ("initiative_id", "version, gate, outcome, stage_before, stage_after"),
+}
+
+
+def test_a_gate_decision_stored_long_ago_projects_the_rows_of_one_decided_today(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    today, long_ago = strategic_with_sponsor(app), strategic_with_sponsor(app)
+    for outcome in (Outcome.HOLD, Outcome.GO):
+        decide(app, today, Gate.G1, outcome)
+        stored_long_ago(app, long_ago, outcome.value)
+    reporting.caught_up()
+
+    def viewed(initiative: UUID) -> dict[str, list[dict[str, object]]]:
+        return {
+            table: reporting.rows(
+                f"SELECT {columns} FROM reporting.{table} WHERE {key} = %s ORDER BY 1", initiative
+            )
+            for table, (key, columns) in VIEWED.items()
+        }
+
+    assert viewed(long_ago) == viewed(today)
+    assert app.get(long_ago, Initiative).next_gate is Gate.G2
