@@ -13,7 +13,6 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from domain.gates import Outcome
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from domain.objective import Kpi, Objective
@@ -196,7 +195,7 @@ class Alignment(Projection):
 
     @handles(Initiative.GateDecided)
     def gate_decided(self, recorded: Recorded, state: State) -> None:
-        if recorded.event.decision.outcome is Outcome.KILL:
+        if recorded.event.decision.standing_after.stage.is_terminal:  # killed
             end_work(state, recorded)
 
     @handles(

@@ -10,7 +10,6 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import class_row
 
-from domain.gates import Outcome
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from projections.base import Projection, Recorded, Tables, handles
@@ -123,7 +122,7 @@ class ReviewsDue(Projection):
 
     @handles(Initiative.GateDecided)
     def gate_decided(self, recorded: Recorded, state: State) -> None:
-        if recorded.event.decision.outcome is Outcome.KILL:
+        if recorded.event.decision.standing_after.stage.is_terminal:  # killed
             end(state, recorded)
 
     @handles(
