@@ -49,7 +49,7 @@ class Gate(Enum):
     @property
     def following(self) -> Gate | None:
         """The gate a go at this one leads to; none after G5, the last."""
-        return None if self is Gate.G5 else Gate.after(self.opens)
+        return _FOLLOWING[self]
 
     @classmethod
     def after(cls, stage: Stage) -> Gate | None:
@@ -77,6 +77,7 @@ _OPENS = {
     Gate.G4: Stage.SUSTAINING,
     Gate.G5: Stage.SUSTAINING,
 }
+_FOLLOWING = {Gate.G1: Gate.G2, Gate.G2: Gate.G3, Gate.G3: Gate.G4, Gate.G4: Gate.G5, Gate.G5: None}
 
 
 class Outcome(Enum):
