@@ -9,12 +9,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from domain.commands import DecideGate
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    STEWARD,
+    GATEKEEPER,
     go,
     in_planning,
     resourced,
@@ -32,10 +33,10 @@ def value(member: Enum | None) -> str | None:
 def decide(
     app: Polarity, initiative: UUID, gate: Gate, outcome: Outcome, corrects: int | None = None
 ) -> int:
-    decision = go(gate, outcome)
-    return app.initiatives.decide_gate(
-        STEWARD, initiative, decision=decision, reason="gate meeting", corrects=corrects
-    ).version
+    decision = DecideGate(
+        initiative, decision=go(gate, outcome), reason="gate meeting", corrects=corrects
+    )
+    return app.handle(GATEKEEPER, decision).version
 
 
 def histories(app: Polarity) -> list[UUID]:
