@@ -148,7 +148,8 @@ def token(
     settings: Settings, sub: str, roles: tuple[str, ...], on_behalf_of: str | None, hours: float
 ) -> None:
     """Print a bearer token signed with POLARITY_JWT_SECRET, valid for 8 hours by default."""
-    from service.web import ROLES, create_token  # the server's own roles and signing
+    from domain.commands import ROLES
+    from service.web import create_token  # the server's own signing
 
     if unknown := sorted(set(roles) - ROLES):
         known = ", ".join(sorted(ROLES))

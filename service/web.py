@@ -39,6 +39,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from strawberry.litestar.controller import GraphQLController
 
+from domain.commands import ROLES
 from domain.errors import InvalidInput
 from domain.limits import MAX_NAME, check_text
 from domain.values import Actor
@@ -54,7 +55,6 @@ from service.settings import Settings
 
 log = logging.getLogger("polarity.web")
 
-ROLES = frozenset({"contributor", "steward", "sponsor", "gatekeeper", "auditor", "admin"})
 ALGORITHM = "HS256"
 TOKEN_LIFETIME = timedelta(hours=8)
 MAX_BODY_BYTES = 256 * 1024
