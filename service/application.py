@@ -179,9 +179,14 @@ class Polarity(Application[UUID]):
         if prior is None:
             return None
         if (prior.command, prior.fingerprint) != (command, fingerprint):
+            used_for = (
+                f"a {command} with other values"
+                if prior.command == command
+                else f"a different command ({prior.command})"
+            )
             raise IdempotencyKeyReused(
-                f"Idempotency key {key.command_id!r} was already used "
-                f"for a different command ({prior.command}).",
+                f"Idempotency key {key.command_id!r} was already used for {used_for}; "
+                "use a new key for a new command.",
                 field="idempotencyKey",
             )
         return Result(
