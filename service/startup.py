@@ -64,7 +64,6 @@ def prepare(database: Database) -> None:
 def event_store_recorders(app: Polarity) -> list[PostgresRecorder]:
     """The recorders whose tables hold the events and the snapshots."""
     recorders = [app.recorder] + ([app.snapshots.recorder] if app.snapshots else [])
-    assert all(isinstance(r, PostgresRecorder) for r in recorders)
     return [r for r in recorders if isinstance(r, PostgresRecorder)]
 
 
