@@ -23,6 +23,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from service.chain import ChainTable
+
 # The envelope of the command being saved, stamped into every event it records.
 current_envelope: ContextVar[dict[str, Any] | None] = ContextVar("envelope", default=None)
 
@@ -135,8 +137,8 @@ class PriorResult:
 
 
 class PolarityRecorder(PostgresApplicationRecorder):
-    """The library's recorder, plus a table of the commands recorded (the idempotency keys) and
-    history reads with positions."""
+    """The library's recorder, plus the audit trail's hash chain (service.chain), a table of the
+    commands recorded (the idempotency keys) and history reads with positions."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -171,6 +173,8 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 events=events,
             )
         )
+        self.chain = ChainTable(self.datastore.schema, self.events_table_name)
+        self.sql_create_statements.extend(self.chain.create_statements)
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
             "(actor_id, key, command, fingerprint, aggregate_id, version, last_id, last_version, "
@@ -211,6 +215,20 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            self.chain.append(curs, zip(positions, stored_events, strict=True))
+        return positions
+
+    def create_table(self) -> None:
+        """The tables, then the events stored before the chain began chained (once)."""
+        super().create_table()
+        with self.datastore.get_connection() as conn:
+            self.chain.migrate(conn)
 
     def prior_result(self, actor_id: str, command_id: str) -> PriorResult | None:
         """What the command `command_id` of `actor_id` recorded, if it was recorded."""
