@@ -15,6 +15,7 @@ from uuid import UUID
 import click
 
 from service.application import Polarity
+from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
 from service.database import open_database
@@ -186,3 +187,4 @@ def _say_where(settings: Settings) -> None:
 
 main.add_command(projections)
 main.add_command(db)
+main.add_command(audit)

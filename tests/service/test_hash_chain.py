@@ -9,12 +9,14 @@ from typing import Any, NamedTuple
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
 from domain.commands import ProposeInitiative
 from domain.values import Actor
 from service.application import Polarity
 from service.audit import Break, Kind, verify
 from service.chain import GENESIS, link
+from service.cli import main
 from service.database import Database
 from service.unit_of_work import Context
 from tests.service.scenarios import strategic_with_sponsor
@@ -174,3 +176,23 @@ def test_thirty_two_concurrent_writers_leave_a_chain_that_verifies(store: Store)
     verification = verify(store.app.store)
     assert verification.intact
     assert verification.verified == 9 + 32 * 5
+
+
+def test_polarity_audit_verify_says_intact_in_one_line_and_exits_zero(store: Store) -> None:
+    printed = CliRunner().invoke(main, ["--database-url", store.database.url, "audit", "verify"])
+
+    assert printed.exit_code == 0, printed.output
+    assert "9 events verified through position 9: intact" in printed.stdout
+    assert "events/s" in printed.stdout
+
+
+def test_polarity_audit_verify_reports_each_break_and_exits_non_zero(store: Store) -> None:
+    sql(store.database, f"DELETE FROM {EVENTS} WHERE notification_id = 8")
+
+    printed = CliRunner().invoke(
+        main, ["--database-url", store.database.url, "audit", "verify", "--from", "4"]
+    )
+
+    assert printed.exit_code == 1
+    assert "position 8: missing" in printed.stdout
+    assert "5 events verified through position 9: 1 break(s)" in printed.stdout
