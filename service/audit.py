@@ -153,13 +153,21 @@ def _merged(
         links.execute(chain.select_links, (start,))
         event_rows, link_rows = iter(events), iter(links)
         event, chained = next(event_rows, None), next(link_rows, None)
-        while event is not None or chained is not None:
-            at = min(row[0] for row in (event, chained) if row is not None)
-            here_event = here_link = None
-            if event is not None and event[0] == at:
-                here_event = (event[1], event[2], event[3], bytes(event[4]))
+        while event is not None and chained is not None:
+            if event[0] == chained[0]:
+                yield event[0], event[1:], chained[1:]
+                event, chained = next(event_rows, None), next(link_rows, None)
+            elif event[0] < chained[0]:
+                yield event[0], event[1:], None
                 event = next(event_rows, None)
-            if chained is not None and chained[0] == at:
-                here_link = (chained[1], bytes(chained[2]))
+            else:
+                yield chained[0], None, chained[1:]
                 chained = next(link_rows, None)
-            yield at, here_event, here_link
+        if event is not None:  # the links ended first
+            yield event[0], event[1:], None
+            for row in event_rows:
+                yield row[0], row[1:], None
+        if chained is not None:  # the events ended first
+            yield chained[0], None, chained[1:]
+            for row in link_rows:
+                yield row[0], None, row[1:]

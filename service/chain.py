@@ -91,12 +91,24 @@ class ChainTable:
         ).format(self.table)
         self.lock_events = SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self.events)
 
-    def append(self, curs: Cursor[DictRow], stored: Iterable[tuple[int, StoredEvent]]) -> None:
-        """Chain events just stored at the given positions. Call it in their transaction,
-        holding the events table's lock, so that the head read here stays the head."""
+    def ask_head(self, conn: Connection[DictRow]) -> Cursor[DictRow]:
+        """Ask for the chain's head, to be read by `append`. In the events' transaction, after
+        their table lock is taken (so the head cannot move), in the same pipeline: the answer
+        comes back with the insert's, at no round trip of its own."""
+        curs = conn.cursor()
         curs.execute(self.select_head, prepare=True)
-        head = curs.fetchone()
-        previous = (head["position"], bytes(head["hash"])) if head else (None, GENESIS)
+        return curs
+
+    def append(
+        self,
+        head: Cursor[DictRow],
+        curs: Cursor[DictRow],
+        stored: Iterable[tuple[int, StoredEvent]],
+    ) -> None:
+        """Chain the events just stored at the given positions from the head asked for."""
+        with head:
+            row = head.fetchone()
+        previous = (row["position"], bytes(row["hash"])) if row else (None, GENESIS)
         self._insert(curs, _links(previous, sorted(stored, key=lambda pair: pair[0])))
 
     def migrate(self, conn: Connection[Any]) -> int:

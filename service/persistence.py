@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -174,6 +175,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
             )
         )
         self.chain = ChainTable(self.datastore.schema, self.events_table_name)
+        self._saving = threading.local()  # the head asked for by the save under way in a thread
         self.sql_create_statements.extend(self.chain.create_statements)
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
@@ -216,12 +218,19 @@ class PolarityRecorder(PostgresApplicationRecorder):
             )
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
+        self._saving.head = self.chain.ask_head(curs.connection)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if positions:
-            self.chain.append(curs, zip(positions, stored_events, strict=True))
+            head = self._saving.head
+            self.chain.append(head, curs, zip(positions, stored_events, strict=True))
         return positions
 
     def create_table(self) -> None:
