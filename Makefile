@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m benchmarks.api
 	$(BIN)/python -m benchmarks.projections
 	$(BIN)/python -m benchmarks.exports
+	$(BIN)/python -m benchmarks.chain
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
