@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/polarity db init
 	$(BIN)/polarity demo --if-empty
 	$(BIN)/polarity serve
 

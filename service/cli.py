@@ -21,6 +21,7 @@ from service.cli_projections import projections
 from service.database import open_database
 from service.demo import load_demo
 from service.persistence import event_data, plain
+from service.roles import take_up
 from service.settings import Settings, SettingsError
 from service.startup import prepare
 
@@ -124,7 +125,7 @@ def serve(
     # each created the tables raced and stopped the server. Each worker's `prepare` then
     # finds it done.
     with open_database(settings) as database:
-        prepare(database)
+        database = take_up(database, settings)  # workers connect as the application role
         os.environ.update(
             POLARITY_DATABASE_URL=database.url,
             POLARITY_HOST=settings.host,

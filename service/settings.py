@@ -14,6 +14,8 @@ MIN_PRODUCTION_SECRET_LENGTH = 32
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
     "POLARITY_DATABASE_URL": "PostgreSQL URL; unset starts the embedded server",
+    "POLARITY_APP_PASSWORD": "password `polarity db init` gives the application role "
+    "polarity_app, and the service logs in with (unset: none, for servers that trust it)",
     "POLARITY_DATA_DIR": "data directory of the embedded server (default ./var/pgdata)",
     "POLARITY_ENV": "'development' (default) or 'production'",
     "POLARITY_JWT_SECRET": "secret that signs bearer tokens; required in production",
@@ -40,6 +42,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    app_password: str | None = None  # the application role's (service.roles)
     data_dir: Path = DEFAULT_DATA_DIR
     environment: str = "development"
     jwt_secret: str = DEFAULT_JWT_SECRET
@@ -84,6 +87,7 @@ class Settings:
             )
         return cls(
             database_url=env.get("POLARITY_DATABASE_URL") or None,
+            app_password=env.get("POLARITY_APP_PASSWORD") or None,
             data_dir=Path(env.get("POLARITY_DATA_DIR") or DEFAULT_DATA_DIR),
             environment=environment,
             jwt_secret=env.get("POLARITY_JWT_SECRET") or DEFAULT_JWT_SECRET,

@@ -51,8 +51,8 @@ from service.application import Polarity
 from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
 from service.projector import Projector
+from service.roles import take_up
 from service.settings import Settings
-from service.startup import prepare
 
 log = logging.getLogger("polarity.web")
 
@@ -281,7 +281,8 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
     async with AsyncExitStack() as stack:
         if database is None:
             database = await _enter_in_thread(stack, open_database(settings))
-        await to_thread.run_sync(prepare, database)  # once per code version, whoever comes first
+        # `db init` where it may (else only prepare), then on as the application role
+        database = await to_thread.run_sync(take_up, database, settings)
         polarity = await to_thread.run_sync(
             partial(
                 Polarity,
