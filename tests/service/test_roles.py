@@ -3,7 +3,6 @@ trigger refuses every change to anyone, and the owner's break-glass is on the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ class Store:
 
 
 @pytest.fixture
-def store(own_database: Database) -> Iterator[Store]:
+def store(own_database: Database) -> Store:
     """A database the service has started on and written to, as its own role."""
     with serving(TEST_SETTINGS, own_database) as api:
         steward = Caller(api, bearer("stella", "steward"))
@@ -44,10 +43,11 @@ def store(own_database: Database) -> Iterator[Store]:
         )["history"]["edges"]
         assert [edge["node"]["version"] for edge in history] == [1]
         connections = _users(own_database)
-        assert roles.APP in connections and "postgres" not in connections, connections
+        assert roles.APP in connections, connections
+        assert "postgres" not in connections, connections
     init = roles.init(own_database)
     assert init is not None
-    yield Store(own_database, roles.as_app(own_database), init)
+    return Store(own_database, roles.as_app(own_database), init)
 
 
 def _users(database: Database) -> set[str]:
