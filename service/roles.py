@@ -93,9 +93,8 @@ def init(database: Database, *, password: str | None = None) -> Init | None:
         user, may = _who(conn)
         if not may:
             log.info(
-                "`polarity db init` skipped: %s may not create roles; the service connects as "
-                "%s (see README, 'Database roles')",
-                user,
+                "connected as %s, which may not create roles: `polarity db init` is left to an "
+                "operator (README, 'Database roles and break-glass')",
                 user,
             )
             return None
