@@ -87,7 +87,7 @@ def verify(
             table = recorder.chain.checkpoints
             select = table.select_all if every_checkpoint else table.select_last
             stored = conn.execute(select).fetchall()
-            checked = [Checkpoint.from_row(tuple(row.values())) for row in stored] + list(kept)
+            checked = [Checkpoint.from_row(row) for row in stored] + list(kept)
         found = [check(conn, recorder.chain, checkpoint, key) for checkpoint in checked if key]
     breaks = {*walk.breaks, *_reorderings(walk.suspects), *(b for b in found if b is not None)}
     return Verification(

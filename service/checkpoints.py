@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from psycopg import AsyncConnection
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from service.settings import Settings, SettingsError
@@ -104,7 +105,9 @@ class Checkpoint:
 
     @classmethod
     def from_row(cls, row: Any) -> Checkpoint:
-        position, digest, signed_at, signer, signature = row
+        """From a row of the checkpoints table, as a tuple or a dict."""
+        values = row.values() if isinstance(row, dict) else row
+        position, digest, signed_at, signer, signature = values
         return cls(position, bytes(digest), signed_at, signer, bytes(signature))
 
 
@@ -238,3 +241,9 @@ class CheckpointTable:
             checkpoint.key_id,
             checkpoint.signature,
         )
+
+
+async def read_checkpoints(conn: AsyncConnection[Any], table: CheckpointTable) -> list[Checkpoint]:
+    """Every stored checkpoint, oldest first."""
+    cursor = await conn.execute(table.select_all)
+    return [Checkpoint.from_row(row) for row in await cursor.fetchall()]

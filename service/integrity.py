@@ -152,4 +152,4 @@ def _last_checkpoint(
     conn: psycopg.Connection[Any], recorder: PolarityRecorder
 ) -> Checkpoint | None:
     row = conn.execute(recorder.chain.checkpoints.select_last).fetchone()
-    return Checkpoint.from_row(tuple(row.values())) if row else None
+    return Checkpoint.from_row(row) if row else None
