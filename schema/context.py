@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from domain.values import Actor
 from service.application import Polarity
+from service.integrity import Integrity
 from service.settings import Settings
 
 
@@ -23,3 +24,4 @@ class RequestContext:
     request_id: str
     settings: Settings
     correlation_id: str | None = None
+    integrity: Integrity | None = None  # the service's watch on its audit trail

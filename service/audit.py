@@ -1,18 +1,20 @@
-"""Verifying the audit trail: the hash chain recomputed from the events as stored, and every
-break in it found, with its position and what kind of break it is."""
+"""Verifying the audit trail: the hash chain recomputed from the events as stored, every signed
+checkpoint checked against it, and every break found, with its position and what kind it is."""
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg import Connection
 from psycopg.rows import tuple_row
 
 from service.chain import GENESIS, ChainTable, link
+from service.checkpoints import Checkpoint
 from service.persistence import PolarityRecorder
 
 BATCH = 2000
@@ -24,6 +26,9 @@ class Kind(enum.StrEnum):
     MISSING = "missing"  # an event was chained here and is gone
     INSERTED = "inserted"  # an event is here that was never chained
     REORDERED = "reordered"  # the event here was chained at another position
+    TRUNCATED = "truncated"  # a checkpoint signed this position; the chain now ends before it
+    REWRITTEN = "rewritten"  # the chain's link here is not the one a checkpoint signed
+    SIGNATURE = "signature"  # a checkpoint whose signature fails: forged, or another key's
 
 
 @dataclass(frozen=True, order=True)
@@ -40,6 +45,8 @@ class Verification:
     through: int | None
     breaks: list[Break]
     seconds: float
+    head_hash: bytes = GENESIS  # the link at `through` (or before it, when nothing was new)
+    checkpoints: int = 0  # how many checkpoints were checked
 
     @property
     def intact(self) -> bool:
@@ -54,20 +61,60 @@ Progress = Callable[[int], None]  # told the position reached, now and then
 
 
 def verify(
-    recorder: PolarityRecorder, start: int = 1, progress: Progress | None = None
+    recorder: PolarityRecorder,
+    start: int = 1,
+    progress: Progress | None = None,
+    *,
+    key: Ed25519PublicKey | None = None,
+    kept: Sequence[Checkpoint] = (),
+    trusted: tuple[int | None, bytes] | None = None,
+    every_checkpoint: bool = True,
 ) -> Verification:
-    """Recompute the chain from position `start` (trusting the link before it) on one
-    consistent snapshot of the store."""
+    """Recompute the chain from position `start` on one consistent snapshot of the store,
+    trusting the link before it (the stored one, or `trusted`: a position and hash verified
+    earlier). With the service's public `key`, also check every stored checkpoint and the
+    `kept` ones against the chain (or only the last stored one, unless `every_checkpoint`)."""
     began = time.perf_counter()
     with recorder.datastore.get_connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        walk = _Walk(*_link_before(conn, recorder.chain, start))
+        walk = _Walk(*(trusted or _link_before(conn, recorder.chain, start)))
         for n, (position, event, chained) in enumerate(_merged(conn, recorder.chain, start)):
             walk.step(position, event, chained)
             if progress and n % BATCH == 0:
                 progress(position)
-    breaks = sorted(walk.breaks + _reorderings(walk.suspects))
-    return Verification(walk.verified, walk.through, breaks, time.perf_counter() - began)
+        checked: list[Checkpoint] = []
+        if key is not None:
+            table = recorder.chain.checkpoints
+            select = table.select_all if every_checkpoint else table.select_last
+            stored = conn.execute(select).fetchall()
+            checked = [Checkpoint.from_row(row) for row in stored] + list(kept)
+        found = [check(conn, recorder.chain, checkpoint, key) for checkpoint in checked if key]
+    breaks = {*walk.breaks, *_reorderings(walk.suspects), *(b for b in found if b is not None)}
+    return Verification(
+        walk.verified,
+        walk.through,
+        sorted(breaks),
+        time.perf_counter() - began,
+        head_hash=walk.last_hash,
+        checkpoints=len(checked),
+    )
+
+
+def check(
+    conn: Connection[Any], chain: ChainTable, checkpoint: Checkpoint, key: Ed25519PublicKey
+) -> Break | None:
+    """The checkpoint's signature, and the chain's link at its position against the signed one.
+    The links before it are proved by recomputing the chain (`verify`)."""
+    if not checkpoint.signed_by(key):
+        return Break(checkpoint.position, Kind.SIGNATURE)
+    row = conn.execute(chain.select_link_at, (checkpoint.position,)).fetchone()
+    if row is not None:
+        same = bytes(row["hash"]) == checkpoint.hash
+        return None if same else Break(checkpoint.position, Kind.REWRITTEN)
+    head = conn.execute(chain.select_head).fetchone()
+    if head is None or head["position"] < checkpoint.position:
+        return Break(checkpoint.position, Kind.TRUNCATED)
+    return Break(checkpoint.position, Kind.MISSING)
 
 
 def head(recorder: PolarityRecorder) -> int:

@@ -31,6 +31,8 @@ from psycopg import Connection, Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
+from service.checkpoints import CheckpointTable
+
 GENESIS = bytes(32)  # the link the first event chains from
 _FIXED = struct.Struct(">Q16sQI")  # position, aggregate id, version, length of the topic
 _LENGTH = struct.Struct(">I")
@@ -72,6 +74,8 @@ class ChainTable:
             ).format(self.table),
             SQL("COMMENT ON TABLE {} IS {}").format(self.table, Literal(about)),
         ]
+        self.checkpoints = CheckpointTable(schema, events_table)  # the chain's signed heads
+        self.create_statements += self.checkpoints.create_statements
         self.select_head = SQL(
             "SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1"
         ).format(self.table)
@@ -86,6 +90,9 @@ class ChainTable:
         self.select_links = SQL(
             "SELECT position, prev_position, hash FROM {} WHERE position >= %s ORDER BY position"
         ).format(self.table)
+        self.select_link_at = SQL("SELECT position, hash FROM {} WHERE position = %s").format(
+            self.table
+        )
         self.select_link_before = SQL(
             "SELECT position, hash FROM {} WHERE position < %s ORDER BY position DESC LIMIT 1"
         ).format(self.table)

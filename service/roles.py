@@ -50,7 +50,7 @@ PROTECTED = (
     f"{EVENTS}_idempotency",  # the commands recorded with their events
     f"{EVENTS}_chain",
     f"{Polarity.name.lower()}_snapshots",
-    f"{Polarity.name.lower()}_checkpoints",
+    f"{EVENTS}_checkpoints",  # the signed checkpoints (service/checkpoints.py)
     BREAK_GLASS_LOG,
 )
 

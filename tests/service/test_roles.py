@@ -60,7 +60,8 @@ def _users(database: Database) -> set[str]:
 
 
 def statements(table: str) -> list[str]:
-    column = "position" if table.endswith("_chain") else "id" if "break" in table else None
+    column = "position" if table.endswith(("_chain", "_checkpoints")) else None
+    column = column or ("id" if "break" in table else None)
     column = column or {"polarity_events_idempotency": "version"}.get(table, "originator_version")
     return [s.format(table, column, column) for s in FORBIDDEN]
 
@@ -78,7 +79,7 @@ def protected(store: Store) -> list[str]:
     return [table.rpartition(".")[2].strip('"') for table in store.init.protected]
 
 
-def test_the_trail_is_every_table_of_events_commands_links_snapshots_and_break_glass(
+def test_the_trail_is_every_table_of_events_commands_links_snapshots_checkpoints_and_break_glass(
     store: Store,
 ) -> None:
     assert set(protected(store)) == {
@@ -86,8 +87,9 @@ def test_the_trail_is_every_table_of_events_commands_links_snapshots_and_break_g
         "polarity_events_idempotency",
         "polarity_events_chain",
         "polarity_snapshots",
+        "polarity_events_checkpoints",
         "polarity_break_glass",
-    }  # and polarity_checkpoints, once it exists
+    }
 
 
 def test_each_forbidden_statement_fails_through_the_applications_own_connection(
