@@ -1,4 +1,4 @@
-"""Causation and correlation on every event, as a client reads them."""
+"""Causation and correlation on every event, and what each event changed, as a client reads them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.database
 
 HISTORY = """query($id: ID!, $first: Int = 100, $after: String) {
   history(id: $id, first: $first, after: $after) { edges { node {
-    eventId version type correlationId causationId requestId } } } }"""
+    eventId version type correlationId causationId requestId changes { field from to } } } } }"""
 
 
 @pytest.fixture
@@ -175,3 +175,41 @@ def test_the_feed_shows_both_ids_of_every_event(api: Client, steward: Caller) ->
         granted["correlationId"],
         granted["causationId"],
     )
+
+
+# What each event changed --------------------------------------------------------------------
+
+
+def test_history_shows_the_sponsor_change_from_nobody_to_sam(steward: Caller) -> None:
+    initiative = a_strategic_initiative(steward)
+
+    steward.ok("initiativeAssignSponsor", id=initiative, sponsor="sam")
+
+    changes = event_of(steward, initiative, "Initiative.SponsorAssigned")["changes"]
+    assert changes == [{"field": "sponsor", "from": "null", "to": '"sam"'}]
+
+
+def test_the_first_event_sets_each_field_from_nothing(steward: Caller) -> None:
+    proposed = steward.ok("initiativePropose", title="Hub", problem="p", orgUnit="Sales")
+
+    (event,) = history(steward, proposed["initiative"]["id"])
+
+    changed = {c["field"]: c for c in event["changes"]}
+    assert changed["title"] == {"field": "title", "from": None, "to": '"Hub"'}
+    assert changed["stage"]["to"] == '"PROPOSED"'
+    assert "decisions" not in changed
+
+
+def test_a_later_page_shows_the_same_changes_as_the_whole_history(steward: Caller) -> None:
+    team = a_team(steward)
+    for fte in range(6, 14):  # past a snapshot (every 5 events in tests)
+        steward.ok("teamSetCapacity", id=team, period="2027-Q1", fte=str(fte), reason="plan")
+    whole = history(steward, team)
+    cursor = steward.query(
+        "query($id: ID!) { history(id: $id, first: 7) { pageInfo { endCursor } } }", id=team
+    )["history"]["pageInfo"]["endCursor"]
+
+    page = history(steward, team, first=3, after=cursor)
+
+    assert [e["changes"] for e in page] == [e["changes"] for e in whole[7:10]]
+    assert page[0]["changes"] == [{"field": "capacity.2027-Q1", "from": '"10"', "to": '"11"'}]
