@@ -14,7 +14,8 @@ from uuid import UUID
 
 import click
 
-from service.application import Polarity
+from service.application import Polarity, RecordedEvent
+from service.changes import Change, replayed_changes
 from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
@@ -73,26 +74,33 @@ def demo(settings: Settings, if_empty: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
 def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
-    """Every event of one aggregate, with its envelope."""
+    """Every event of one aggregate, with its envelope and the fields it changed."""
     with opened(settings) as app:
-        for recorded in app.history(aggregate_id):
-            envelope = recorded.envelope
-            if as_json:
-                event = {
-                    "actor": plain(recorded.actor),
-                    "reason": recorded.reason,
-                    **event_data(recorded.event),
-                }
-                click.echo(json.dumps({"envelope": plain(envelope), "event": event}))
-                continue
-            actor = recorded.actor
-            behalf = f" for {actor.on_behalf_of}" if actor.on_behalf_of else ""
-            reason = f" because {recorded.reason!r}" if recorded.reason else ""
-            click.echo(
-                f"{envelope.version:>4} #{envelope.position:<7} "
-                f"{envelope.recorded_at:%Y-%m-%d %H:%M:%S} "
-                f"{envelope.event_type:<34} by {actor.id}{behalf}{reason}"
-            )
+        recorded = app.history(aggregate_id)
+        changes = replayed_changes(None, (one.event for one in recorded))
+        for one, changed in zip(recorded, changes, strict=True):
+            click.echo(_history_json(one, changed) if as_json else _history_lines(one, changed))
+
+
+def _history_json(recorded: RecordedEvent, changes: tuple[Change, ...]) -> str:
+    event = {"actor": plain(recorded.actor), "reason": recorded.reason}
+    event |= event_data(recorded.event)
+    changed = [{"field": c.field, "from": c.before, "to": c.after} for c in changes]
+    return json.dumps({"envelope": plain(recorded.envelope), "event": event, "changes": changed})
+
+
+def _history_lines(recorded: RecordedEvent, changes: tuple[Change, ...]) -> str:
+    envelope, actor = recorded.envelope, recorded.actor
+    behalf = f" for {actor.on_behalf_of}" if actor.on_behalf_of else ""
+    reason = f" because {recorded.reason!r}" if recorded.reason else ""
+    lines = [
+        f"{envelope.version:>4} #{envelope.position:<7} "
+        f"{envelope.recorded_at:%Y-%m-%d %H:%M:%S} "
+        f"{envelope.event_type:<34} by {actor.id}{behalf}{reason}",
+        f"{'':13}correlation {envelope.correlation_id} caused by {envelope.causation_id or '-'}",
+    ]
+    lines += [f"{'':13}{c.field}: {c.before or '(none)'} -> {c.after or '(none)'}" for c in changes]
+    return "\n".join(lines)
 
 
 @main.command()

@@ -26,11 +26,36 @@ from psycopg.sql import SQL, Identifier
 
 from service.chain import ChainTable
 
-# The envelope of the command being saved, stamped into every event it records.
-current_envelope: ContextVar[dict[str, Any] | None] = ContextVar("envelope", default=None)
-
-
 # The audit envelope ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a command's save stamps into each event it records: the request's ids, and the
+    causation rule. The command's root event (the first event of its primary decision) is
+    caused by what the client named (X-Causation-Id); every other event the command records
+    (a team's allocation after Resourced, the initiative an escalation creates, releases after
+    a kill) is its consequence and names the root event's id as its cause."""
+
+    request_id: str
+    correlation_id: str
+    causation_id: str | None
+    root: object | None = None  # the root event itself: identity, not equality, marks it
+    root_id: str = dataclasses.field(default_factory=lambda: uuid4().hex)
+
+    def meta(self, event: object) -> dict[str, Any]:
+        root = self.root is None or event is self.root
+        return {
+            "event_id": self.root_id if event is self.root else uuid4().hex,
+            "recorded_at": datetime.now(UTC),
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id if root else self.root_id,
+        }
+
+
+# The stamp of the command being saved, stamped into every event it records.
+current_envelope: ContextVar[Stamp | None] = ContextVar("envelope", default=None)
 
 
 @dataclass(frozen=True)
@@ -53,11 +78,10 @@ class EnvelopeMapper(Mapper[UUID]):
     """Stamps the command's envelope into each stored event and strips it on the way back."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        envelope = current_envelope.get()
-        if envelope is None:
+        stamp = current_envelope.get()
+        if stamp is None:
             return super().to_stored_event(domain_event)
-        meta = {"event_id": uuid4().hex, "recorded_at": datetime.now(UTC), **envelope}
-        object.__setattr__(domain_event, "_meta", meta)
+        object.__setattr__(domain_event, "_meta", stamp.meta(domain_event))
         try:
             return super().to_stored_event(domain_event)
         finally:

@@ -203,16 +203,21 @@ async def ready(state: State) -> Response[dict[str, Any]]:
 
 async def request_context(request: Request[Actor, Token, State]) -> RequestContext:
     state = request.app.state
-    correlation_id = request.headers.get("x-correlation-id", "")
     return RequestContext(
         app=state.polarity,
         pool=state.pool,
         actor=request.user,
         request_id=request_id(request.scope),
         settings=state.settings,
-        correlation_id=correlation_id if _REQUEST_ID.fullmatch(correlation_id) else None,
+        correlation_id=_plain_id(request.headers.get("x-correlation-id")),
+        causation_id=_plain_id(request.headers.get("x-causation-id")),
         integrity=state.integrity,
     )
+
+
+def _plain_id(given: str | None) -> str | None:
+    """A client's id header when it is short and plain, as request ids must be; else none."""
+    return given if given and _REQUEST_ID.fullmatch(given) else None
 
 
 class GraphQLEndpoint(GraphQLController[RequestContext, None]):
