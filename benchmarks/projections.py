@@ -23,7 +23,6 @@ from benchmarks.filling import Filled, fill
 from benchmarks.library_view import catch_up_with_runner, view_totals
 from benchmarks.report import machine, write
 from benchmarks.server import chosen_server, fresh_database, server_version
-from domain.stored import library_transcoder
 from projections.base import SCHEMA
 from projections.catalog import all_projections
 from projections.rows import Rows
@@ -32,6 +31,7 @@ from service.database import Database
 from service.parallel import catch_up_in_parallel
 from service.persistence import EnvelopeMapper
 from service.projector import BATCH_SIZE, Projector
+from service.transcoding import library_transcoder
 
 FILL_BATCH = 5000
 WORKERS = os.cpu_count() or 1  # processes for the parallel catch-up: one per core
@@ -119,7 +119,10 @@ def held_in_memory(app: Polarity, database: Database) -> dict[str, int]:
     projector = Projector(app, database, all_projections())
     with projector.connect() as conn, conn.cursor() as cur:
         tracemalloc.start()
-        states = [p.open(cur, projector.tables[p.name]) for p in projector.projections.values()]
+        states = [
+            p.open(cur, projector.tables[p.name], projector.transcoder)
+            for p in projector.projections.values()
+        ]
         held, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     rows = sum(len(t) for state in states for t in state.values() if isinstance(t, Rows))
@@ -151,7 +154,7 @@ def measure(app: Polarity, database: Database, head: int, workers: int) -> dict[
     results = {"read_and_decode_before": timed(lambda: read_and_decode(app, library))}
     print(f"read and decode: {results['read_and_decode_before'].rate:.0f}/s", file=sys.stderr)
     settle(database)
-    polarity = app.mapper_with_envelopes  # orjson (domain.stored), as the runner reads
+    polarity = app.mapper_with_envelopes  # orjson (service.transcoding), as the runner reads
     results["read_and_decode_polarity"] = timed(lambda: read_and_decode(app, polarity))
     settle(database)
     results["all_projections"] = timed(lambda: project_all(app, database))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from eventsourcing.persistence import Transcoder
 from psycopg import Cursor
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 
@@ -118,8 +119,9 @@ class Projection:
                     )
                 )
 
-    def open(self, cursor: Cursor[Any], tables: Tables) -> State:
-        """The view's tables read into memory (logs are not read: they are only appended to)."""
+    def open(self, cursor: Cursor[Any], tables: Tables, transcoder: Transcoder) -> State:
+        """The view's tables read into memory (logs are not read: they are only appended to),
+        with the transcoder the event store is written with."""
         opened: dict[str, Rows | Log] = {}
         for name in self.tables:
             layout = Layout.read(cursor, name, SCHEMA, name + tables.suffix)
@@ -129,7 +131,7 @@ class Projection:
                 rows = Rows(layout, self.indexes.get(name, ()))
                 rows.load(cursor)
                 opened[name] = rows
-        return State(opened)
+        return State(opened, transcoder)
 
     def apply(self, recorded: Recorded, state: State) -> None:
         try:  # once per view and event: the lookup is inlined

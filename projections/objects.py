@@ -1,23 +1,25 @@
 """Objects: every initiative, improvement item, objective and team as its events have made it.
 
 The runner evolves each aggregate with the domain's own events, as loading it would, and stores
-its state as the library's snapshot of it, in the domain's JSON (`domain.stored`). The API reads
-objects from here instead of replaying their events. The JSON is the domain's stored form, not a
-reporting contract, so this view has no v1 view for BI tools."""
+its state as the library's snapshot of it, in the JSON the event store is written in: the runner
+hands this view the store's transcoder with its rows (`State.transcoder`), and a reader passes
+the application's. The API reads objects from here instead of replaying their events. The JSON
+is the domain's stored form, not a reporting contract, so this view has no v1 view for BI tools."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, AggregateCreated, Snapshot
+from eventsourcing.persistence import Transcoder
 from eventsourcing.utils import get_topic
 from psycopg.types.json import Json
 
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.objective import Objective
-from domain.stored import transcoder
 from domain.team import Team
 from projections.base import Projection, Recorded, handles
 from projections.rows import Row, State
@@ -26,7 +28,6 @@ KINDS: dict[str, type[Aggregate]] = {
     cls.__name__: cls for cls in (Initiative, ImprovementItem, Objective, Team)
 }
 TOPICS = {name: get_topic(cls) for name, cls in KINDS.items()}
-TRANSCODER = transcoder()
 
 DDL = """CREATE TABLE IF NOT EXISTS {objects} (
     id uuid PRIMARY KEY,
@@ -39,14 +40,14 @@ DDL = """CREATE TABLE IF NOT EXISTS {objects} (
 INDEX = "CREATE INDEX IF NOT EXISTS {objects_by_kind} ON {objects} (kind, created_position)"
 
 
-def encode(aggregate: Aggregate) -> bytes:
-    """The aggregate's state as the library snapshots it, in the domain's JSON (UTF-8)."""
-    return TRANSCODER.encode(Snapshot.take(aggregate).state)
+def encode(transcoder: Transcoder, aggregate: Aggregate) -> bytes:
+    """The aggregate's state as the library snapshots it, in the store's JSON (UTF-8)."""
+    return transcoder.encode(Snapshot.take(aggregate).state)
 
 
-def restore(kind: str, aggregate_id: UUID, version: int, state: str) -> Any:
+def restore(kind: str, aggregate_id: UUID, version: int, state: str, transcoder: Transcoder) -> Any:
     """The aggregate a row holds, rebuilt from its state as the library restores a snapshot."""
-    decoded = TRANSCODER.decode(state.encode())
+    decoded = transcoder.decode(state.encode())
     snapshot = Snapshot(
         originator_id=aggregate_id,
         originator_version=version,
@@ -57,16 +58,16 @@ def restore(kind: str, aggregate_id: UUID, version: int, state: str) -> Any:
     return snapshot.mutate(None)
 
 
-def held(aggregate: Any) -> Json:
+def held(aggregate: Any, transcoder: Transcoder) -> Json:
     """The aggregate as a row's state: encoded only when the row is written."""
-    return Json(aggregate, dumps=encode)
+    return Json(aggregate, dumps=partial(encode, transcoder))
 
 
-def live(row: Row) -> Any:
+def live(row: Row, transcoder: Transcoder) -> Any:
     """The aggregate of a row, decoded once if the row was read from the table."""
     state = row["state"].obj
     if isinstance(state, str):
-        return restore(row["kind"], row["id"], row["version"], state)
+        return restore(row["kind"], row["id"], row["version"], state, transcoder)
     return state
 
 
@@ -96,7 +97,7 @@ class Objects(Projection):
 
     @handles(Aggregate.Event)
     def evolve(self, recorded: Recorded, state: State) -> None:
-        rows, event = state.rows("objects"), recorded.event
+        rows, event, transcoder = state.rows("objects"), recorded.event, state.transcoder
         if isinstance(event, AggregateCreated):
             aggregate = event.mutate(None)
             rows.insert(
@@ -105,13 +106,13 @@ class Objects(Projection):
                 version=recorded.version,
                 created_position=recorded.position,
                 position=recorded.position,
-                state=held(aggregate),
+                state=held(aggregate, transcoder),
             )
             return
         row = rows.get(recorded.aggregate_id)
         if row is None:
             return
-        before = live(row)
+        before = live(row, transcoder)
         aggregate = event.mutate(before)
         if aggregate is before and row["state"].obj is before:  # changed in place: still held
             rows.update(recorded.aggregate_id, version=recorded.version, position=recorded.position)
@@ -120,5 +121,5 @@ class Objects(Projection):
                 recorded.aggregate_id,
                 version=recorded.version,
                 position=recorded.position,
-                state=held(aggregate),
+                state=held(aggregate, transcoder),
             )

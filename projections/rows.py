@@ -19,6 +19,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
+from eventsourcing.persistence import Transcoder
 from psycopg import Cursor
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
@@ -314,10 +315,12 @@ class StoredJsonLoader(Loader):
 
 
 class State(Mapping[str, "Rows | Log"]):
-    """The tables of one view, in memory: what its handlers read and change."""
+    """The tables of one view, in memory: what its handlers read and change; and the event
+    store's transcoder, for a view that keeps domain values as JSON in the store's own form."""
 
-    def __init__(self, tables: Mapping[str, Rows | Log]) -> None:
+    def __init__(self, tables: Mapping[str, Rows | Log], transcoder: Transcoder) -> None:
         self._tables = dict(tables)
+        self.transcoder = transcoder
 
     def __getitem__(self, name: str) -> Rows | Log:
         return self._tables[name]

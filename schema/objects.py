@@ -68,10 +68,11 @@ async def current(context: RequestContext, kind: str, ids: Sequence[UUID]) -> di
         viewed_versions = {row["id"]: row["version"] for row in viewed}
         versions = {i: viewed_versions.get(i, 0) for i in ids}
         newer = await _newer_events(context, conn, versions)
-    found = {
-        row["id"]: restore(row["kind"], row["id"], row["version"], row["state"]) for row in viewed
-    }
     mapper = context.app.mapper
+    found = {
+        row["id"]: restore(row["kind"], row["id"], row["version"], row["state"], mapper.transcoder)
+        for row in viewed
+    }
     for stored in newer:
         event: Any = mapper.to_domain_event(stored)
         found[stored.originator_id] = event.mutate(found.get(stored.originator_id))

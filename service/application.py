@@ -24,7 +24,6 @@ from domain.governed import Governed
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.objective import Objective
-from domain.stored import transcoder
 from domain.team import Team
 from domain.values import Actor
 from service.database import Database
@@ -38,6 +37,7 @@ from service.persistence import (
     Stamp,
     current_envelope,
 )
+from service.transcoding import transcoder
 from service.unit_of_work import (
     Context,
     IdempotencyKeyReused,
@@ -102,7 +102,7 @@ class Polarity(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         """The library's transcodings and the domain's, read and written with orjson: the
-        library's JSON, faster (`domain.stored`)."""
+        library's JSON, faster (`service.transcoding`)."""
         return transcoder()
 
     @property

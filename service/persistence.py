@@ -1,5 +1,5 @@
 """How events are stored: the audit envelope and the commands recorded (transcodings:
-domain.stored)."""
+service.transcoding)."""
 
 from __future__ import annotations
 

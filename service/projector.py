@@ -79,6 +79,7 @@ class Projector:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self.app = app
+        self.transcoder = app.mapper.transcoder  # the views' JSON is written as the events are
         self.database = database
         self.projections = {p.name: p for p in projections}
         self.tables = {p.name: Tables(p.tables) for p in projections}
@@ -223,7 +224,8 @@ class Projector:
         states, aside = {}, []
         for name, (position, _) in locked.items():
             projection, tables = self.projections[name], self.tables[name]
-            view = Apart(projection, tables, projection.open(cur, tables), self._decode)
+            state = projection.open(cur, tables, self.transcoder)
+            view = Apart(projection, tables, state, self._decode)
             view.apply(cur, notifications, position)
             states[name] = view.state
             aside += view.set_aside
@@ -237,7 +239,7 @@ class Projector:
         held = self._held.get(name)
         if held is not None and token is not None and held[0] == token:
             return held[1]
-        return self.projections[name].open(cur, self.tables[name])
+        return self.projections[name].open(cur, self.tables[name], self.transcoder)
 
     def _lock(
         self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]
@@ -387,7 +389,8 @@ class Projector:
             projection.create(cur, fresh)
             cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
             head = (cur.fetchone() or {}).get("head") or 0
-            view = Apart(projection, fresh, projection.open(cur, fresh), self._decode)
+            state = projection.open(cur, fresh, self.transcoder)
+            view = Apart(projection, fresh, state, self._decode)
         position = self._fill(view, 0, head, progress)
         self._held.pop(name, None)
         with self.connect() as conn, conn.cursor() as cur:

@@ -102,7 +102,7 @@ class Apart:
             except OUTAGES:
                 raise
             except Exception as error:
-                self.state = self.projection.open(cursor, self.tables)
+                self.state = self.projection.open(cursor, self.tables, self.state.transcoder)
                 if len(chunk) == 1:
                     self.set_aside.append(SetAside.of(self.projection.name, chunk[0], error))
                 else:

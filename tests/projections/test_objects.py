@@ -27,8 +27,8 @@ def reporting(reporting_with: Callable[[Sequence[Projection]], Reporting]) -> Re
     return reporting_with([Objects()])
 
 
-def restored(row: dict[str, Any]) -> Any:
-    return restore(row["kind"], row["id"], row["version"], row["state"])
+def restored(app: Polarity, row: dict[str, Any]) -> Any:
+    return restore(row["kind"], row["id"], row["version"], row["state"], app.mapper.transcoder)
 
 
 def assert_each_row_is_its_aggregate(app: Polarity, rows: list[dict[str, Any]]) -> None:
@@ -36,7 +36,7 @@ def assert_each_row_is_its_aggregate(app: Polarity, rows: list[dict[str, Any]]) 
         loaded: Any = app.repository.get(row["id"])
         assert type(loaded).__name__ == row["kind"]
         assert row["version"] == loaded.version
-        assert vars(restored(row)) == vars(loaded)
+        assert vars(restored(app, row)) == vars(loaded)
 
 
 def test_every_object_reads_back_as_loading_its_events_would_build_it(
@@ -66,7 +66,7 @@ def test_a_runner_that_reads_the_view_from_the_table_goes_on_from_the_stored_sta
 
     rows = reporting.rows(ROWS + " WHERE id = %s", initiative)
     assert_each_row_is_its_aggregate(app, rows)
-    initiative_now = restored(rows[0])
+    initiative_now = restored(app, rows[0])
     assert isinstance(initiative_now, Initiative)
     assert [a.fte for a in initiative_now.allocations.values()] == [Decimal("2.5")]
 

@@ -13,13 +13,13 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
 
 from benchmarks.filling import one_portfolio
-from domain.stored import (
+from domain.values import Path, Period
+from service.transcoding import (
     OrjsonTranscoder,
     library_transcoder,
     register_domain_transcodings,
     transcoder,
 )
-from domain.values import Path, Period
 
 
 def read_alike(fast: JSONTranscoder, library: JSONTranscoder, data: bytes) -> None:

@@ -1,5 +1,7 @@
 """How domain values are written as JSON and read back: one transcoder for events and views alike.
 
+Storage, not the domain: the domain declares its enums and value objects, and this finds them.
+
 A stored value object is restored field by field without re-validation, so a stored fact always
 loads even after a rule tightens."""
 
@@ -126,7 +128,7 @@ class OrjsonTranscoder(JSONTranscoder):
 
     Where orjson would differ from json (a float that is not finite, an integer beyond 64 bits,
     a lone surrogate) the library's own encoder or decoder does the whole value, so the bytes
-    written and the values read are always the library's (`tests/domain/test_stored.py`)."""
+    written and the values read are always the library's (`tests/service/test_transcoding.py`)."""
 
     def __init__(self) -> None:
         super().__init__()
