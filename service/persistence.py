@@ -8,7 +8,7 @@ import enum
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,6 +22,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from domain import clock
 
 # The envelope of the command being saved, stamped into every event it records.
 current_envelope: ContextVar[dict[str, Any] | None] = ContextVar("envelope", default=None)
@@ -53,7 +55,7 @@ class EnvelopeMapper(Mapper[UUID]):
         envelope = current_envelope.get()
         if envelope is None:
             return super().to_stored_event(domain_event)
-        meta = {"event_id": uuid4().hex, "recorded_at": datetime.now(UTC), **envelope}
+        meta = {"event_id": uuid4().hex, "recorded_at": clock.now(), **envelope}
         object.__setattr__(domain_event, "_meta", meta)
         try:
             return super().to_stored_event(domain_event)
@@ -162,8 +164,8 @@ class PolarityRecorder(PostgresApplicationRecorder):
         )
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
-            "(actor_id, key, command, fingerprint, aggregate_id, version) "
-            "VALUES (%s, %s, %s, %s, %s, %s)"
+            "(actor_id, key, command, fingerprint, aggregate_id, version, recorded_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, commands=commands)
         self._select_command = SQL(
             "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, e.notification_id "
@@ -190,6 +192,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
                     record.fingerprint,
                     record.aggregate_id,
                     record.version,
+                    clock.now(),
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
