@@ -77,7 +77,8 @@ def _describe(portfolio: DemoPortfolio, events: int) -> None:
     click.echo("\nThe people, their roles, and a token to act as each:")
     for person in portfolio.people:
         done = portfolio.commands[person]
-        click.echo(f"  {person.role:<12} {person.name}, {person.title} ({done} commands)")
+        record = f"{done} commands" if done else "reads, records nothing"
+        click.echo(f"  {person.role:<12} {person.name}, {person.title} ({record})")
         click.echo(f"  {'':<12} {person.token_command}")
 
 

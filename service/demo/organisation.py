@@ -84,7 +84,7 @@ ANNUAL = (
     Aim("contracts", MARIA, "Win 40 service contracts in {year}",
         Kpi("service contracts signed", Decimal(40)), parent="services"),
     Aim("defects", ANNA, "Halve internal defects in {year}",
-        Kpi("defects per 1000", Decimal(4), "ppm", Decimal(8)), parent="delivery"),
+        Kpi("defects per 1000", Decimal(4), "", Decimal(8)), parent="delivery"),
     Aim("on_time", ANNA, "Ship 95% of orders on time in {year}",
         Kpi("orders shipped on time", Decimal(95), "%", Decimal(82)), parent="delivery"),
     Aim("close", DAVID, "Close the books in 4 days in {year}",
