@@ -16,7 +16,7 @@ from service.application import Polarity
 from service.unit_of_work import Context
 
 PROBLEM = "Hand-offs between planning and delivery lose a week per change."
-ACTOR = Actor("bench")
+ACTOR = Actor("bench", ("steward",))
 
 
 @dataclass(frozen=True)

@@ -87,15 +87,31 @@ class ProposeInitiative(Command):
 
 
 @dataclass(frozen=True)
-class ClassifyInitiative(Change):
-    """Work found operational is redirected into a new improvement item."""
+class Classify(Change):
+    """Decide a work item's path from its criteria; `decided` overrides the recommendation,
+    saying why in `override_reason`."""
 
-    roles = may("steward")
     criteria: Criteria
     reason: str
     decided: Path | None = None
     override_reason: str | None = None
     corrects: int | None = None
+
+
+@dataclass(frozen=True)
+class Align(Change):
+    """Say that a work item serves an objective, and how strongly."""
+
+    objective_id: UUID
+    strength: Strength = Strength.MODERATE
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ClassifyInitiative(Classify):
+    """Work found operational is redirected into a new improvement item."""
+
+    roles = may("steward")
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,8 @@ class ReleaseSponsor(Change):
 
 
 @dataclass(frozen=True)
-class AlignInitiative(Change):
+class AlignInitiative(Align):
     roles = may("steward sponsor")
-    objective_id: UUID
-    strength: Strength = Strength.MODERATE
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,15 +222,10 @@ class RaiseImprovementItem(Command):
 
 
 @dataclass(frozen=True)
-class ClassifyImprovementItem(Change):
+class ClassifyImprovementItem(Classify):
     """Work found strategic is escalated into a new initiative, in one save."""
 
     roles = may("steward")
-    criteria: Criteria
-    reason: str
-    decided: Path | None = None
-    override_reason: str | None = None
-    corrects: int | None = None
 
 
 @dataclass(frozen=True)
@@ -262,11 +270,8 @@ class ReviewImprovementItem(Change):
 
 
 @dataclass(frozen=True)
-class AlignImprovementItem(Change):
+class AlignImprovementItem(Align):
     roles = may("steward")
-    objective_id: UUID
-    strength: Strength = Strength.MODERATE
-    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,11 @@ class Gate(Enum):
         """The stage a GO at this gate moves the initiative into (G5 keeps it sustaining)."""
         return _OPENS[self]
 
+    @property
+    def following(self) -> Gate | None:
+        """The gate a go at this one leads to; none after G5, the last."""
+        return _FOLLOWING[self]
+
     @classmethod
     def after(cls, stage: Stage) -> Gate | None:
         return next((gate for gate in cls if gate.guards is stage), None)
@@ -72,6 +77,7 @@ _OPENS = {
     Gate.G4: Stage.SUSTAINING,
     Gate.G5: Stage.SUSTAINING,
 }
+_FOLLOWING = {Gate.G1: Gate.G2, Gate.G2: Gate.G3, Gate.G3: Gate.G4, Gate.G4: Gate.G5, Gate.G5: None}
 
 
 class Outcome(Enum):
@@ -138,14 +144,33 @@ class GateDecision:
     def failed_criteria(self) -> tuple[str, ...]:
         return tuple(criterion.name for criterion in self.must_meet if not criterion.passed)
 
-    def next_stage(self, current: Stage, held_from: Stage | None) -> Stage:
-        if self.outcome.advances:
-            return self.gate.opens
-        if self.outcome is Outcome.HOLD:
-            return Stage.ON_HOLD
-        if self.outcome is Outcome.KILL:
-            return Stage.KILLED
-        return held_from if current is Stage.ON_HOLD and held_from else current
+    @property
+    def standing_after(self) -> Standing:
+        return standing_after(self.gate, self.outcome)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a gate decision leaves an initiative: its stage, the stage it resumes while on hold,
+    and the gate it waits for next (None when no gate is pending)."""
+
+    stage: Stage
+    held_from: Stage | None
+    next_gate: Gate | None
+
+
+def standing_after(gate: Gate, outcome: Outcome) -> Standing:
+    """Where a decision at `gate` leaves an initiative, whatever stage it was decided in.
+
+    A gate is decided only in the stage it guards, or on hold from it, and a correction is decided
+    from where the decision it corrects was: so the gate and the outcome say where it leads."""
+    if outcome.advances:
+        return Standing(gate.opens, None, gate.following)
+    if outcome is Outcome.HOLD:
+        return Standing(Stage.ON_HOLD, gate.guards, gate)
+    if outcome is Outcome.KILL:
+        return Standing(Stage.KILLED, None, None)
+    return Standing(gate.guards, None, gate)  # RECYCLE: more work in the stage, same gate
 
 
 def check_gate(

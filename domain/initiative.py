@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 
 from domain.classification import Classification
 from domain.errors import InvalidInput, RuleViolation, require_text
-from domain.gates import Gate, GateDecision, Outcome, Stage, check_gate
+from domain.gates import Gate, GateDecision, Outcome, Stage, check_gate, standing_after
 from domain.governed import Governed, decision_reason, optional_reason
 from domain.values import (
     Actor,
@@ -189,6 +189,16 @@ class Initiative(Governed):
     def is_strategic(self) -> bool:
         return self.classification is not None and self.classification.decided is Path.STRATEGIC
 
+    @property
+    def next_gate(self) -> Gate | None:
+        """The gate the initiative waits for; None once it is finished or its benefits reviewed."""
+        if self.stage.is_terminal:
+            return None
+        if not self.gates:
+            return Gate.G1
+        last = self.gates[-1]
+        return standing_after(last.gate, last.outcome).next_gate
+
     def _require_open(self) -> None:
         if self.stage.is_terminal:
             raise RuleViolation(
@@ -359,17 +369,17 @@ class Initiative(Governed):
                 "No gate decision before the initiative is classified strategic.",
                 code="NOT_CLASSIFIED_STRATEGIC",
             )
-        stage, held_from = self.stage, self.held_from
-        if corrects is not None:
-            stage, held_from = self._corrected_gate(corrects).state_before
+        if corrects is not None:  # a correction is decided at the gate it corrects a decision of
+            expected: Gate | None = self._corrected_gate(corrects).gate
         elif self.open_conditions:
             raise RuleViolation(
                 "The conditions of the last conditional go must be cleared first: "
                 + "; ".join(self.open_conditions),
                 code="CONDITIONS_OPEN",
             )
-        expected = Gate.after(held_from if stage is Stage.ON_HOLD and held_from else stage)
-        if expected is None or (expected is Gate.G5 and self.benefits_reviewed and not corrects):
+        else:
+            expected = self.next_gate
+        if expected is None:
             raise RuleViolation("No gate is pending for this initiative.", code="NO_GATE_PENDING")
         check_gate(
             decision,
@@ -408,10 +418,8 @@ class Initiative(Governed):
         )
         self._remember_decision("GateDecided")
         self.gates.append(record)
-        next_stage = decision.next_stage(self.stage, self.held_from)
-        resume_to = self.held_from if self.stage is Stage.ON_HOLD else self.stage
-        self.held_from = resume_to if next_stage is Stage.ON_HOLD else None
-        self.stage = next_stage
+        after = decision.standing_after
+        self.stage, self.held_from = after.stage, after.held_from
         self.open_conditions = list(decision.conditions)
         if decision.gate is Gate.G5 and decision.outcome is Outcome.GO:
             self.benefits_reviewed = True

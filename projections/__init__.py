@@ -1,1 +1,2 @@
-"""Reporting views built from domain events (the projections issue fills this in)."""
+"""Reporting views: each turns domain events into rows of its tables in the `reporting` schema,
+and answers read queries over them; BI tools read them through stable `v1_` views."""

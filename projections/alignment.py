@@ -13,7 +13,6 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from domain.gates import Outcome
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from domain.objective import Kpi, Objective
@@ -80,19 +79,19 @@ def kpis_json(kpis: tuple[Kpi, ...]) -> Jsonb:
     return Jsonb(kpis, dumps=lambda all_kpis: "[" + ", ".join(map(kpi_json, all_kpis)) + "]")
 
 
-def insert_work(s: State, r: Recorded, kind: str, path: str, unit: str) -> None:
-    s.rows("alignment_work").insert(
-        id=r.aggregate_id,
+def insert_work(state: State, recorded: Recorded, kind: str, path: str, unit: str) -> None:
+    state.rows("alignment_work").insert(
+        id=recorded.aggregate_id,
         kind=kind,
         path=path,
-        title=r.event.title,
+        title=recorded.event.title,
         org_unit=unit,
-        created_at=r.recorded_at,
+        created_at=recorded.recorded_at,
     )
 
 
-def end_work(s: State, r: Recorded) -> None:
-    s.rows("alignment_work").update(r.aggregate_id, active=False)
+def end_work(state: State, recorded: Recorded) -> None:
+    state.rows("alignment_work").update(recorded.aggregate_id, active=False)
 
 
 class Alignment(Projection):
@@ -147,55 +146,57 @@ class Alignment(Projection):
     # Objectives ------------------------------------------------------------------------------
 
     @handles(Objective.Defined)
-    def defined(self, r: Recorded, s: State) -> None:
-        e = r.event
-        s.rows("alignment_objectives").insert(
-            id=r.aggregate_id,
-            title=e.title,
-            level=e.level.value,
-            parent_id=e.parent_id,
-            owner=e.owner,
-            kpis=kpis_json(e.kpis),
-            due=e.due,
-            defined_at=r.recorded_at,
+    def defined(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        state.rows("alignment_objectives").insert(
+            id=recorded.aggregate_id,
+            title=event.title,
+            level=event.level.value,
+            parent_id=event.parent_id,
+            owner=event.owner,
+            kpis=kpis_json(event.kpis),
+            due=event.due,
+            defined_at=recorded.recorded_at,
         )
 
     @handles(Objective.Retargeted)
-    def retargeted(self, r: Recorded, s: State) -> None:
-        s.rows("alignment_objectives").update(
-            r.aggregate_id, kpis=kpis_json(r.event.kpis), due=r.event.due
+    def retargeted(self, recorded: Recorded, state: State) -> None:
+        state.rows("alignment_objectives").update(
+            recorded.aggregate_id, kpis=kpis_json(recorded.event.kpis), due=recorded.event.due
         )
 
     @handles(Objective.Retired)
-    def retired(self, r: Recorded, s: State) -> None:
-        objectives = s.rows("alignment_objectives")
-        objectives.update(r.aggregate_id, retired=True, retired_at=r.recorded_at)
+    def retired(self, recorded: Recorded, state: State) -> None:
+        objectives = state.rows("alignment_objectives")
+        objectives.update(recorded.aggregate_id, retired=True, retired_at=recorded.recorded_at)
 
     # Work items and their links --------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        insert_work(s, r, "initiative", "STRATEGIC", r.event.org_unit)
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        insert_work(state, recorded, "initiative", "STRATEGIC", recorded.event.org_unit)
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        insert_work(s, r, "improvement_item", "OPERATIONAL", r.event.area)
+    def raised(self, recorded: Recorded, state: State) -> None:
+        insert_work(state, recorded, "improvement_item", "OPERATIONAL", recorded.event.area)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, r: Recorded, s: State) -> None:
-        links, e = s.rows("alignment_links"), r.event
-        link = {"strength": e.strength.value, "aligned_at": r.recorded_at}
-        if not links.update((r.aggregate_id, e.objective_id), **link):  # a new alignment
-            links.insert(work_item_id=r.aggregate_id, objective_id=e.objective_id, **link)
+    def aligned(self, recorded: Recorded, state: State) -> None:
+        links, event = state.rows("alignment_links"), recorded.event
+        link = {"strength": event.strength.value, "aligned_at": recorded.recorded_at}
+        if not links.update((recorded.aggregate_id, event.objective_id), **link):  # a new alignment
+            links.insert(
+                work_item_id=recorded.aggregate_id, objective_id=event.objective_id, **link
+            )
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, r: Recorded, s: State) -> None:
-        s.rows("alignment_links").delete((r.aggregate_id, r.event.objective_id))
+    def alignment_removed(self, recorded: Recorded, state: State) -> None:
+        state.rows("alignment_links").delete((recorded.aggregate_id, recorded.event.objective_id))
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        if r.event.decision.outcome is Outcome.KILL:
-            end_work(s, r)
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        if recorded.event.decision.standing_after.stage.is_terminal:  # killed
+            end_work(state, recorded)
 
     @handles(
         Initiative.Closed,
@@ -204,8 +205,8 @@ class Alignment(Projection):
         Item.Abandoned,
         Item.Escalated,
     )
-    def ended(self, r: Recorded, s: State) -> None:
-        end_work(s, r)
+    def ended(self, recorded: Recorded, state: State) -> None:
+        end_work(state, recorded)
 
 
 LIVE = Tables(Alignment.tables)

@@ -45,33 +45,33 @@ INDEXES = (
 ZERO = Decimal(0)
 
 
-def period_row(s: State, r: Recorded, period: str) -> Row | None:
+def period_row(state: State, recorded: Recorded, period: str) -> Row | None:
     """The team's row in `period`, created with nothing in it on first sight.
 
     None for a team never registered: there is no name to give its row.
     """
-    team = s.rows("capacity_teams").get(r.aggregate_id)
+    team = state.rows("capacity_teams").get(recorded.aggregate_id)
     if team is None:
         return None
-    rows = s.rows("capacity")
+    rows = state.rows("capacity")
     rows.insert(
-        team_id=r.aggregate_id,
+        team_id=recorded.aggregate_id,
         period=period,
         team_name=team["name"],
         org_unit=team["org_unit"],
         capacity_fte=ZERO,
         operational_fte=ZERO,
         strategic_fte=ZERO,
-        updated_at=r.recorded_at,
-        version=r.version,
-        position=r.position,
+        updated_at=recorded.recorded_at,
+        version=recorded.version,
+        position=recorded.position,
     )
-    return rows[r.aggregate_id, period]
+    return rows[recorded.aggregate_id, period]
 
 
 def change(
-    s: State,
-    r: Recorded,
+    state: State,
+    recorded: Recorded,
     period: object,
     *,
     capacity: Decimal | None = None,
@@ -82,25 +82,25 @@ def change(
 ) -> None:
     """Set the team's capacity in `period` and/or add to what is allocated there."""
     quarter = str(period)
-    live = period_row(s, r, quarter)
+    live = period_row(state, recorded, quarter)
     if live is None:
         return
-    s.rows("capacity").update(
-        (r.aggregate_id, quarter),
+    state.rows("capacity").update(
+        (recorded.aggregate_id, quarter),
         capacity_fte=live["capacity_fte"] if capacity is None else capacity,
         operational_fte=live["operational_fte"] + operational,
         strategic_fte=live["strategic_fte"] + strategic,
         allocations=live["allocations"] + allocations,
         approved_allocations=live["approved_allocations"] + approved,
-        updated_at=r.recorded_at,
-        version=r.version,
-        position=r.position,
+        updated_at=recorded.recorded_at,
+        version=recorded.version,
+        position=recorded.position,
     )
 
 
-def allocation_change(r: Recorded, sign: int) -> dict[str, Any]:
+def allocation_change(recorded: Recorded, sign: int) -> dict[str, Any]:
     """The deltas an allocation granted (+1) or released (-1) makes to its period's row."""
-    allocation = r.event.allocation
+    allocation = recorded.event.allocation
     fte = allocation.fte * sign
     strategic = allocation.path is Path.STRATEGIC
     return {
@@ -154,23 +154,26 @@ class Capacity(Projection):
     }
 
     @handles(Team.Registered)
-    def registered(self, r: Recorded, s: State) -> None:
-        e = r.event
-        s.rows("capacity_teams").insert(
-            team_id=r.aggregate_id, name=e.name, org_unit=e.org_unit, position=r.position
+    def registered(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        state.rows("capacity_teams").insert(
+            team_id=recorded.aggregate_id,
+            name=event.name,
+            org_unit=event.org_unit,
+            position=recorded.position,
         )
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, r: Recorded, s: State) -> None:
-        change(s, r, r.event.period, capacity=r.event.fte)
+    def capacity_set(self, recorded: Recorded, state: State) -> None:
+        change(state, recorded, recorded.event.period, capacity=recorded.event.fte)
 
     @handles(Team.AllocationGranted)
-    def granted(self, r: Recorded, s: State) -> None:
-        change(s, r, r.event.allocation.period, **allocation_change(r, +1))
+    def granted(self, recorded: Recorded, state: State) -> None:
+        change(state, recorded, recorded.event.allocation.period, **allocation_change(recorded, +1))
 
     @handles(Team.AllocationReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        change(s, r, r.event.allocation.period, **allocation_change(r, -1))
+    def released(self, recorded: Recorded, state: State) -> None:
+        change(state, recorded, recorded.event.allocation.period, **allocation_change(recorded, -1))
 
 
 # Read queries -------------------------------------------------------------------------------

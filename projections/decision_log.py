@@ -91,26 +91,26 @@ def field_names(kind: type) -> tuple[str, ...] | None:
     return FIELD_NAMES[kind]
 
 
-def log(s: State, r: Recorded, decision_type: str, **more: Any) -> None:
+def log(state: State, recorded: Recorded, decision_type: str, **more: Any) -> None:
     """One row for the decision `r` records; `more` joins the event's own details in summary."""
-    event, actor = r.event, r.event.actor
+    event, actor = recorded.event, recorded.event.actor
     details = {name: v for name, v in vars(event).items() if name not in ENVELOPE}
     event_type = type(event).__qualname__
-    s.log("decision_log").insert(
-        position=r.position,
-        aggregate_id=r.aggregate_id,
+    state.log("decision_log").insert(
+        position=recorded.position,
+        aggregate_id=recorded.aggregate_id,
         aggregate_kind=KINDS[event_type.split(".")[0]],
-        version=r.version,
+        version=recorded.version,
         decision_type=decision_type,
         event_type=event_type,
         actor_id=actor.id,
         actor_roles=list(actor.roles),
         on_behalf_of=actor.on_behalf_of,
         reason=event.reason,
-        recorded_at=r.recorded_at,
+        recorded_at=recorded.recorded_at,
         corrects=getattr(event, "corrects", None),
         overridden=more.pop("overridden", False),
-        request_id=r.request_id,
+        request_id=recorded.request_id,
         summary=Jsonb({**details, **more}, dumps=summary_json),  # encoded as it is written
     )
 
@@ -156,12 +156,12 @@ class DecisionLog(Projection):
     }
 
     @handles(Initiative.Classified, Item.Classified)
-    def classified(self, r: Recorded, s: State) -> None:
-        classification = r.event.classification
+    def classified(self, recorded: Recorded, state: State) -> None:
+        classification = recorded.event.classification
         overridden = classification.overridden
         log(
-            s,
-            r,
+            state,
+            recorded,
             "override" if overridden else "classification",
             overridden=overridden,
             recommended=classification.recommended.value,
@@ -170,73 +170,75 @@ class DecisionLog(Projection):
         )
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        log(s, r, "gate")
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "gate")
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, r: Recorded, s: State) -> None:
-        log(s, r, "conditions")
+    def conditions_cleared(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "conditions")
 
     @handles(Initiative.Resourced, Item.Resourced, Team.AllocationGranted)
-    def resourced(self, r: Recorded, s: State) -> None:
-        log(s, r, "resourcing")
+    def resourced(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "resourcing")
 
     @handles(Initiative.ResourcesReleased, Item.ResourcesReleased, Team.AllocationReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        log(s, r, "release")
+    def released(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "release")
 
     @handles(Initiative.Reviewed, Item.Reviewed)
-    def reviewed(self, r: Recorded, s: State) -> None:
-        log(s, r, "review")
+    def reviewed(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "review")
 
     @handles(Initiative.BenefitRecorded)
-    def benefit_recorded(self, r: Recorded, s: State) -> None:
-        log(s, r, "benefit")
+    def benefit_recorded(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "benefit")
 
     @handles(Initiative.SponsorAssigned, Initiative.SponsorReleased)
-    def sponsor(self, r: Recorded, s: State) -> None:
-        log(s, r, "sponsor")
+    def sponsor(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "sponsor")
 
     @handles(Initiative.AlignedToObjective, Initiative.AlignmentRemoved, Item.AlignedToObjective)
-    def alignment(self, r: Recorded, s: State) -> None:
-        log(s, r, "alignment")
+    def alignment(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "alignment")
 
     @handles(Item.StageAdvanced)
-    def advanced(self, r: Recorded, s: State) -> None:
-        if r.event.to_stage is PdcaStage.ACT:  # the other PDCA steps record work, not decisions
-            log(s, r, "act")
+    def advanced(self, recorded: Recorded, state: State) -> None:
+        if (
+            recorded.event.to_stage is PdcaStage.ACT
+        ):  # the other PDCA steps record work, not decisions
+            log(state, recorded, "act")
 
     @handles(Initiative.Closed)
-    def closed(self, r: Recorded, s: State) -> None:
-        log(s, r, "close")
+    def closed(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "close")
 
     @handles(Initiative.Redirected)
-    def redirected(self, r: Recorded, s: State) -> None:
-        log(s, r, "redirect")
+    def redirected(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "redirect")
 
     @handles(Item.Escalated)
-    def escalated(self, r: Recorded, s: State) -> None:
-        log(s, r, "escalate")
+    def escalated(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "escalate")
 
     @handles(Item.Standardised)
-    def standardised(self, r: Recorded, s: State) -> None:
-        log(s, r, "standardise")
+    def standardised(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "standardise")
 
     @handles(Item.Abandoned)
-    def abandoned(self, r: Recorded, s: State) -> None:
-        log(s, r, "abandon")
+    def abandoned(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "abandon")
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, r: Recorded, s: State) -> None:
-        log(s, r, "capacity")
+    def capacity_set(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "capacity")
 
     @handles(Objective.Retargeted)
-    def retargeted(self, r: Recorded, s: State) -> None:
-        log(s, r, "retarget")
+    def retargeted(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "retarget")
 
     @handles(Objective.Retired)
-    def retired(self, r: Recorded, s: State) -> None:
-        log(s, r, "retire")
+    def retired(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "retire")
 
 
 # Read query -------------------------------------------------------------------------------

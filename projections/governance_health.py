@@ -66,42 +66,42 @@ CAPACITY = """CREATE TABLE IF NOT EXISTS {governance_capacity} (
 )"""
 
 
-def update(s: State, r: Recorded, **columns: Any) -> None:
-    s.rows("governance_work").update(r.aggregate_id, **columns)
+def update(state: State, recorded: Recorded, **columns: Any) -> None:
+    state.rows("governance_work").update(recorded.aggregate_id, **columns)
 
 
-def set_stage(s: State, r: Recorded, stage: str, held: str | None = None) -> None:
+def set_stage(state: State, recorded: Recorded, stage: str, held: str | None = None) -> None:
     """Move the item to `stage`; the time in stage restarts only when the stage changes."""
-    row = s.rows("governance_work").get(r.aggregate_id)
+    row = state.rows("governance_work").get(recorded.aggregate_id)
     if row is not None:
-        entered = row["stage_entered_at"] if row["stage"] == stage else r.recorded_at
-        update(s, r, stage=stage, held_from=held, stage_entered_at=entered)
+        entered = row["stage_entered_at"] if row["stage"] == stage else recorded.recorded_at
+        update(state, recorded, stage=stage, held_from=held, stage_entered_at=entered)
 
 
-def insert(s: State, r: Recorded, kind: str, path: Path, stage: str) -> None:
+def insert(state: State, recorded: Recorded, kind: str, path: Path, stage: str) -> None:
     cadence = INITIATIVE_CADENCE if path is Path.STRATEGIC else ITEM_CADENCE
-    s.rows("governance_work").insert(
-        id=r.aggregate_id,
+    state.rows("governance_work").insert(
+        id=recorded.aggregate_id,
         kind=kind,
         path=path.value,
-        title=r.event.title,
-        org_unit=r.event.org_unit if path is Path.STRATEGIC else r.event.area,
+        title=recorded.event.title,
+        org_unit=recorded.event.org_unit if path is Path.STRATEGIC else recorded.event.area,
         stage=stage,
-        stage_entered_at=r.recorded_at,
-        next_review_due=r.recorded_at + cadence,
-        created_at=r.recorded_at,
+        stage_entered_at=recorded.recorded_at,
+        next_review_due=recorded.recorded_at + cadence,
+        created_at=recorded.recorded_at,
     )
 
 
-def classified(s: State, r: Recorded, **more: Any) -> None:
-    k = r.event.classification
+def classified(state: State, recorded: Recorded, **more: Any) -> None:
+    classification = recorded.event.classification
     update(
-        s,
-        r,
-        classified_at=r.recorded_at,
-        recommended_path=k.recommended.value,
-        decided_path=k.decided.value,
-        overridden=k.overridden,
+        state,
+        recorded,
+        classified_at=recorded.recorded_at,
+        recommended_path=classification.recommended.value,
+        decided_path=classification.decided.value,
+        overridden=classification.overridden,
         **more,
     )
 
@@ -113,10 +113,10 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
-def add_fte(s: State, r: Recorded, fte: Decimal) -> None:
-    row = s.rows("governance_work").get(r.aggregate_id)
+def add_fte(state: State, recorded: Recorded, fte: Decimal) -> None:
+    row = state.rows("governance_work").get(recorded.aggregate_id)
     if row is not None:
-        update(s, r, fte=row["fte"] + fte)
+        update(state, recorded, fte=row["fte"] + fte)
 
 
 def without(objectives: list[Any], objective_id: Any) -> list[Any]:
@@ -124,16 +124,16 @@ def without(objectives: list[Any], objective_id: Any) -> list[Any]:
     return [o for o in objectives if o != objective_id]
 
 
-def allocate(s: State, r: Recorded, sign: int) -> None:
-    a = r.event.allocation
-    fte = a.fte * sign
-    strategic, operational = (fte, ZERO) if a.path is Path.STRATEGIC else (ZERO, fte)
-    capacity = s.rows("governance_capacity")
-    key = (a.team_id, str(a.period))
+def allocate(state: State, recorded: Recorded, sign: int) -> None:
+    allocation = recorded.event.allocation
+    fte = allocation.fte * sign
+    strategic, operational = (fte, ZERO) if allocation.path is Path.STRATEGIC else (ZERO, fte)
+    capacity = state.rows("governance_capacity")
+    key = (allocation.team_id, str(allocation.period))
     row = capacity.get(key)
     if row is None:
         capacity.insert(
-            team_id=a.team_id,
+            team_id=allocation.team_id,
             period=key[1],
             allocated=fte,
             strategic=strategic,
@@ -205,130 +205,143 @@ class GovernanceHealth(Projection):
     # Creation, classification, stages --------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        insert(s, r, "initiative", Path.STRATEGIC, Stage.PROPOSED.value)
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        insert(state, recorded, "initiative", Path.STRATEGIC, Stage.PROPOSED.value)
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        insert(s, r, "improvement_item", Path.OPERATIONAL, PdcaStage.RAISED.value)
+    def raised(self, recorded: Recorded, state: State) -> None:
+        insert(state, recorded, "improvement_item", Path.OPERATIONAL, PdcaStage.RAISED.value)
 
     @handles(Initiative.Classified)
-    def initiative_classified(self, r: Recorded, s: State) -> None:
-        classified(s, r)
+    def initiative_classified(self, recorded: Recorded, state: State) -> None:
+        classified(state, recorded)
 
     @handles(Item.Classified)
-    def item_classified(self, r: Recorded, s: State) -> None:
-        horizon = r.event.classification.criteria.horizon_months
-        classified(s, r, horizon_ends_at=add_months(r.recorded_at, horizon))
+    def item_classified(self, recorded: Recorded, state: State) -> None:
+        horizon = recorded.event.classification.criteria.horizon_months
+        classified(state, recorded, horizon_ends_at=add_months(recorded.recorded_at, horizon))
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        decision = r.event.decision
-        stage, held = decision.gate.guards, None  # what a correction undoes to: see portfolio
-        if r.event.corrects is None:
-            row = s.rows("governance_work")[r.aggregate_id]
-            stage = Stage(row["stage"])
-            held = Stage(row["held_from"]) if row["held_from"] else None
-        after = decision.next_stage(stage, held)
-        resume = (held or stage) if stage is Stage.ON_HOLD else stage
-        set_stage(s, r, after.value, resume.value if after is Stage.ON_HOLD else None)
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        after = recorded.event.decision.standing_after
+        set_stage(
+            state, recorded, after.stage.value, after.held_from.value if after.held_from else None
+        )
 
     @handles(Initiative.Redirected)
-    def redirected(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, Stage.REDIRECTED.value)
+    def redirected(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, Stage.REDIRECTED.value)
 
     @handles(Initiative.Closed)
-    def closed(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, Stage.CLOSED.value)
+    def closed(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, Stage.CLOSED.value)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, r.event.to_stage.value)
+    def advanced(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, recorded.event.to_stage.value)
 
     @handles(Item.Standardised)
-    def standardised(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, PdcaStage.STANDARDISED.value)
+    def standardised(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, PdcaStage.STANDARDISED.value)
 
     @handles(Item.Abandoned)
-    def abandoned(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, PdcaStage.ABANDONED.value)
+    def abandoned(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, PdcaStage.ABANDONED.value)
 
     @handles(Item.Escalated)
-    def escalated(self, r: Recorded, s: State) -> None:
-        set_stage(s, r, PdcaStage.ESCALATED.value)
+    def escalated(self, recorded: Recorded, state: State) -> None:
+        set_stage(state, recorded, PdcaStage.ESCALATED.value)
 
     # Sponsor, resources, alignment, reviews --------------------------------------------------
 
     @handles(Initiative.SponsorAssigned)
-    def sponsor_assigned(self, r: Recorded, s: State) -> None:
-        update(s, r, sponsor=r.event.sponsor)
+    def sponsor_assigned(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, sponsor=recorded.event.sponsor)
 
     @handles(Initiative.SponsorReleased)
-    def sponsor_released(self, r: Recorded, s: State) -> None:
-        update(s, r, sponsor=None)
+    def sponsor_released(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, sponsor=None)
 
     @handles(Initiative.Resourced)
-    def resourced(self, r: Recorded, s: State) -> None:
-        add_fte(s, r, r.event.allocation.fte)
+    def resourced(self, recorded: Recorded, state: State) -> None:
+        add_fte(state, recorded, recorded.event.allocation.fte)
 
     @handles(Initiative.ResourcesReleased)
-    def resources_released(self, r: Recorded, s: State) -> None:
-        add_fte(s, r, -r.event.allocation.fte)
+    def resources_released(self, recorded: Recorded, state: State) -> None:
+        add_fte(state, recorded, -recorded.event.allocation.fte)
 
     @handles(Item.Resourced)
-    def item_resourced(self, r: Recorded, s: State) -> None:
-        allocation = r.event.assignment.allocation
-        update(s, r, fte=allocation.fte if allocation else ZERO)
+    def item_resourced(self, recorded: Recorded, state: State) -> None:
+        allocation = recorded.event.assignment.allocation
+        update(state, recorded, fte=allocation.fte if allocation else ZERO)
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, r: Recorded, s: State) -> None:
-        update(s, r, fte=ZERO)
+    def item_released(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, fte=ZERO)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, r: Recorded, s: State) -> None:
-        row = s.rows("governance_work").get(r.aggregate_id)
+    def aligned(self, recorded: Recorded, state: State) -> None:
+        row = state.rows("governance_work").get(recorded.aggregate_id)
         if row is not None:
-            update(s, r, objective_ids=sorted({*row["objective_ids"], r.event.objective_id}))
+            update(
+                state,
+                recorded,
+                objective_ids=sorted({*row["objective_ids"], recorded.event.objective_id}),
+            )
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, r: Recorded, s: State) -> None:
-        row = s.rows("governance_work").get(r.aggregate_id)
+    def alignment_removed(self, recorded: Recorded, state: State) -> None:
+        row = state.rows("governance_work").get(recorded.aggregate_id)
         if row is not None:
-            update(s, r, objective_ids=without(row["objective_ids"], r.event.objective_id))
+            update(
+                state,
+                recorded,
+                objective_ids=without(row["objective_ids"], recorded.event.objective_id),
+            )
 
     @handles(Objective.Retired)
-    def objective_retired(self, r: Recorded, s: State) -> None:
-        work = s.rows("governance_work")  # objectives retire rarely: a scan is fine here
-        aligned = [row for row in work.values() if r.aggregate_id in row["objective_ids"]]
+    def objective_retired(self, recorded: Recorded, state: State) -> None:
+        work = state.rows("governance_work")  # objectives retire rarely: a scan is fine here
+        aligned = [row for row in work.values() if recorded.aggregate_id in row["objective_ids"]]
         for row in aligned:
-            work.update(row["id"], objective_ids=without(row["objective_ids"], r.aggregate_id))
+            work.update(
+                row["id"], objective_ids=without(row["objective_ids"], recorded.aggregate_id)
+            )
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, r: Recorded, s: State) -> None:
+    def initiative_reviewed(self, recorded: Recorded, state: State) -> None:
         update(
-            s, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + INITIATIVE_CADENCE
+            state,
+            recorded,
+            last_reviewed_at=recorded.recorded_at,
+            next_review_due=recorded.recorded_at + INITIATIVE_CADENCE,
         )
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, r: Recorded, s: State) -> None:
-        update(s, r, last_reviewed_at=r.recorded_at, next_review_due=r.recorded_at + ITEM_CADENCE)
+    def item_reviewed(self, recorded: Recorded, state: State) -> None:
+        update(
+            state,
+            recorded,
+            last_reviewed_at=recorded.recorded_at,
+            next_review_due=recorded.recorded_at + ITEM_CADENCE,
+        )
 
     # Team capacity ---------------------------------------------------------------------------
 
     @handles(Team.CapacitySet)
-    def capacity_set(self, r: Recorded, s: State) -> None:
-        capacity = s.rows("governance_capacity")
-        key = (r.aggregate_id, str(r.event.period))
-        if not capacity.update(key, capacity=r.event.fte):
-            capacity.insert(team_id=key[0], period=key[1], capacity=r.event.fte)
+    def capacity_set(self, recorded: Recorded, state: State) -> None:
+        capacity = state.rows("governance_capacity")
+        key = (recorded.aggregate_id, str(recorded.event.period))
+        if not capacity.update(key, capacity=recorded.event.fte):
+            capacity.insert(team_id=key[0], period=key[1], capacity=recorded.event.fte)
 
     @handles(Team.AllocationGranted)
-    def granted(self, r: Recorded, s: State) -> None:
-        allocate(s, r, +1)
+    def granted(self, recorded: Recorded, state: State) -> None:
+        allocate(state, recorded, +1)
 
     @handles(Team.AllocationReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        allocate(s, r, -1)
+    def released(self, recorded: Recorded, state: State) -> None:
+        allocate(state, recorded, -1)
 
 
 LIVE = Tables(GovernanceHealth.tables)

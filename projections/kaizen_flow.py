@@ -49,25 +49,25 @@ def week_of(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def touch(s: State, r: Recorded, **columns: Any) -> None:
+def touch(state: State, recorded: Recorded, **columns: Any) -> None:
     """Set `columns` on the item's row and note the event as its latest activity."""
-    s.rows("kaizen_flow").update(
-        r.aggregate_id,
+    state.rows("kaizen_flow").update(
+        recorded.aggregate_id,
         **columns,
-        last_activity_at=r.recorded_at,
-        version=r.version,
-        position=r.position,
+        last_activity_at=recorded.recorded_at,
+        version=recorded.version,
+        position=recorded.position,
     )
 
 
-def finish(s: State, r: Recorded, stage: PdcaStage) -> None:
+def finish(state: State, recorded: Recorded, stage: PdcaStage) -> None:
     touch(
-        s,
-        r,
+        state,
+        recorded,
         stage=stage.value,
         completion=stage.value,
-        completed_at=r.recorded_at,
-        completed_week=week_of(r.recorded_at),
+        completed_at=recorded.recorded_at,
+        completed_week=week_of(recorded.recorded_at),
         unassigned_since=None,
     )
 
@@ -107,56 +107,56 @@ class KaizenFlow(Projection):
     }
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        s.rows("kaizen_flow").insert(
-            id=r.aggregate_id,
-            title=r.event.title,
-            area=r.event.area,
+    def raised(self, recorded: Recorded, state: State) -> None:
+        state.rows("kaizen_flow").insert(
+            id=recorded.aggregate_id,
+            title=recorded.event.title,
+            area=recorded.event.area,
             stage=PdcaStage.RAISED.value,
-            raised_at=r.recorded_at,
-            raised_week=week_of(r.recorded_at),
-            unassigned_since=r.recorded_at,
-            last_activity_at=r.recorded_at,
-            version=r.version,
-            position=r.position,
+            raised_at=recorded.recorded_at,
+            raised_week=week_of(recorded.recorded_at),
+            unassigned_since=recorded.recorded_at,
+            last_activity_at=recorded.recorded_at,
+            version=recorded.version,
+            position=recorded.position,
         )
 
     @handles(Item.Resourced)
-    def resourced(self, r: Recorded, s: State) -> None:
-        row = s.rows("kaizen_flow").get(r.aggregate_id)
+    def resourced(self, recorded: Recorded, state: State) -> None:
+        row = state.rows("kaizen_flow").get(recorded.aggregate_id)
         if row is None:  # like the UPDATE it replaces: nothing to resource
             return
         touch(
-            s,
-            r,
-            owner=r.event.assignment.owner,
-            owner_assigned_at=row["owner_assigned_at"] or r.recorded_at,
+            state,
+            recorded,
+            owner=recorded.event.assignment.owner,
+            owner_assigned_at=row["owner_assigned_at"] or recorded.recorded_at,
             unassigned_since=None,
         )
 
     @handles(Item.ResourcesReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        touch(s, r, owner=None, unassigned_since=r.recorded_at)
+    def released(self, recorded: Recorded, state: State) -> None:
+        touch(state, recorded, owner=None, unassigned_since=recorded.recorded_at)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, r: Recorded, s: State) -> None:
-        touch(s, r, stage=r.event.to_stage.value)
+    def advanced(self, recorded: Recorded, state: State) -> None:
+        touch(state, recorded, stage=recorded.event.to_stage.value)
 
     @handles(Item.Classified, Item.Reviewed, Item.AlignedToObjective)
-    def active(self, r: Recorded, s: State) -> None:
-        touch(s, r)
+    def active(self, recorded: Recorded, state: State) -> None:
+        touch(state, recorded)
 
     @handles(Item.Standardised)
-    def standardised(self, r: Recorded, s: State) -> None:
-        finish(s, r, PdcaStage.STANDARDISED)
+    def standardised(self, recorded: Recorded, state: State) -> None:
+        finish(state, recorded, PdcaStage.STANDARDISED)
 
     @handles(Item.Abandoned)
-    def abandoned(self, r: Recorded, s: State) -> None:
-        finish(s, r, PdcaStage.ABANDONED)
+    def abandoned(self, recorded: Recorded, state: State) -> None:
+        finish(state, recorded, PdcaStage.ABANDONED)
 
     @handles(Item.Escalated)
-    def escalated(self, r: Recorded, s: State) -> None:
-        finish(s, r, PdcaStage.ESCALATED)
+    def escalated(self, recorded: Recorded, state: State) -> None:
+        finish(state, recorded, PdcaStage.ESCALATED)
 
 
 LIVE = Tables(KaizenFlow.tables)

@@ -95,27 +95,30 @@ class Objects(Projection):
     }
 
     @handles(Aggregate.Event)
-    def evolve(self, r: Recorded, s: State) -> None:
-        rows, event = s.rows("objects"), r.event
+    def evolve(self, recorded: Recorded, state: State) -> None:
+        rows, event = state.rows("objects"), recorded.event
         if isinstance(event, AggregateCreated):
             aggregate = event.mutate(None)
             rows.insert(
-                id=r.aggregate_id,
+                id=recorded.aggregate_id,
                 kind=type(aggregate).__name__,
-                version=r.version,
-                created_position=r.position,
-                position=r.position,
+                version=recorded.version,
+                created_position=recorded.position,
+                position=recorded.position,
                 state=held(aggregate),
             )
             return
-        row = rows.get(r.aggregate_id)
+        row = rows.get(recorded.aggregate_id)
         if row is None:
             return
         before = live(row)
         aggregate = event.mutate(before)
         if aggregate is before and row["state"].obj is before:  # changed in place: still held
-            rows.update(r.aggregate_id, version=r.version, position=r.position)
+            rows.update(recorded.aggregate_id, version=recorded.version, position=recorded.position)
         else:
             rows.update(
-                r.aggregate_id, version=r.version, position=r.position, state=held(aggregate)
+                recorded.aggregate_id,
+                version=recorded.version,
+                position=recorded.position,
+                state=held(aggregate),
             )

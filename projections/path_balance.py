@@ -51,12 +51,12 @@ INDEXES = (
 )
 
 
-def held(s: State, r: Recorded, allocation: Allocation, budget: Decimal) -> None:
+def held(state: State, recorded: Recorded, allocation: Allocation, budget: Decimal) -> None:
     """The work item holds this share of a team's time, with the budget that came with it.
 
     Counted under the work item's org unit; a work item this view never saw holds nothing,
     and a share already held is kept as it was."""
-    item = s.rows("path_balance_items").get(allocation.work_item_id)
+    item = state.rows("path_balance_items").get(allocation.work_item_id)
     if item is None:
         return
     share = {
@@ -68,28 +68,28 @@ def held(s: State, r: Recorded, allocation: Allocation, budget: Decimal) -> None
         "fte": allocation.fte,
         "budget": budget,
     }
-    if s.rows("path_balance_allocations").insert(**share, position=r.position):
-        count(s, r, share, +1)
+    if state.rows("path_balance_allocations").insert(**share, position=recorded.position):
+        count(state, recorded, share, +1)
 
 
-def let_go(s: State, r: Recorded, allocation: Allocation) -> None:
+def let_go(state: State, recorded: Recorded, allocation: Allocation) -> None:
     """The share is released, and its budget with it."""
-    allocations = s.rows("path_balance_allocations")
+    allocations = state.rows("path_balance_allocations")
     key = (allocation.work_item_id, allocation.team_id, str(allocation.period))
     share = allocations.get(key)
     if share is not None:
         allocations.delete(key)
-        count(s, r, share, -1)
+        count(state, recorded, share, -1)
 
 
-def count(s: State, r: Recorded, share: Row, sign: int) -> None:
+def count(state: State, recorded: Recorded, share: Row, sign: int) -> None:
     """Add a share to its (path, org unit, period), or take it away; a bucket left empty goes.
 
     A work item counts once per bucket: its path and org unit are its own, so its shares in the
     bucket are its shares in the period."""
     bucket = (share["path"], share["org_unit"], share["period"])
-    balance = s.rows("path_balance")
-    held_now = s.rows("path_balance_allocations").where(
+    balance = state.rows("path_balance")
+    held_now = state.rows("path_balance_allocations").where(
         work_item_id=share["work_item_id"], period=share["period"]
     )
     first_or_last = len(held_now) == (1 if sign > 0 else 0)
@@ -102,15 +102,18 @@ def count(s: State, r: Recorded, share: Row, sign: int) -> None:
         "allocations": row["allocations"] + sign,
         "fte": row["fte"] + sign * share["fte"],
         "budget": row["budget"] + sign * share["budget"],
-        "position": r.position,
+        "position": recorded.position,
     }
     if not balance.update(bucket, **totals):
         balance.insert(path=bucket[0], org_unit=bucket[1], period=bucket[2], **totals)
 
 
-def remember(s: State, r: Recorded, path: Path, org_unit: str) -> None:
-    s.rows("path_balance_items").insert(
-        work_item_id=r.aggregate_id, path=path.value, org_unit=org_unit, position=r.position
+def remember(state: State, recorded: Recorded, path: Path, org_unit: str) -> None:
+    state.rows("path_balance_items").insert(
+        work_item_id=recorded.aggregate_id,
+        path=path.value,
+        org_unit=org_unit,
+        position=recorded.position,
     )
 
 
@@ -163,30 +166,32 @@ class PathBalance(Projection):
     }
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        remember(s, r, Path.STRATEGIC, r.event.org_unit)
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        remember(state, recorded, Path.STRATEGIC, recorded.event.org_unit)
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        remember(s, r, Path.OPERATIONAL, r.event.area)
+    def raised(self, recorded: Recorded, state: State) -> None:
+        remember(state, recorded, Path.OPERATIONAL, recorded.event.area)
 
     @handles(Initiative.Resourced)
-    def resourced(self, r: Recorded, s: State) -> None:
-        held(s, r, r.event.allocation, r.event.budget)
+    def resourced(self, recorded: Recorded, state: State) -> None:
+        held(state, recorded, recorded.event.allocation, recorded.event.budget)
 
     @handles(Initiative.ResourcesReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        let_go(s, r, r.event.allocation)
+    def released(self, recorded: Recorded, state: State) -> None:
+        let_go(state, recorded, recorded.event.allocation)
 
     @handles(Item.Resourced)
-    def item_resourced(self, r: Recorded, s: State) -> None:
-        if r.event.assignment.allocation is not None:  # an owner and hours only: no team time
-            held(s, r, r.event.assignment.allocation, Decimal(0))
+    def item_resourced(self, recorded: Recorded, state: State) -> None:
+        if (
+            recorded.event.assignment.allocation is not None
+        ):  # an owner and hours only: no team time
+            held(state, recorded, recorded.event.assignment.allocation, Decimal(0))
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, r: Recorded, s: State) -> None:
-        if r.event.assignment.allocation is not None:
-            let_go(s, r, r.event.assignment.allocation)
+    def item_released(self, recorded: Recorded, state: State) -> None:
+        if recorded.event.assignment.allocation is not None:
+            let_go(state, recorded, recorded.event.assignment.allocation)
 
 
 # Read queries -------------------------------------------------------------------------------

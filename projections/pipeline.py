@@ -61,50 +61,52 @@ INDEXES = (
 )
 
 
-def enter(s: State, r: Recorded, path: Path, org_unit: str, stage: str) -> None:
-    s.rows("pipeline_stages").insert(
-        work_item_id=r.aggregate_id,
+def enter(state: State, recorded: Recorded, path: Path, org_unit: str, stage: str) -> None:
+    state.rows("pipeline_stages").insert(
+        work_item_id=recorded.aggregate_id,
         kind="initiative" if path is Path.STRATEGIC else "improvement_item",
         path=path.value,
-        title=r.event.title,
+        title=recorded.event.title,
         org_unit=org_unit,
         stage=stage,
-        entered_at=r.recorded_at,
-        version=r.version,
-        position=r.position,
+        entered_at=recorded.recorded_at,
+        version=recorded.version,
+        position=recorded.position,
     )
 
 
-def move(s: State, r: Recorded, stage: str, held_from: str | None = None) -> None:
+def move(state: State, recorded: Recorded, stage: str, held_from: str | None = None) -> None:
     """The item is now in `stage`; its clock restarts only if the stage changed."""
-    stages = s.rows("pipeline_stages")
-    row = stages.get(r.aggregate_id)
+    stages = state.rows("pipeline_stages")
+    row = stages.get(recorded.aggregate_id)
     if row is None:
         return
     stages.update(
-        r.aggregate_id,
-        entered_at=row["entered_at"] if row["stage"] == stage else r.recorded_at,
+        recorded.aggregate_id,
+        entered_at=row["entered_at"] if row["stage"] == stage else recorded.recorded_at,
         stage=stage,
         held_from=held_from,
-        version=r.version,
-        position=r.position,
+        version=recorded.version,
+        position=recorded.position,
     )
 
 
-def state_before(s: State, r: Recorded) -> tuple[Stage, Stage | None]:
+def decided_from(state: State, recorded: Recorded) -> tuple[Stage, Stage | None]:
     """The stage a gate decision is taken from; a correction starts where the corrected one did.
 
     A correction also marks the decision it corrects as superseded, its conditions no longer open.
     """
-    corrects = r.event.corrects
+    corrects = recorded.event.corrects
     if corrects is None:
-        row = s.rows("pipeline_stages")[r.aggregate_id]
+        row = state.rows("pipeline_stages")[recorded.aggregate_id]
         stage, held = row["stage"], row["held_from"]
     else:
-        gates = s.rows("pipeline_gates")
-        corrected = gates[r.aggregate_id, corrects]
+        gates = state.rows("pipeline_gates")
+        corrected = gates[recorded.aggregate_id, corrects]
         stage, held = corrected["stage_before"], corrected["held_from_before"]
-        gates.update((r.aggregate_id, corrects), superseded_by=r.version, conditions_open=False)
+        gates.update(
+            (recorded.aggregate_id, corrects), superseded_by=recorded.version, conditions_open=False
+        )
     return Stage(stage), Stage(held) if held else None
 
 
@@ -166,71 +168,70 @@ class Pipeline(Projection):
     # Initiatives ------------------------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        enter(s, r, Path.STRATEGIC, r.event.org_unit, Stage.PROPOSED.value)
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        enter(state, recorded, Path.STRATEGIC, recorded.event.org_unit, Stage.PROPOSED.value)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        decision = r.event.decision
-        stage, held = state_before(s, r)
-        after = decision.next_stage(stage, held)
-        resume_to = held if stage is Stage.ON_HOLD else stage
-        held_after = resume_to.value if after is Stage.ON_HOLD and resume_to else None
-        s.rows("pipeline_gates").insert(
-            initiative_id=r.aggregate_id,
-            version=r.version,
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        decision = recorded.event.decision
+        stage, held = decided_from(state, recorded)
+        after = decision.standing_after
+        held_after = after.held_from.value if after.held_from else None
+        state.rows("pipeline_gates").insert(
+            initiative_id=recorded.aggregate_id,
+            version=recorded.version,
             gate=decision.gate.value,
             outcome=decision.outcome.value,
-            decided_at=r.recorded_at,
-            decided_by=r.event.actor.id,
+            decided_at=recorded.recorded_at,
+            decided_by=recorded.event.actor.id,
             gatekeepers=list(decision.gatekeepers),
-            corrects=r.event.corrects,
+            corrects=recorded.event.corrects,
             conditions=len(decision.conditions),
             conditions_open=bool(decision.conditions),
             stage_before=stage.value,
             held_from_before=held.value if held else None,
-            stage_after=after.value,
+            stage_after=after.stage.value,
             next_gate_date=decision.next_gate_date,
-            position=r.position,
+            position=recorded.position,
         )
-        move(s, r, after.value, held_after)
+        move(state, recorded, after.stage.value, held_after)
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, r: Recorded, s: State) -> None:
-        gates = s.rows("pipeline_gates")
-        for row in gates.where(initiative_id=r.aggregate_id, conditions_open=True):
+    def conditions_cleared(self, recorded: Recorded, state: State) -> None:
+        gates = state.rows("pipeline_gates")
+        for row in gates.where(initiative_id=recorded.aggregate_id, conditions_open=True):
             key = (row["initiative_id"], row["version"])
-            gates.update(key, conditions_open=False, conditions_cleared_at=r.recorded_at)
+            gates.update(key, conditions_open=False, conditions_cleared_at=recorded.recorded_at)
 
     @handles(Initiative.Redirected)
-    def redirected(self, r: Recorded, s: State) -> None:
-        move(s, r, Stage.REDIRECTED.value)
+    def redirected(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, Stage.REDIRECTED.value)
 
     @handles(Initiative.Closed)
-    def closed(self, r: Recorded, s: State) -> None:
-        move(s, r, Stage.CLOSED.value)
+    def closed(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, Stage.CLOSED.value)
 
     # Improvement items ------------------------------------------------------------------------
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        enter(s, r, Path.OPERATIONAL, r.event.area, PdcaStage.RAISED.value)
+    def raised(self, recorded: Recorded, state: State) -> None:
+        enter(state, recorded, Path.OPERATIONAL, recorded.event.area, PdcaStage.RAISED.value)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, r: Recorded, s: State) -> None:
-        move(s, r, r.event.to_stage.value)
+    def advanced(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, recorded.event.to_stage.value)
 
     @handles(Item.Standardised)
-    def standardised(self, r: Recorded, s: State) -> None:
-        move(s, r, PdcaStage.STANDARDISED.value)
+    def standardised(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, PdcaStage.STANDARDISED.value)
 
     @handles(Item.Abandoned)
-    def abandoned(self, r: Recorded, s: State) -> None:
-        move(s, r, PdcaStage.ABANDONED.value)
+    def abandoned(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, PdcaStage.ABANDONED.value)
 
     @handles(Item.Escalated)
-    def escalated(self, r: Recorded, s: State) -> None:
-        move(s, r, PdcaStage.ESCALATED.value)
+    def escalated(self, recorded: Recorded, state: State) -> None:
+        move(state, recorded, PdcaStage.ESCALATED.value)
 
 
 # Read queries -------------------------------------------------------------------------------

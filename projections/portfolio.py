@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from domain.gates import Gate, Outcome, Stage
+from domain.gates import Gate, Stage
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from projections.base import Projection, Recorded, handles
@@ -47,28 +47,32 @@ INDEXES = (
 )
 
 
-def update(s: State, r: Recorded, **columns: Any) -> None:
+def update(state: State, recorded: Recorded, **columns: Any) -> None:
     """Set `columns` on the work item's row, and note which event it reflects."""
-    s.rows("portfolio").update(
-        r.aggregate_id, **columns, version=r.version, updated_at=r.recorded_at, position=r.position
+    state.rows("portfolio").update(
+        recorded.aggregate_id,
+        **columns,
+        version=recorded.version,
+        updated_at=recorded.recorded_at,
+        position=recorded.position,
     )
 
 
-def insert(s: State, r: Recorded, kind: str, path: str, **columns: Any) -> None:
-    s.rows("portfolio").insert(
-        id=r.aggregate_id,
+def insert(state: State, recorded: Recorded, kind: str, path: str, **columns: Any) -> None:
+    state.rows("portfolio").insert(
+        id=recorded.aggregate_id,
         kind=kind,
         path=path,
         **columns,
-        created_at=r.recorded_at,
-        updated_at=r.recorded_at,
-        version=r.version,
-        position=r.position,
+        created_at=recorded.recorded_at,
+        updated_at=recorded.recorded_at,
+        version=recorded.version,
+        position=recorded.position,
     )
 
 
-def current(s: State, r: Recorded) -> Row:
-    return s.rows("portfolio")[r.aggregate_id]
+def current(state: State, recorded: Recorded) -> Row:
+    return state.rows("portfolio")[recorded.aggregate_id]
 
 
 class Portfolio(Projection):
@@ -115,143 +119,155 @@ class Portfolio(Projection):
     # Initiatives ------------------------------------------------------------------------------
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        e = r.event
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
         insert(
-            s,
-            r,
+            state,
+            recorded,
             "initiative",
             "STRATEGIC",
-            title=e.title,
+            title=event.title,
             stage=Stage.PROPOSED.value,
-            org_unit=e.org_unit,
-            owner=e.actor.id,
+            org_unit=event.org_unit,
+            owner=event.actor.id,
             next_gate=Gate.G1.value,
-            next_review_due=r.recorded_at + INITIATIVE_CADENCE,
+            next_review_due=recorded.recorded_at + INITIATIVE_CADENCE,
         )
 
     @handles(Initiative.Classified, Item.Classified)
-    def classified(self, r: Recorded, s: State) -> None:
-        classification = r.event.classification
+    def classified(self, recorded: Recorded, state: State) -> None:
+        classification = recorded.event.classification
         update(
-            s,
-            r,
+            state,
+            recorded,
             classified_path=classification.decided.value,
             overridden=classification.overridden,
         )
 
     @handles(Initiative.SponsorAssigned)
-    def sponsor_assigned(self, r: Recorded, s: State) -> None:
-        update(s, r, sponsor=r.event.sponsor)
+    def sponsor_assigned(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, sponsor=recorded.event.sponsor)
 
     @handles(Initiative.SponsorReleased)
-    def sponsor_released(self, r: Recorded, s: State) -> None:
-        update(s, r, sponsor=None)
+    def sponsor_released(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, sponsor=None)
 
     @handles(Initiative.AlignedToObjective, Item.AlignedToObjective)
-    def aligned(self, r: Recorded, s: State) -> None:
-        objectives = current(s, r)["objective_ids"]
-        update(s, r, objective_ids=sorted({*objectives, r.event.objective_id}))
+    def aligned(self, recorded: Recorded, state: State) -> None:
+        objectives = current(state, recorded)["objective_ids"]
+        update(state, recorded, objective_ids=sorted({*objectives, recorded.event.objective_id}))
 
     @handles(Initiative.AlignmentRemoved)
-    def alignment_removed(self, r: Recorded, s: State) -> None:
-        objectives = current(s, r)["objective_ids"]
-        update(s, r, objective_ids=[o for o in objectives if o != r.event.objective_id])
+    def alignment_removed(self, recorded: Recorded, state: State) -> None:
+        objectives = current(state, recorded)["objective_ids"]
+        update(
+            state,
+            recorded,
+            objective_ids=[o for o in objectives if o != recorded.event.objective_id],
+        )
 
     @handles(Initiative.Resourced)
-    def resourced(self, r: Recorded, s: State) -> None:
-        row = current(s, r)
-        update(s, r, fte=row["fte"] + r.event.allocation.fte, budget=row["budget"] + r.event.budget)
+    def resourced(self, recorded: Recorded, state: State) -> None:
+        row = current(state, recorded)
+        update(
+            state,
+            recorded,
+            fte=row["fte"] + recorded.event.allocation.fte,
+            budget=row["budget"] + recorded.event.budget,
+        )
 
     @handles(Initiative.ResourcesReleased)
-    def released(self, r: Recorded, s: State) -> None:
-        update(s, r, fte=current(s, r)["fte"] - r.event.allocation.fte)
+    def released(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, fte=current(state, recorded)["fte"] - recorded.event.allocation.fte)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        decision = r.event.decision
-        row = current(s, r)
-        stage, held = Stage(row["stage"]), Stage(row["held_from"]) if row["held_from"] else None
-        if r.event.corrects is not None:  # the stage before the corrected decision is not kept here
-            stage, held = decision.gate.guards, None
-        after = decision.next_stage(stage, held)
-        waiting = (held or stage) if after is Stage.ON_HOLD else after
-        benefits_reviewed = decision.gate is Gate.G5 and decision.outcome is Outcome.GO
-        next_gate = None if benefits_reviewed or after.is_terminal else Gate.after(waiting)
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        decision = recorded.event.decision
+        after = decision.standing_after
         update(
-            s,
-            r,
-            stage=after.value,
-            held_from=(held or stage).value if after is Stage.ON_HOLD else None,
-            next_gate=next_gate.value if next_gate else None,
+            state,
+            recorded,
+            stage=after.stage.value,
+            held_from=after.held_from.value if after.held_from else None,
+            next_gate=after.next_gate.value if after.next_gate else None,
             next_gate_date=decision.next_gate_date,
             open_conditions=len(decision.conditions),
         )
 
     @handles(Initiative.ConditionsCleared)
-    def conditions_cleared(self, r: Recorded, s: State) -> None:
-        update(s, r, open_conditions=0)
+    def conditions_cleared(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, open_conditions=0)
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, r: Recorded, s: State) -> None:
+    def initiative_reviewed(self, recorded: Recorded, state: State) -> None:
         update(
-            s,
-            r,
-            last_review_status=r.event.status.value,
-            last_reviewed_at=r.recorded_at,
-            next_review_due=r.recorded_at + INITIATIVE_CADENCE,
+            state,
+            recorded,
+            last_review_status=recorded.event.status.value,
+            last_reviewed_at=recorded.recorded_at,
+            next_review_due=recorded.recorded_at + INITIATIVE_CADENCE,
         )
 
     @handles(Initiative.BenefitRecorded, Initiative.Redirected)
-    def touched(self, r: Recorded, s: State) -> None:
-        stage = Stage.REDIRECTED.value if isinstance(r.event, Initiative.Redirected) else None
-        update(s, r, **({"stage": stage, "next_gate": None} if stage else {}))
+    def touched(self, recorded: Recorded, state: State) -> None:
+        stage = (
+            Stage.REDIRECTED.value if isinstance(recorded.event, Initiative.Redirected) else None
+        )
+        update(state, recorded, **({"stage": stage, "next_gate": None} if stage else {}))
 
     @handles(Initiative.Closed)
-    def closed(self, r: Recorded, s: State) -> None:
-        update(s, r, stage=Stage.CLOSED.value, next_gate=None)
+    def closed(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, stage=Stage.CLOSED.value, next_gate=None)
 
     # Improvement items ------------------------------------------------------------------------
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        e = r.event
+    def raised(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
         insert(
-            s,
-            r,
+            state,
+            recorded,
             "improvement_item",
             "OPERATIONAL",
-            title=e.title,
+            title=event.title,
             stage="RAISED",
-            org_unit=e.area,
-            next_review_due=r.recorded_at + ITEM_CADENCE,
+            org_unit=event.area,
+            next_review_due=recorded.recorded_at + ITEM_CADENCE,
         )
 
     @handles(Item.Resourced)
-    def item_resourced(self, r: Recorded, s: State) -> None:
-        a = r.event.assignment
-        update(s, r, owner=a.owner, due=a.due, fte=a.allocation.fte if a.allocation else 0)
+    def item_resourced(self, recorded: Recorded, state: State) -> None:
+        assignment = recorded.event.assignment
+        update(
+            state,
+            recorded,
+            owner=assignment.owner,
+            due=assignment.due,
+            fte=assignment.allocation.fte if assignment.allocation else 0,
+        )
 
     @handles(Item.ResourcesReleased)
-    def item_released(self, r: Recorded, s: State) -> None:
-        update(s, r, fte=0)
+    def item_released(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, fte=0)
 
     @handles(Item.StageAdvanced)
-    def advanced(self, r: Recorded, s: State) -> None:
-        update(s, r, stage=r.event.to_stage.value)
+    def advanced(self, recorded: Recorded, state: State) -> None:
+        update(state, recorded, stage=recorded.event.to_stage.value)
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, r: Recorded, s: State) -> None:
+    def item_reviewed(self, recorded: Recorded, state: State) -> None:
         update(
-            s,
-            r,
-            last_review_status=r.event.status.value,
-            last_reviewed_at=r.recorded_at,
-            next_review_due=r.recorded_at + ITEM_CADENCE,
+            state,
+            recorded,
+            last_review_status=recorded.event.status.value,
+            last_reviewed_at=recorded.recorded_at,
+            next_review_due=recorded.recorded_at + ITEM_CADENCE,
         )
 
     @handles(Item.Standardised, Item.Abandoned, Item.Escalated)
-    def finished(self, r: Recorded, s: State) -> None:
+    def finished(self, recorded: Recorded, state: State) -> None:
         stages = {Item.Standardised: "STANDARDISED", Item.Abandoned: "ABANDONED"}
-        stage = next((s for cls, s in stages.items() if isinstance(r.event, cls)), "ESCALATED")
-        update(s, r, stage=stage)
+        stage = next(
+            (to for cls, to in stages.items() if isinstance(recorded.event, cls)), "ESCALATED"
+        )
+        update(state, recorded, stage=stage)

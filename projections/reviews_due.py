@@ -10,7 +10,6 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import class_row
 
-from domain.gates import Outcome
 from domain.improvement import ImprovementItem as Item
 from domain.initiative import Initiative
 from projections.base import Projection, Recorded, Tables, handles
@@ -39,35 +38,38 @@ INDEXES = (
 )
 
 
-def insert(s: State, r: Recorded, kind: str, cadence: timedelta) -> None:
-    e = r.event
-    s.rows("reviews_due").insert(
-        id=r.aggregate_id,
+def insert(state: State, recorded: Recorded, kind: str, cadence: timedelta) -> None:
+    event = recorded.event
+    state.rows("reviews_due").insert(
+        id=recorded.aggregate_id,
         kind=kind,
-        title=e.title,
-        org_unit=e.org_unit if kind == "initiative" else e.area,
+        title=event.title,
+        org_unit=event.org_unit if kind == "initiative" else event.area,
         cadence=CADENCE_NAMES[cadence],
         cadence_days=cadence.days,
-        next_review_due=r.recorded_at + cadence,
-        created_at=r.recorded_at,
-        position=r.position,
+        next_review_due=recorded.recorded_at + cadence,
+        created_at=recorded.recorded_at,
+        position=recorded.position,
     )
 
 
-def reviewed(s: State, r: Recorded, cadence: timedelta) -> None:
-    s.rows("reviews_due").update(
-        r.aggregate_id,
-        last_reviewed_at=r.recorded_at,
-        last_review_status=r.event.status.value,
-        next_review_due=r.recorded_at + cadence,
-        position=r.position,
+def reviewed(state: State, recorded: Recorded, cadence: timedelta) -> None:
+    state.rows("reviews_due").update(
+        recorded.aggregate_id,
+        last_reviewed_at=recorded.recorded_at,
+        last_review_status=recorded.event.status.value,
+        next_review_due=recorded.recorded_at + cadence,
+        position=recorded.position,
     )
 
 
-def end(s: State, r: Recorded) -> None:
+def end(state: State, recorded: Recorded) -> None:
     """The work item reached a terminal stage: no review is due any more."""
-    s.rows("reviews_due").update(
-        r.aggregate_id, active=False, ended_at=r.recorded_at, position=r.position
+    state.rows("reviews_due").update(
+        recorded.aggregate_id,
+        active=False,
+        ended_at=recorded.recorded_at,
+        position=recorded.position,
     )
 
 
@@ -103,25 +105,25 @@ class ReviewsDue(Projection):
     }
 
     @handles(Initiative.Proposed)
-    def proposed(self, r: Recorded, s: State) -> None:
-        insert(s, r, "initiative", INITIATIVE_CADENCE)
+    def proposed(self, recorded: Recorded, state: State) -> None:
+        insert(state, recorded, "initiative", INITIATIVE_CADENCE)
 
     @handles(Item.Raised)
-    def raised(self, r: Recorded, s: State) -> None:
-        insert(s, r, "improvement_item", ITEM_CADENCE)
+    def raised(self, recorded: Recorded, state: State) -> None:
+        insert(state, recorded, "improvement_item", ITEM_CADENCE)
 
     @handles(Initiative.Reviewed)
-    def initiative_reviewed(self, r: Recorded, s: State) -> None:
-        reviewed(s, r, INITIATIVE_CADENCE)
+    def initiative_reviewed(self, recorded: Recorded, state: State) -> None:
+        reviewed(state, recorded, INITIATIVE_CADENCE)
 
     @handles(Item.Reviewed)
-    def item_reviewed(self, r: Recorded, s: State) -> None:
-        reviewed(s, r, ITEM_CADENCE)
+    def item_reviewed(self, recorded: Recorded, state: State) -> None:
+        reviewed(state, recorded, ITEM_CADENCE)
 
     @handles(Initiative.GateDecided)
-    def gate_decided(self, r: Recorded, s: State) -> None:
-        if r.event.decision.outcome is Outcome.KILL:
-            end(s, r)
+    def gate_decided(self, recorded: Recorded, state: State) -> None:
+        if recorded.event.decision.standing_after.stage.is_terminal:  # killed
+            end(state, recorded)
 
     @handles(
         Initiative.Closed,
@@ -130,8 +132,8 @@ class ReviewsDue(Projection):
         Item.Abandoned,
         Item.Escalated,
     )
-    def ended(self, r: Recorded, s: State) -> None:
-        end(s, r)
+    def ended(self, recorded: Recorded, state: State) -> None:
+        end(state, recorded)
 
 
 LIVE = Tables(ReviewsDue.tables)

@@ -178,7 +178,6 @@ class Initiative(AggregateNode):
 
     @classmethod
     def of(cls, i: initiative_.Initiative) -> Initiative:
-        waiting = i.held_from if i.stage is gates.Stage.ON_HOLD else i.stage
         return cls(
             id=str(i.id),
             version=i.version,
@@ -190,7 +189,7 @@ class Initiative(AggregateNode):
             proposer=i.proposer,
             stage=i.stage,
             held_from=i.held_from,
-            next_gate=None if i.benefits_reviewed or waiting is None else gates.Gate.after(waiting),
+            next_gate=i.next_gate,
             classification=Classification.of(i.classification),
             sponsor=i.sponsor,
             alignments=Alignment.all_of(i.objectives),

@@ -135,7 +135,9 @@ class Polarity(Application[UUID]):
                 if context.idempotency_key and (prior := self._prior(key, name, fingerprint)):
                     return prior
                 raise
-            record = CommandRecord(*key, name, fingerprint, primary.id, primary.version)
+            record = CommandRecord(
+                *key, name, fingerprint, primary.id, primary.version, tuple(session.related)
+            )
             try:
                 return self._save(session, primary, record)
             except IntegrityError:
@@ -177,12 +179,19 @@ class Polarity(Application[UUID]):
         if prior is None:
             return None
         if (prior.command, prior.fingerprint) != (command, fingerprint):
+            used_for = (
+                f"a {command} with other values"
+                if prior.command == command
+                else f"a different command ({prior.command})"
+            )
             raise IdempotencyKeyReused(
-                f"Idempotency key {key.command_id!r} was already used "
-                f"for a different command ({prior.command}).",
+                f"Idempotency key {key.command_id!r} was already used for {used_for}; "
+                "use a new key for a new command.",
                 field="idempotencyKey",
             )
-        return Result(prior.aggregate_id, prior.version, prior.position, replayed=replayed)
+        return Result(
+            prior.aggregate_id, prior.version, prior.position, prior.related, replayed=replayed
+        )
 
     def _stored_after_outage(self, key: _CommandKey, outage: Exception) -> Result | None:
         """Whether a save that met an outage was stored: asked until the database answers, for
@@ -204,7 +213,7 @@ class Polarity(Application[UUID]):
                 continue
             if prior is None:
                 return None
-            return Result(prior.aggregate_id, prior.version, prior.position)
+            return Result(prior.aggregate_id, prior.version, prior.position, prior.related)
 
     def _position_of(self, aggregate: Governed) -> int:
         history = self.store.select_history(aggregate.id)

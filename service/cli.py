@@ -21,12 +21,14 @@ from service.database import open_database
 from service.demo import DemoPortfolio, StoreNotEmpty, load_demo
 from service.persistence import event_data, plain
 from service.settings import Settings, SettingsError
+from service.startup import prepare
 
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Polarity]:
     with open_database(settings) as database:
-        app = Polarity(database, snapshot_interval=settings.snapshot_interval)
+        prepare(database)
+        app = Polarity(database, snapshot_interval=settings.snapshot_interval, create_tables=False)
         try:
             yield app
         finally:
@@ -135,8 +137,11 @@ def serve(
     _refuse_unsafe(settings)
     # SIGTERM ends the server like Ctrl-C does, so the embedded PostgreSQL below stops too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    # The database is opened here, once, so that every worker process shares it.
+    # The database is opened and prepared here, once, before any worker starts: workers that
+    # each created the tables raced and stopped the server. Each worker's `prepare` then
+    # finds it done.
     with open_database(settings) as database:
+        prepare(database)
         os.environ.update(
             POLARITY_DATABASE_URL=database.url,
             POLARITY_HOST=settings.host,
@@ -166,7 +171,8 @@ def token(
     settings: Settings, sub: str, roles: tuple[str, ...], on_behalf_of: str | None, hours: float
 ) -> None:
     """Print a bearer token signed with POLARITY_JWT_SECRET, valid for 8 hours by default."""
-    from service.web import ROLES, create_token  # the server's own roles and signing
+    from domain.commands import ROLES
+    from service.web import create_token  # the server's own signing
 
     if unknown := sorted(set(roles) - ROLES):
         known = ", ".join(sorted(ROLES))

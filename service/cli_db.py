@@ -6,11 +6,10 @@ import click
 import psycopg
 
 from projections.catalog import all_projections
-from service.application import Polarity
 from service.bi import RoleRefused, grant_bi
 from service.database import open_database
-from service.projector import Projector
 from service.settings import Settings
+from service.startup import prepare
 
 
 @click.group()
@@ -32,11 +31,7 @@ def grant_bi_command(settings: Settings, role: str, password: str | None) -> Non
     adds views."""
     projections = all_projections()
     with open_database(settings) as database:
-        app = Polarity(database, snapshot_interval=settings.snapshot_interval)
-        try:
-            Projector(app, database, projections).setup()  # the tables the views read
-        finally:
-            app.close()
+        prepare(database)  # the tables the views read
         with psycopg.connect(database.conninfo) as connection:
             try:
                 grant = grant_bi(connection, role, password=password, projections=projections)

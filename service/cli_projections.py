@@ -19,16 +19,16 @@ from service.database import open_database
 from service.parallel import catch_up_in_parallel
 from service.projector import Projector
 from service.settings import Settings
+from service.startup import prepare
 
 
 @contextmanager
 def projector_for(settings: Settings) -> Iterator[Projector]:
     with open_database(settings) as database:
-        app = Polarity(database, snapshot_interval=settings.snapshot_interval)
+        prepare(database)
+        app = Polarity(database, snapshot_interval=settings.snapshot_interval, create_tables=False)
         try:
-            projector = Projector(app, database, all_projections())
-            projector.setup()
-            yield projector
+            yield Projector(app, database, all_projections())
         finally:
             app.close()
 

@@ -54,7 +54,7 @@ def propose_initiative(s: Session, cmd: c.ProposeInitiative) -> Initiative:
 @handles(c.ClassifyInitiative)
 def classify_initiative(s: Session, cmd: c.ClassifyInitiative) -> Initiative:
     initiative = s.get(cmd.id, Initiative)
-    classification = Classification.decide(s.policy, cmd.criteria, cmd.decided, cmd.override_reason)
+    classification = classification_of(s, cmd)
     initiative.classify(classification, s.actor, cmd.reason, cmd.corrects)
     if classification.decided is Path.OPERATIONAL:
         before = dict(initiative.allocations)
@@ -208,7 +208,7 @@ def raise_improvement_item(s: Session, cmd: c.RaiseImprovementItem) -> Improveme
 def classify_improvement_item(s: Session, cmd: c.ClassifyImprovementItem) -> ImprovementItem:
     item = s.get(cmd.id, ImprovementItem)
     before = dict(item.allocations)
-    classification = Classification.decide(s.policy, cmd.criteria, cmd.decided, cmd.override_reason)
+    classification = classification_of(s, cmd)
     item.classify(classification, s.actor, cmd.reason, cmd.corrects)
     if classification.decided is Path.STRATEGIC:
         initiative = s.add(escalation_of(item, cmd.criteria, s.actor, cmd.reason), related=True)
@@ -353,7 +353,15 @@ def set_team_capacity(s: Session, cmd: c.SetTeamCapacity) -> Team:
     return team
 
 
-# Keeping a team's allocations in step with the work items that hold them --------------------
+# What several handlers share --------------------------------------------------------------
+
+
+def classification_of(s: Session, cmd: c.Classify) -> Classification:
+    """The path the policy in force recommends for the criteria, or the one decided over it."""
+    return Classification.decide(s.policy, cmd.criteria, cmd.decided, cmd.override_reason)
+
+
+# Keeping a team's allocations in step with the work items that hold them.
 
 
 def grant_on_team(s: Session, allocation: Allocation, reason: str) -> None:

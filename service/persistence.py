@@ -123,6 +123,7 @@ class CommandRecord:
     fingerprint: str
     aggregate_id: UUID
     version: int
+    related: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ class PriorResult:
     fingerprint: str
     aggregate_id: UUID
     version: int
-    position: int
+    position: int  # of the last event the command recorded, on whichever aggregate
+    related: tuple[UUID, ...]
 
 
 class PolarityRecorder(PostgresApplicationRecorder):
@@ -152,6 +154,15 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor_id, key))"
             ).format(schema=schema, commands=commands)
         )
+        # The command's last event (its position is the command's) and the aggregates it made
+        # beside its own (an escalation's initiative), so that a replay answers as the first did.
+        self.sql_create_statements.append(
+            SQL(
+                "ALTER TABLE {schema}.{commands} ADD COLUMN IF NOT EXISTS last_id uuid, "
+                "ADD COLUMN IF NOT EXISTS last_version bigint, "
+                "ADD COLUMN IF NOT EXISTS related uuid[] NOT NULL DEFAULT '{{}}'"
+            ).format(schema=schema, commands=commands)
+        )
         # Lists and the change feed read events by type in position order.
         self.sql_create_statements.append(
             SQL(
@@ -164,13 +175,16 @@ class PolarityRecorder(PostgresApplicationRecorder):
         )
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
-            "(actor_id, key, command, fingerprint, aggregate_id, version, recorded_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            "(actor_id, key, command, fingerprint, aggregate_id, version, last_id, last_version, "
+            "related, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, commands=commands)
         self._select_command = SQL(
-            "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, e.notification_id "
+            "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, k.related, "
+            "coalesce(last.notification_id, e.notification_id) AS notification_id "
             "FROM {schema}.{commands} k JOIN {schema}.{events} e "
             "ON e.originator_id = k.aggregate_id AND e.originator_version = k.version "
+            "LEFT JOIN {schema}.{events} last "
+            "ON last.originator_id = k.last_id AND last.originator_version = k.last_version "
             "WHERE k.actor_id = %s AND k.key = %s"
         ).format(schema=schema, commands=commands, events=events)
         self._select_history = SQL(
@@ -183,6 +197,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
     ) -> None:
         record: CommandRecord | None = kwargs.get("command")
         if record is not None:
+            last = stored_events[-1] if stored_events else None  # stored last: the highest position
             curs.execute(
                 self._insert_command,
                 (
@@ -192,6 +207,9 @@ class PolarityRecorder(PostgresApplicationRecorder):
                     record.fingerprint,
                     record.aggregate_id,
                     record.version,
+                    last.originator_id if last else None,
+                    last.originator_version if last else None,
+                    list(record.related),
                     clock.now(),
                 ),
             )
@@ -210,6 +228,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
             row["aggregate_id"],
             row["version"],
             row["notification_id"],
+            tuple(row["related"]),
         )
 
     def select_history(self, aggregate_id: UUID) -> list[Notification]:

@@ -98,30 +98,34 @@ class Projector:
     def setup(self) -> None:
         """Create the reporting schema, the tracking table and every view's tables."""
         with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(SCHEMA)))
+            self.create_schema(cur)
+
+    def create_schema(self, cur: psycopg.Cursor[Any]) -> None:
+        """The statements of `setup`, on `cur`: each one idempotent."""
+        cur.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(SCHEMA)))
+        cur.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (projection text PRIMARY KEY, "
+                "position bigint NOT NULL DEFAULT 0, version integer NOT NULL, "
+                "updated_at timestamptz, token uuid)"
+            ).format(TRACKING)
+        )
+        cur.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS token uuid").format(TRACKING))
+        self._describe_tracking(cur)
+        set_aside.create(cur)
+        for projection in self.projections.values():
+            projection.create(cur, Tables(projection.tables))
             cur.execute(
                 SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (projection text PRIMARY KEY, "
-                    "position bigint NOT NULL DEFAULT 0, version integer NOT NULL, "
-                    "updated_at timestamptz, token uuid)"
-                ).format(TRACKING)
+                    "INSERT INTO {} (projection, version) VALUES (%s, %s) "
+                    "ON CONFLICT (projection) DO NOTHING"
+                ).format(TRACKING),
+                (projection.name, projection.version),
             )
-            cur.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS token uuid").format(TRACKING))
-            self._describe_tracking(cur)
-            set_aside.create(cur)
-            for projection in self.projections.values():
-                projection.create(cur, Tables(projection.tables))
-                cur.execute(
-                    SQL(
-                        "INSERT INTO {} (projection, version) VALUES (%s, %s) "
-                        "ON CONFLICT (projection) DO NOTHING"
-                    ).format(TRACKING),
-                    (projection.name, projection.version),
-                )
-            create_bi_views(cur, list(self.projections.values()))
+        create_bi_views(cur, list(self.projections.values()))
 
     @staticmethod
-    def _describe_tracking(cur: psycopg.Cursor[dict[str, Any]]) -> None:
+    def _describe_tracking(cur: psycopg.Cursor[Any]) -> None:
         about = "How far each projection has applied the event store (one row per view)."
         cur.execute(SQL("COMMENT ON TABLE {} IS {}").format(TRACKING, Literal(about)))
         for column, _, meaning in TRACKING_COLUMNS:

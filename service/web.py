@@ -39,6 +39,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from strawberry.litestar.controller import GraphQLController
 
+from domain.commands import ROLES
 from domain.errors import InvalidInput
 from domain.limits import MAX_NAME, check_text
 from domain.values import Actor
@@ -51,10 +52,10 @@ from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
 from service.projector import Projector
 from service.settings import Settings
+from service.startup import prepare
 
 log = logging.getLogger("polarity.web")
 
-ROLES = frozenset({"contributor", "steward", "sponsor", "gatekeeper", "auditor", "admin"})
 ALGORITHM = "HS256"
 TOKEN_LIFETIME = timedelta(hours=8)
 MAX_BODY_BYTES = 256 * 1024
@@ -274,17 +275,23 @@ def graphql_endpoint(settings: Settings) -> type[GraphQLEndpoint]:
 
 @asynccontextmanager
 async def serving(app: Litestar, database: Database | None = None) -> AsyncIterator[None]:
-    """Open the database, the application and the read pool; close them in reverse order."""
+    """Prepare and open the database, the application and the read pool; close them in
+    reverse order."""
     settings: Settings = app.state.settings
     async with AsyncExitStack() as stack:
         if database is None:
             database = await _enter_in_thread(stack, open_database(settings))
+        await to_thread.run_sync(prepare, database)  # once per code version, whoever comes first
         polarity = await to_thread.run_sync(
-            partial(Polarity, database, snapshot_interval=settings.snapshot_interval)
+            partial(
+                Polarity,
+                database,
+                snapshot_interval=settings.snapshot_interval,
+                create_tables=False,
+            )
         )
         stack.push_async_callback(to_thread.run_sync, polarity.close)
         projector = Projector(polarity, database, all_projections())
-        await to_thread.run_sync(projector.setup)
         if settings.projections_inline:
             stop = threading.Event()
             runner = projector.start(stop)

@@ -480,6 +480,13 @@ class Portfolio(RuleBasedStateMachine):
                 assert initiative.held_from in WAITING
 
     @invariant()
+    def the_gate_pending_is_the_one_guarding_the_stage_the_initiative_waits_in(self) -> None:
+        for initiative in self.initiatives:
+            waiting = waiting_stage(initiative.stage, initiative.held_from)
+            pending = None if initiative.benefits_reviewed else Gate.after(waiting)
+            assert initiative.next_gate is pending, f"{initiative.stage} waits for {pending}"
+
+    @invariant()
     def finished_work_holds_no_allocations(self) -> None:
         work_items: list[Initiative | ImprovementItem] = [*self.initiatives, *self.items]
         for work in work_items:

@@ -21,13 +21,14 @@ from uuid import UUID
 
 import pytest
 
-from domain.commands import ProposeInitiative, ReviewInitiative
+from domain.commands import ProposeInitiative
 from domain.initiative import Initiative
-from domain.values import Actor, ReviewStatus
+from domain.values import Actor
 from service.application import Polarity
 from service.database import Database
 from service.unit_of_work import Context, Result
 from tests.service.scenarios import strategic_with_sponsor
+from tests.service.test_concurrency import review
 
 pytestmark = pytest.mark.database
 
@@ -81,19 +82,6 @@ class Ledger:
                 self.acknowledged.append(summary)
             else:
                 self.failed[summary] = f"{type(outcome).__name__}: {outcome}"
-
-
-def review(app: Polarity, context: Context, initiative: UUID, summary: str) -> Result:
-    return app.handle(
-        context,
-        ReviewInitiative(
-            initiative,
-            period="2027-01",
-            status=ReviewStatus.GREEN,
-            summary=summary,
-            reason="weekly",
-        ),
-    )
 
 
 def propose(app: Polarity, context: Context, title: str) -> Result:

@@ -1,0 +1,158 @@
+"""After every gate decision, corrections and holds included, each view puts an initiative where
+its aggregate is: the stage, the stage it resumes while on hold, and the gate it waits for."""
+
+from __future__ import annotations
+
+from enum import Enum
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.commands import DecideGate
+from domain.gates import Gate, Outcome
+from domain.initiative import Initiative
+from service.application import Polarity
+from tests.projections.conftest import Reporting
+from tests.service.scenarios import (
+    GATEKEEPER,
+    go,
+    in_planning,
+    resourced,
+    strategic_with_sponsor,
+    team_with_capacity,
+)
+
+pytestmark = pytest.mark.database
+
+
+def value(member: Enum | None) -> str | None:
+    return member.value if member else None
+
+
+def decide(
+    app: Polarity, initiative: UUID, gate: Gate, outcome: Outcome, corrects: int | None = None
+) -> int:
+    decision = DecideGate(
+        initiative, decision=go(gate, outcome), reason="gate meeting", corrects=corrects
+    )
+    return app.handle(GATEKEEPER, decision).version
+
+
+def histories(app: Polarity) -> list[UUID]:
+    """Holds, resumptions from hold, and corrections of decisions taken on hold or at G5."""
+    resumed = strategic_with_sponsor(app)
+    decide(app, resumed, Gate.G1, Outcome.HOLD)
+    decide(app, resumed, Gate.G1, Outcome.HOLD)
+    decide(app, resumed, Gate.G1, Outcome.GO)
+    recycled = strategic_with_sponsor(app)
+    decide(app, recycled, Gate.G1, Outcome.HOLD)
+    taken_on_hold = decide(app, recycled, Gate.G1, Outcome.GO)
+    decide(app, recycled, Gate.G1, Outcome.RECYCLE, corrects=taken_on_hold)
+    held_again = strategic_with_sponsor(app)
+    premature = decide(app, held_again, Gate.G1, Outcome.GO)
+    decide(app, held_again, Gate.G1, Outcome.HOLD, corrects=premature)
+    reviewed = in_planning(app)
+    resourced(app, reviewed, team_with_capacity(app), "1")
+    for gate in (Gate.G3, Gate.G4, Gate.G5):
+        benefits = decide(app, reviewed, gate, Outcome.GO)
+    decide(app, reviewed, Gate.G5, Outcome.HOLD, corrects=benefits)
+    killed = in_planning(app)
+    decide(app, killed, Gate.G3, Outcome.KILL)
+    return [resumed, recycled, held_again, reviewed, killed]
+
+
+def test_every_view_puts_an_initiative_where_its_aggregate_is(reporting: Reporting) -> None:
+    app = reporting.app
+    initiatives = histories(app)
+    reporting.caught_up()
+
+    for initiative_id in initiatives:
+        initiative = app.get(initiative_id, Initiative)
+        standing = (initiative.stage.value, value(initiative.held_from))
+        (portfolio,) = reporting.rows(
+            "SELECT stage, held_from, next_gate FROM reporting.portfolio WHERE id = %s",
+            initiative_id,
+        )
+        (pipeline,) = reporting.rows(
+            "SELECT stage, held_from FROM reporting.pipeline_stages WHERE work_item_id = %s",
+            initiative_id,
+        )
+        (health,) = reporting.rows(
+            "SELECT stage, held_from FROM reporting.governance_work WHERE id = %s", initiative_id
+        )
+        assert tuple(portfolio.values()) == (*standing, value(initiative.next_gate))
+        assert tuple(pipeline.values()) == standing
+        assert tuple(health.values()) == standing
+
+
+def test_the_standing_gate_decisions_start_where_the_aggregate_remembers(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    initiatives = histories(app)
+    reporting.caught_up()
+
+    for initiative_id in initiatives:
+        remembered = [
+            (
+                r.version,
+                r.gate.value,
+                r.outcome.value,
+                r.stage_before.value,
+                value(r.held_from_before),
+            )
+            for r in app.get(initiative_id, Initiative).gates
+        ]
+        rows = reporting.rows(
+            "SELECT version, gate, outcome, stage_before, held_from_before "
+            "FROM reporting.pipeline_gates WHERE initiative_id = %s AND superseded_by IS NULL "
+            "ORDER BY version",
+            initiative_id,
+        )
+        assert [tuple(row.values()) for row in rows] == remembered
+
+
+def stored_long_ago(app: Polarity, initiative: UUID, outcome: str) -> None:
+    """A G1 decision stored as gate decisions always have been: version 1, no stage in it."""
+    state = (
+        b'{"timestamp":{"_type_":"datetime_iso","_data_":"2025-03-03T09:00:00+00:00"},'
+        b'"actor":{"_type_":"Actor","_data_":{"id":"gina","roles":["gatekeeper"],'
+        b'"on_behalf_of":null}},"reason":"gate meeting","decision":{"_type_":"GateDecision",'
+        b'"_data_":{"gate":{"_type_":"Gate","_data_":"G1"},"outcome":{"_type_":"Outcome",'
+        b'"_data_":"' + outcome.encode() + b'"},"gatekeepers":["gina","gus"],"must_meet":[],'
+        b'"should_meet_score":null,"conditions":[],"next_gate_date":null}},"corrects":null}'
+    )
+    version = app.get(initiative, Initiative).version + 1
+    topic = "domain.initiative:Initiative.GateDecided"
+    app.recorder.insert_events([StoredEvent(initiative, version, topic, state)])
+
+
+VIEWED = {
+    "portfolio": ("id", "stage, held_from, next_gate, open_conditions, version"),
+    "pipeline_stages": ("work_item_id", "stage, held_from, version"),
+    "governance_work": ("id", "stage, held_from"),
+    "pipeline_gates": ("initiative_id", "version, gate, outcome, stage_before, stage_after"),
+}
+
+
+def test_a_gate_decision_stored_long_ago_projects_the_rows_of_one_decided_today(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    today, long_ago = strategic_with_sponsor(app), strategic_with_sponsor(app)
+    for outcome in (Outcome.HOLD, Outcome.GO):
+        decide(app, today, Gate.G1, outcome)
+        stored_long_ago(app, long_ago, outcome.value)
+    reporting.caught_up()
+
+    def viewed(initiative: UUID) -> dict[str, list[dict[str, object]]]:
+        return {
+            table: reporting.rows(
+                f"SELECT {columns} FROM reporting.{table} WHERE {key} = %s ORDER BY 1", initiative
+            )
+            for table, (key, columns) in VIEWED.items()
+        }
+
+    assert viewed(long_ago) == viewed(today)
+    assert app.get(long_ago, Initiative).next_gate is Gate.G2
