@@ -35,6 +35,8 @@ def big(scope: Scope, months: int, *, system: bool, market: bool, capital: Decim
     return Criteria(scope, months, system, market, capital, reversible=False)
 
 
+# Title, problem, org unit, expected benefits, proposer, sponsor, criteria, the objective it serves,
+# its team, FTE a quarter and budget; then when it was proposed and what each gate decided.
 VENTURES = (
     Venture(
         "Automate warehouse picking", "Picking errors cost 2% of revenue", "Operations",
