@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/polarity db init
 	$(BIN)/polarity demo --if-empty
 	$(BIN)/polarity serve
 
@@ -39,6 +40,7 @@ bench: install
 	$(BIN)/python -m benchmarks.api
 	$(BIN)/python -m benchmarks.projections
 	$(BIN)/python -m benchmarks.exports
+	$(BIN)/python -m benchmarks.chain
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -20,7 +20,7 @@ from service.demo import DemoPortfolio, load_demo
 from service.demo.people import PRIYA, TOMAS
 from service.demo.timeline import next_quarter, quarter_of
 from service.handlers import HANDLERS
-from service.persistence import current_envelope
+from service.persistence import Stamp, current_envelope
 from service.unit_of_work import Context, NotFound, Result, Session
 
 G = TypeVar("G", bound=Governed)
@@ -152,9 +152,7 @@ def _save(app: Polarity, portfolios: list[InMemoryPolarity], filled: Filled) -> 
     events = [event for p in portfolios for event in p.pending]
     aggregates = [aggregate for p in portfolios for aggregate in p.aggregates.values()]
     request_id = uuid4().hex
-    token = current_envelope.set(
-        {"request_id": request_id, "correlation_id": request_id, "causation_id": None}
-    )
+    token = current_envelope.set(Stamp(request_id, request_id, None))
     try:
         app.save(*events, *aggregates)
     finally:

@@ -65,6 +65,7 @@ async def execute(
             actor=context.actor,
             request_id=context.request_id,
             correlation_id=context.correlation_id,
+            causation_id=context.causation_id,
             idempotency_key=terms.idempotency_key,
             expected_version=terms.expected_version,
         )

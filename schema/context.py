@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from domain.values import Actor
 from service.application import Polarity
+from service.integrity import Integrity
 from service.settings import Settings
 
 
@@ -22,4 +23,6 @@ class RequestContext:
     actor: Actor  # the token's subject and roles; never a field the client sends
     request_id: str
     settings: Settings
-    correlation_id: str | None = None
+    correlation_id: str | None = None  # X-Correlation-Id; the request id when absent
+    causation_id: str | None = None  # X-Causation-Id: what the client says caused this request
+    integrity: Integrity | None = None  # the service's watch on its audit trail

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 
+from schema.audit import AuditQuery
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
 from schema.health import HealthQuery
@@ -104,7 +105,7 @@ TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
-class Query(ReportingQuery, FiguresQuery, HealthQuery):
+class Query(ReportingQuery, FiguresQuery, HealthQuery, AuditQuery):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.

@@ -35,6 +35,7 @@ from service.persistence import (
     Envelope,
     EnvelopeMapper,
     PolarityRecorder,
+    Stamp,
     current_envelope,
 )
 from service.unit_of_work import (
@@ -160,7 +161,7 @@ class Polarity(Application[UUID]):
         raise VersionConflict(target, None, self.get(target, Governed).version)
 
     def _save(self, session: Session, primary: Governed, record: CommandRecord) -> Result:
-        token = current_envelope.set(_envelope(session.context))
+        token = current_envelope.set(_envelope(session.context, primary))
         try:
             recordings = self.save(*session.aggregates.values(), command=record)
         finally:
@@ -305,10 +306,14 @@ def _canonical(value: Any) -> Any:
     return str(value)  # UUID, date, Period: their one text form
 
 
-def _envelope(context: Context) -> dict[str, Any]:
+def _envelope(context: Context, primary: Governed) -> Stamp:
+    """The request's ids (a correlation starts with this request when the client named none),
+    and the command's root event: the first the handler recorded on the aggregate it returns."""
     request_id = context.request_id or uuid4().hex
-    return {
-        "request_id": request_id,
-        "correlation_id": context.correlation_id or request_id,
-        "causation_id": context.causation_id,
-    }
+    pending = primary.pending_events
+    return Stamp(
+        request_id=request_id,
+        correlation_id=context.correlation_id or request_id,
+        causation_id=context.causation_id,
+        root=pending[0] if pending else None,
+    )

@@ -14,12 +14,15 @@ from uuid import UUID
 
 import click
 
-from service.application import Polarity
+from service.application import Polarity, RecordedEvent
+from service.changes import Change, replayed_changes
+from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
 from service.database import open_database
 from service.demo import DemoPortfolio, StoreNotEmpty, load_demo
 from service.persistence import event_data, plain
+from service.roles import take_up
 from service.settings import Settings, SettingsError
 from service.startup import prepare
 
@@ -89,26 +92,33 @@ def _describe(portfolio: DemoPortfolio, events: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
 def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
-    """Every event of one aggregate, with its envelope."""
+    """Every event of one aggregate, with its envelope and the fields it changed."""
     with opened(settings) as app:
-        for recorded in app.history(aggregate_id):
-            envelope = recorded.envelope
-            if as_json:
-                event = {
-                    "actor": plain(recorded.actor),
-                    "reason": recorded.reason,
-                    **event_data(recorded.event),
-                }
-                click.echo(json.dumps({"envelope": plain(envelope), "event": event}))
-                continue
-            actor = recorded.actor
-            behalf = f" for {actor.on_behalf_of}" if actor.on_behalf_of else ""
-            reason = f" because {recorded.reason!r}" if recorded.reason else ""
-            click.echo(
-                f"{envelope.version:>4} #{envelope.position:<7} "
-                f"{envelope.recorded_at:%Y-%m-%d %H:%M:%S} "
-                f"{envelope.event_type:<34} by {actor.id}{behalf}{reason}"
-            )
+        recorded = app.history(aggregate_id)
+        changes = replayed_changes(None, (one.event for one in recorded))
+        for one, changed in zip(recorded, changes, strict=True):
+            click.echo(_history_json(one, changed) if as_json else _history_lines(one, changed))
+
+
+def _history_json(recorded: RecordedEvent, changes: tuple[Change, ...]) -> str:
+    event = {"actor": plain(recorded.actor), "reason": recorded.reason}
+    event |= event_data(recorded.event)
+    changed = [{"field": c.field, "from": c.before, "to": c.after} for c in changes]
+    return json.dumps({"envelope": plain(recorded.envelope), "event": event, "changes": changed})
+
+
+def _history_lines(recorded: RecordedEvent, changes: tuple[Change, ...]) -> str:
+    envelope, actor = recorded.envelope, recorded.actor
+    behalf = f" for {actor.on_behalf_of}" if actor.on_behalf_of else ""
+    reason = f" because {recorded.reason!r}" if recorded.reason else ""
+    lines = [
+        f"{envelope.version:>4} #{envelope.position:<7} "
+        f"{envelope.recorded_at:%Y-%m-%d %H:%M:%S} "
+        f"{envelope.event_type:<34} by {actor.id}{behalf}{reason}",
+        f"{'':13}correlation {envelope.correlation_id} caused by {envelope.causation_id or '-'}",
+    ]
+    lines += [f"{'':13}{c.field}: {c.before or '(none)'} -> {c.after or '(none)'}" for c in changes]
+    return "\n".join(lines)
 
 
 @main.command()
@@ -141,7 +151,7 @@ def serve(
     # each created the tables raced and stopped the server. Each worker's `prepare` then
     # finds it done.
     with open_database(settings) as database:
-        prepare(database)
+        database = take_up(database, settings)  # workers connect as the application role
         os.environ.update(
             POLARITY_DATABASE_URL=database.url,
             POLARITY_HOST=settings.host,
@@ -204,3 +214,4 @@ def _say_where(settings: Settings) -> None:
 
 main.add_command(projections)
 main.add_command(db)
+main.add_command(audit)

@@ -1,4 +1,5 @@
-"""`polarity db`: database chores for operators, such as a read-only role for BI tools."""
+"""`polarity db`: database chores for operators: the roles that keep the audit trail append-only,
+breaking that glass on the record, and a read-only role for BI tools."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 import psycopg
 
 from projections.catalog import all_projections
+from service import roles
 from service.bi import RoleRefused, grant_bi
 from service.database import open_database
 from service.settings import Settings
@@ -14,7 +16,47 @@ from service.startup import prepare
 
 @click.group()
 def db() -> None:
-    """Database chores: roles for BI tools."""
+    """Database chores: the service's roles, break-glass, roles for BI tools."""
+
+
+@db.command("init")
+@click.pass_obj
+def init_command(settings: Settings) -> None:
+    """Create the owner role (it holds the schema) and the application role (the service's: it
+    may only add to the audit trail), prepare the database, and protect the trail with a
+    trigger that refuses UPDATE, DELETE and TRUNCATE to every role. Idempotent; the service
+    runs it at start where its user may. The application role's password is
+    POLARITY_APP_PASSWORD, if set."""
+    with open_database(settings) as database:
+        try:
+            done = roles.init(database, password=settings.app_password)
+        except roles.RolesRefused as error:
+            raise click.ClickException(str(error)) from None
+    if done is None:
+        raise click.ClickException(
+            "The configured database user may not create roles: run `polarity db init` with "
+            "a superuser's (or a CREATEROLE user's) POLARITY_DATABASE_URL."
+        )
+    click.echo(f"{done.owner} owns the schema; the service connects as {done.app}.")
+    click.echo("Append-only (UPDATE, DELETE and TRUNCATE refused to every role):")
+    for table in done.protected:
+        click.echo(f"    {table}")
+
+
+@db.command("break-glass")
+@click.option("--reason", required=True, help="Why: recorded with the statement.")
+@click.argument("statement")
+@click.pass_obj
+def break_glass_command(settings: Settings, reason: str, statement: str) -> None:
+    """Run STATEMENT on the append-only tables as the owner, past their trigger, in one
+    transaction that first records who, when, why and what in polarity_break_glass. Needs a
+    superuser's or an owner member's POLARITY_DATABASE_URL. Verify the chain afterwards."""
+    with open_database(settings) as database:
+        try:
+            touched = roles.break_glass(database, reason, statement)
+        except roles.RolesRefused as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Done, on the record: {touched} rows touched. Run `polarity audit verify` next.")
 
 
 @db.command("grant-bi")

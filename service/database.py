@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.sql import SQL, Identifier
 
 from service.persistence import PolarityRecorder
 from service.settings import Settings
@@ -27,6 +29,9 @@ class Database:
     # Connections the event store keeps open in each process; it opens more on demand, up to
     # EVENT_STORE_CONNECTIONS. Few kept open: `serve --workers 4` kept 56 open when idle.
     pool_size: int = 2
+    # Connects as a role that may not lock the events table itself (the application role,
+    # service.roles): it locks it through the owner's function.
+    limited: bool = False
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -39,13 +44,19 @@ class Database:
     def with_name(self, dbname: str) -> Database:
         return Database(make_conninfo(self.url, dbname=dbname))
 
+    def as_user(self, user: str, password: str | None = None) -> Database:
+        """The same database, connected to as `user` (with `password`, or none)."""
+        return Database(make_conninfo(self.url, user=user, password=password or ""), self.pool_size)
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The settings eventsourcing's postgres module reads. Its database functions stay off:
         they take no table lock, so positions would not follow commit order."""
         params = self.parameters
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": get_topic(PolarityRecorder),
+            "APPLICATION_RECORDER_TOPIC": get_topic(
+                LimitedRecorder if self.limited else PolarityRecorder
+            ),
             "POSTGRES_DBNAME": params.get("dbname", "postgres"),
             "POSTGRES_HOST": params.get("host", "127.0.0.1"),
             "POSTGRES_PORT": params.get("port", "5432"),
@@ -56,6 +67,18 @@ class Database:
             "POSTGRES_MAX_OVERFLOW": str(EVENT_STORE_CONNECTIONS - self.pool_size),
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
+
+
+class LimitedRecorder(PolarityRecorder):
+    """The recorder of a role that may only insert and select events: PostgreSQL lets only a
+    role that may update a table lock it in EXCLUSIVE mode, so it calls the owner's function
+    that takes the lock and does nothing else (service.roles)."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        lock = Identifier(self.datastore.schema, self.events_table_name + "_lock")
+        timeout, _ = self.lock_table_statements
+        self.lock_table_statements = [timeout, SQL("SELECT {}()").format(lock)]
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,12 +25,38 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain import clock
-
-# The envelope of the command being saved, stamped into every event it records.
-current_envelope: ContextVar[dict[str, Any] | None] = ContextVar("envelope", default=None)
-
+from service.chain import ChainTable
 
 # The audit envelope ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a command's save stamps into each event it records: the request's ids, and the
+    causation rule. The command's root event (the first event of its primary decision) is
+    caused by what the client named (X-Causation-Id); every other event the command records
+    (a team's allocation after Resourced, the initiative an escalation creates, releases after
+    a kill) is its consequence and names the root event's id as its cause."""
+
+    request_id: str
+    correlation_id: str
+    causation_id: str | None
+    root: object | None = None  # the root event itself: identity, not equality, marks it
+    root_id: str = dataclasses.field(default_factory=lambda: uuid4().hex)
+
+    def meta(self, event: object) -> dict[str, Any]:
+        root = self.root is None or event is self.root
+        return {
+            "event_id": self.root_id if event is self.root else uuid4().hex,
+            "recorded_at": clock.now(),
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id if root else self.root_id,
+        }
+
+
+# The stamp of the command being saved, stamped into every event it records.
+current_envelope: ContextVar[Stamp | None] = ContextVar("envelope", default=None)
 
 
 @dataclass(frozen=True)
@@ -52,11 +79,10 @@ class EnvelopeMapper(Mapper[UUID]):
     """Stamps the command's envelope into each stored event and strips it on the way back."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        envelope = current_envelope.get()
-        if envelope is None:
+        stamp = current_envelope.get()
+        if stamp is None:
             return super().to_stored_event(domain_event)
-        meta = {"event_id": uuid4().hex, "recorded_at": clock.now(), **envelope}
-        object.__setattr__(domain_event, "_meta", meta)
+        object.__setattr__(domain_event, "_meta", stamp.meta(domain_event))
         try:
             return super().to_stored_event(domain_event)
         finally:
@@ -137,8 +163,8 @@ class PriorResult:
 
 
 class PolarityRecorder(PostgresApplicationRecorder):
-    """The library's recorder, plus a table of the commands recorded (the idempotency keys) and
-    history reads with positions."""
+    """The library's recorder, plus the audit trail's hash chain (service.chain), a table of the
+    commands recorded (the idempotency keys) and history reads with positions."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -173,6 +199,9 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 events=events,
             )
         )
+        self.chain = ChainTable(self.datastore.schema, self.events_table_name)
+        self._saving = threading.local()  # the head asked for by the save under way in a thread
+        self.sql_create_statements.extend(self.chain.create_statements)
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
             "(actor_id, key, command, fingerprint, aggregate_id, version, last_id, last_version, "
@@ -214,6 +243,27 @@ class PolarityRecorder(PostgresApplicationRecorder):
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
+        self._saving.head = self.chain.ask_head(curs.connection)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            head = self._saving.head
+            self.chain.append(head, curs, zip(positions, stored_events, strict=True))
+        return positions
+
+    def create_table(self) -> None:
+        """The tables, then the events stored before the chain began chained (once)."""
+        super().create_table()
+        with self.datastore.get_connection() as conn:
+            self.chain.migrate(conn)
 
     def prior_result(self, actor_id: str, command_id: str) -> PriorResult | None:
         """What the command `command_id` of `actor_id` recorded, if it was recorded."""

@@ -14,6 +14,8 @@ MIN_PRODUCTION_SECRET_LENGTH = 32
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
     "POLARITY_DATABASE_URL": "PostgreSQL URL; unset starts the embedded server",
+    "POLARITY_APP_PASSWORD": "password `polarity db init` gives the application role "
+    "polarity_app, and the service logs in with (unset: none, for servers that trust it)",
     "POLARITY_DATA_DIR": "data directory of the embedded server (default ./var/pgdata)",
     "POLARITY_ENV": "'development' (default) or 'production'",
     "POLARITY_JWT_SECRET": "secret that signs bearer tokens; required in production",
@@ -28,6 +30,13 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_RATE_LIMIT": "requests per actor, as N/second|minute|hour or off (default 20/second)",
     "POLARITY_RATE_LIMIT_ADDRESS": "requests per client address before authentication, as "
     "N/second|minute|hour, or off (default 50/second)",
+    "POLARITY_AUDIT_KEY": "Ed25519 key that signs audit checkpoints: base64 of its 32 bytes, "
+    "or PEM",
+    "POLARITY_AUDIT_KEY_FILE": "file holding that key instead (PEM or base64); one is required "
+    "in production",
+    "POLARITY_CHECKPOINT_SECONDS": "seconds between signed checkpoints (default 3600)",
+    "POLARITY_VERIFY_SECONDS": "seconds between background checks of new events against the "
+    "hash chain, or off (default 10)",
 }
 RATE_UNITS = ("second", "minute", "hour")
 Rate = tuple[str, int] | None  # (unit, requests), or None: no limit
@@ -40,6 +49,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    app_password: str | None = None  # the application role's (service.roles)
     data_dir: Path = DEFAULT_DATA_DIR
     environment: str = "development"
     jwt_secret: str = DEFAULT_JWT_SECRET
@@ -53,13 +63,26 @@ class Settings:
     projections_inline: bool = True
     rate_limit: Rate = ("second", 20)  # per actor
     rate_limit_address: Rate = ("second", 50)  # per client address, before authentication
+    audit_key: str | None = None  # base64 or PEM
+    audit_key_file: Path | None = None
+    checkpoint_seconds: int = 3600
+    verify_seconds: int | None = None  # the background verifier: off unless set (from_env: 10)
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def missing_audit_key(self) -> str:
+        return (
+            "POLARITY_AUDIT_KEY or POLARITY_AUDIT_KEY_FILE is not set: production signs the audit "
+            "trail's checkpoints with an Ed25519 key of its own (for example the output of "
+            "`openssl genpkey -algorithm ed25519`)"
+        )
+
     def validate_for_serving(self) -> None:
-        """Refuse to serve production with a missing, default or short token-signing secret."""
+        """Refuse to serve production with a missing, default or short token-signing secret,
+        or without a key to sign the audit trail's checkpoints."""
         if not self.is_production:
             return
         if self.jwt_secret == DEFAULT_JWT_SECRET:
@@ -73,6 +96,8 @@ class Settings:
                 f"POLARITY_JWT_SECRET has {len(self.jwt_secret)} characters: production needs "
                 f"at least {MIN_PRODUCTION_SECRET_LENGTH}"
             )
+        if not (self.audit_key or self.audit_key_file):
+            raise SettingsError(self.missing_audit_key)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +109,7 @@ class Settings:
             )
         return cls(
             database_url=env.get("POLARITY_DATABASE_URL") or None,
+            app_password=env.get("POLARITY_APP_PASSWORD") or None,
             data_dir=Path(env.get("POLARITY_DATA_DIR") or DEFAULT_DATA_DIR),
             environment=environment,
             jwt_secret=env.get("POLARITY_JWT_SECRET") or DEFAULT_JWT_SECRET,
@@ -97,6 +123,14 @@ class Settings:
             projections_inline=_projections(env),
             rate_limit=_rate(env, "POLARITY_RATE_LIMIT", cls.rate_limit),
             rate_limit_address=_rate(env, "POLARITY_RATE_LIMIT_ADDRESS", cls.rate_limit_address),
+            audit_key=env.get("POLARITY_AUDIT_KEY") or None,
+            audit_key_file=Path(env["POLARITY_AUDIT_KEY_FILE"])
+            if env.get("POLARITY_AUDIT_KEY_FILE")
+            else None,
+            checkpoint_seconds=_positive_int(env, "POLARITY_CHECKPOINT_SECONDS", 3600),
+            verify_seconds=None
+            if env.get("POLARITY_VERIFY_SECONDS", "").strip().lower() == "off"
+            else _positive_int(env, "POLARITY_VERIFY_SECONDS", 10),
         )
 
 

@@ -9,7 +9,7 @@ import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any, ClassVar, TypeVar
 from uuid import uuid4
 
@@ -48,11 +48,14 @@ from schema.build import build_schema
 from schema.context import RequestContext
 from service import throttle
 from service.application import Polarity
+from service.audit_web import AUDIT_ROUTES
+from service.checkpoints import load_signer
 from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
+from service.integrity import Integrity
 from service.projector import Projector
+from service.roles import take_up
 from service.settings import Settings
-from service.startup import prepare
 
 log = logging.getLogger("polarity.web")
 
@@ -180,7 +183,7 @@ async def health() -> dict[str, str]:
 
 
 @get("/ready", exclude_from_auth=True)
-async def ready(state: State) -> Response[dict[str, str]]:
+async def ready(state: State) -> Response[dict[str, Any]]:
     pool: ReadPool = state.pool
     try:
         async with pool.connection(timeout=READY_TIMEOUT_SECONDS) as connection:
@@ -191,7 +194,8 @@ async def ready(state: State) -> Response[dict[str, str]]:
             {"status": "unavailable", "reason": "the database cannot be reached"},
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return Response({"status": "ready"})
+    integrity: Integrity = state.integrity
+    return Response({"status": "ready", "integrity": integrity.state().to_json()})
 
 
 # GraphQL -----------------------------------------------------------------------------------
@@ -199,15 +203,21 @@ async def ready(state: State) -> Response[dict[str, str]]:
 
 async def request_context(request: Request[Actor, Token, State]) -> RequestContext:
     state = request.app.state
-    correlation_id = request.headers.get("x-correlation-id", "")
     return RequestContext(
         app=state.polarity,
         pool=state.pool,
         actor=request.user,
         request_id=request_id(request.scope),
         settings=state.settings,
-        correlation_id=correlation_id if _REQUEST_ID.fullmatch(correlation_id) else None,
+        correlation_id=_plain_id(request.headers.get("x-correlation-id")),
+        causation_id=_plain_id(request.headers.get("x-causation-id")),
+        integrity=state.integrity,
     )
+
+
+def _plain_id(given: str | None) -> str | None:
+    """A client's id header when it is short and plain, as request ids must be; else none."""
+    return given if given and _REQUEST_ID.fullmatch(given) else None
 
 
 class GraphQLEndpoint(GraphQLController[RequestContext, None]):
@@ -281,7 +291,8 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
     async with AsyncExitStack() as stack:
         if database is None:
             database = await _enter_in_thread(stack, open_database(settings))
-        await to_thread.run_sync(prepare, database)  # once per code version, whoever comes first
+        # `db init` where it may (else only prepare), then on as the application role
+        database = await to_thread.run_sync(take_up, database, settings)
         polarity = await to_thread.run_sync(
             partial(
                 Polarity,
@@ -297,6 +308,16 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
             runner = projector.start(stop)
             stack.push_async_callback(to_thread.run_sync, runner.join, 10.0)
             stack.callback(stop.set)
+        signer = cache(partial(load_signer, settings))  # development may make a key: when needed
+        if settings.is_production:
+            await to_thread.run_sync(signer)  # a key production cannot read stops it here
+        integrity = Integrity(polarity.store, signer)
+        if settings.verify_seconds:
+            halt = threading.Event()
+            every = (settings.verify_seconds, settings.checkpoint_seconds)
+            watch = integrity.start(halt, *every)
+            stack.push_async_callback(to_thread.run_sync, watch.join, 10.0)
+            stack.callback(halt.set)
         min_size, max_size = READ_POOL_SIZE
         pool = ReadPool(
             database.conninfo,
@@ -312,6 +333,8 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
         app.state.polarity = polarity
         app.state.projector = projector
         app.state.pool = pool
+        app.state.signer = signer
+        app.state.integrity = integrity
         yield
 
 
@@ -325,7 +348,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     """The API on `database`, or on the one the settings name (started here if embedded)."""
     settings.validate_for_serving()
     return Litestar(
-        route_handlers=[health, ready, graphql_endpoint(settings), *EXPORT_ROUTES],
+        route_handlers=[health, ready, graphql_endpoint(settings), *EXPORT_ROUTES, *AUDIT_ROUTES],
         on_app_init=[jwt_auth(settings).on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],

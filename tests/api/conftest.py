@@ -21,6 +21,7 @@ TEST_SETTINGS = Settings(
     snapshot_interval=5,
     rate_limit=None,  # tests that need limits turn them on
     rate_limit_address=None,
+    audit_key="cG9sYXJpdHktYXBpLXRlc3RzLWF1ZGl0LWtleS0wMTI=",  # 32 bytes: never a dev key file
 )
 
 Client = TestClient[Litestar]

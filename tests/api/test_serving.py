@@ -79,7 +79,8 @@ def test_health_answers_ok_without_a_token(api: Client) -> None:
 def test_ready_answers_ready_without_a_token_when_the_database_answers(api: Client) -> None:
     response = api.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json()["status"] == "ready"
+    assert response.json()["integrity"]["state"] in ("unverified", "intact")
 
 
 def test_ready_answers_503_with_a_reason_once_the_database_cannot_be_reached(
@@ -228,9 +229,19 @@ def test_production_refuses_to_build_the_app_without_a_strong_secret(secret: str
         create_app(Settings.from_env(environment))
 
 
-def test_production_builds_the_app_with_a_secret_of_its_own() -> None:
-    environment = {"POLARITY_ENV": "production", "POLARITY_JWT_SECRET": "s" * 48}
+def test_production_builds_the_app_with_a_secret_and_an_audit_key_of_its_own() -> None:
+    environment = {
+        "POLARITY_ENV": "production",
+        "POLARITY_JWT_SECRET": "s" * 48,
+        "POLARITY_AUDIT_KEY": "A" * 43 + "=",  # base64 of 32 bytes
+    }
     assert create_app(Settings.from_env(environment)) is not None
+
+
+def test_production_refuses_to_build_the_app_without_an_audit_key() -> None:
+    environment = {"POLARITY_ENV": "production", "POLARITY_JWT_SECRET": "s" * 48}
+    with pytest.raises(SettingsError, match="POLARITY_AUDIT_KEY"):
+        create_app(Settings.from_env(environment))
 
 
 def test_serve_in_production_with_the_default_secret_exits_with_the_reason() -> None:

@@ -1,0 +1,198 @@
+"""The audit trail's hash chain: every stored event linked to the one before it, and each kind of
+tampering made directly in PostgreSQL found by `verify` at its position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from domain.commands import ProposeInitiative
+from domain.values import Actor
+from service.application import Polarity
+from service.audit import Break, Kind, verify
+from service.chain import GENESIS, link
+from service.cli import main
+from service.database import Database
+from service.unit_of_work import Context
+from tests.service.scenarios import strategic_with_sponsor
+
+pytestmark = pytest.mark.database
+
+EVENTS = "polarity_events"
+CHAIN = "polarity_events_chain"
+
+
+class Store(NamedTuple):
+    app: Polarity
+    database: Database
+
+
+@pytest.fixture
+def store(own_database: Database) -> Iterator[Store]:
+    """A store of its own holding three initiatives' nine events (positions 1 to 9)."""
+    app = Polarity(own_database)
+    try:
+        for _ in range(3):
+            strategic_with_sponsor(app)
+        yield Store(app, own_database)
+    finally:
+        app.close()
+
+
+def sql(database: Database, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def breaks_after(store: Store, *statements: str) -> list[Break]:
+    for statement in statements:
+        sql(store.database, statement)
+    return verify(store.app.store).breaks
+
+
+def test_an_untouched_store_verifies_and_each_link_can_be_recomputed_with_a_few_lines(
+    store: Store,
+) -> None:
+    rows = sql(
+        store.database,
+        f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+        f"c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.notification_id "
+        "ORDER BY e.notification_id",
+    )
+    previous = GENESIS
+    for position, aggregate_id, version, topic, state, chained in rows:
+        previous = link(previous, position, aggregate_id, version, topic, bytes(state))
+        assert previous == bytes(chained)
+
+    verification = verify(store.app.store)
+
+    assert verification.intact
+    assert (verification.verified, verification.through) == (9, 9)
+
+
+def test_a_changed_byte_of_state_is_an_altered_event_at_its_position(store: Store) -> None:
+    assert breaks_after(
+        store,
+        f"UPDATE {EVENTS} SET state = overlay(state placing 'X'::bytea from 20) "
+        "WHERE notification_id = 4",
+    ) == [Break(4, Kind.ALTERED)]
+
+
+def test_a_changed_envelope_field_is_an_altered_event(store: Store) -> None:
+    forged = (
+        f"UPDATE {EVENTS} SET state = convert_to(regexp_replace(convert_from(state, 'UTF8'), "
+        '\'"request_id":"[0-9a-f]+"\', \'"request_id":"forged"\'), \'UTF8\') '
+        "WHERE notification_id = 6"
+    )
+    assert breaks_after(store, forged) == [Break(6, Kind.ALTERED)]
+
+
+def test_a_deleted_event_is_missing_at_its_position(store: Store) -> None:
+    assert breaks_after(store, f"DELETE FROM {EVENTS} WHERE notification_id = 5") == [
+        Break(5, Kind.MISSING)
+    ]
+
+
+def test_an_event_deleted_with_its_link_is_missing_at_its_position(store: Store) -> None:
+    assert breaks_after(
+        store,
+        f"DELETE FROM {EVENTS} WHERE notification_id = 5",
+        f"DELETE FROM {CHAIN} WHERE position = 5",
+    ) == [Break(5, Kind.MISSING)]
+
+
+def test_two_swapped_events_are_reordered_at_both_positions(store: Store) -> None:
+    assert breaks_after(
+        store,
+        f"UPDATE {EVENTS} SET notification_id = -3 WHERE notification_id = 3",
+        f"UPDATE {EVENTS} SET notification_id = 3 WHERE notification_id = 7",
+        f"UPDATE {EVENTS} SET notification_id = 7 WHERE notification_id = -3",
+    ) == [Break(3, Kind.REORDERED), Break(7, Kind.REORDERED)]
+
+
+def test_a_forged_event_inserted_is_found_where_it_was_put(store: Store) -> None:
+    copy = (
+        f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) "
+        f"SELECT originator_id, 99, topic, state FROM {EVENTS} WHERE notification_id = 2"
+    )
+    assert breaks_after(store, copy) == [Break(10, Kind.INSERTED)]
+
+
+def test_an_event_replaced_by_a_forged_one_is_missing_and_the_forgery_inserted(
+    store: Store,
+) -> None:
+    database = store.database
+    sql(database, f"DELETE FROM {EVENTS} WHERE notification_id = 5")
+    sql(database, f"DELETE FROM {CHAIN} WHERE position = 5")
+    sql(
+        database,
+        f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state, notification_id) "
+        f"SELECT originator_id, 99, topic, state, 5 FROM {EVENTS} WHERE notification_id = 4",
+    )
+    assert verify(store.app.store).breaks == [Break(5, Kind.INSERTED), Break(5, Kind.MISSING)]
+
+
+def test_verifying_from_a_position_trusts_the_link_before_it(store: Store) -> None:
+    breaks = breaks_after(store, f"DELETE FROM {EVENTS} WHERE notification_id = 2")
+
+    later = verify(store.app.store, start=3)
+
+    assert breaks == [Break(2, Kind.MISSING)]
+    assert later.intact
+    assert later.verified == 7
+
+
+def test_events_stored_before_the_chain_are_chained_once_by_the_migration(
+    store: Store,
+) -> None:
+    database = store.database
+    chained = sql(database, f"SELECT position, hash FROM {CHAIN} ORDER BY position")
+    sql(database, f"DELETE FROM {CHAIN}")  # as the store was before the chain
+
+    Polarity(database).close()
+    Polarity(database).close()  # a second start finds nothing to do
+
+    assert sql(database, f"SELECT position, hash FROM {CHAIN} ORDER BY position") == chained
+    assert verify(store.app.store).intact
+
+
+def test_thirty_two_concurrent_writers_leave_a_chain_that_verifies(store: Store) -> None:
+    def writer(n: int) -> None:
+        context = Context(Actor(f"writer-{n}", ("steward",)))
+        for i in range(5):
+            store.app.handle(
+                context, ProposeInitiative(title=f"{n}/{i}", problem="p", org_unit="o")
+            )
+
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(writer, range(32)))
+
+    verification = verify(store.app.store)
+    assert verification.intact
+    assert verification.verified == 9 + 32 * 5
+
+
+def test_polarity_audit_verify_says_intact_in_one_line_and_exits_zero(store: Store) -> None:
+    printed = CliRunner().invoke(main, ["--database-url", store.database.url, "audit", "verify"])
+
+    assert printed.exit_code == 0, printed.output
+    assert "9 events verified through position 9: intact" in printed.stdout
+    assert "events/s" in printed.stdout
+
+
+def test_polarity_audit_verify_reports_each_break_and_exits_non_zero(store: Store) -> None:
+    sql(store.database, f"DELETE FROM {EVENTS} WHERE notification_id = 8")
+
+    printed = CliRunner().invoke(
+        main, ["--database-url", store.database.url, "audit", "verify", "--from", "4"]
+    )
+
+    assert printed.exit_code == 1
+    assert "position 8: missing" in printed.stdout
+    assert "5 events verified through position 9: 1 break(s)" in printed.stdout
