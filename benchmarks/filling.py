@@ -14,9 +14,11 @@ from domain.commands import Command, ReviewImprovementItem, ReviewInitiative, Se
 from domain.governed import Governed
 from domain.improvement import ImprovementItem, PdcaStage
 from domain.initiative import Initiative
-from domain.values import Period, ReviewStatus
+from domain.values import ReviewStatus
 from service.application import Polarity
-from service.demo import STEWARD, DemoPortfolio, load_demo
+from service.demo import DemoPortfolio, load_demo
+from service.demo.people import PRIYA, TOMAS
+from service.demo.timeline import next_quarter, quarter_of
 from service.handlers import HANDLERS
 from service.persistence import Stamp, current_envelope
 from service.unit_of_work import Context, NotFound, Result, Session
@@ -43,6 +45,9 @@ class InMemoryPolarity:
             raise NotFound(f"No {kind.__name__} has the id {aggregate_id}.", field="id")
         return found
 
+    def holds_events(self) -> bool:
+        return bool(self.aggregates)
+
     def handle(self, context: Context, command: Command) -> Result:
         command.authorise(context.actor)
         session = Session(self, context, command.target)
@@ -63,10 +68,11 @@ def one_portfolio() -> InMemoryPolarity:
         _monthly_reviews(memory, demo, month)
         for week in range(HUDDLES_PER_MONTH):
             _huddle(memory, demo, month * HUDDLES_PER_MONTH + week)
+    following = next_quarter(next_quarter(quarter_of(demo.ended.date())))
     for team in demo.teams.values():
         memory.handle(
-            STEWARD,
-            SetTeamCapacity(team, period=Period(2027, 3), fte=Decimal(8), reason="next quarter"),
+            Context(PRIYA.actor),
+            SetTeamCapacity(team, period=following, fte=Decimal(8), reason="next quarter"),
         )
     return memory
 
@@ -76,10 +82,10 @@ def _monthly_reviews(memory: InMemoryPolarity, demo: DemoPortfolio, month: int) 
         if memory.get(initiative_id, Initiative).stage.is_terminal:
             continue
         memory.handle(
-            STEWARD,
+            Context(PRIYA.actor),
             ReviewInitiative(
                 initiative_id,
-                period=f"2027-{month + 3:02d}",
+                period=f"follow-up month {month + 1}",
                 status=ReviewStatus.AMBER if month % 2 else ReviewStatus.GREEN,
                 summary="milestones on plan",
                 reason="monthly review",
@@ -92,7 +98,7 @@ def _huddle(memory: InMemoryPolarity, demo: DemoPortfolio, week: int) -> None:
         if memory.get(item_id, ImprovementItem).stage not in IN_PROGRESS:
             continue
         memory.handle(
-            STEWARD,
+            Context(TOMAS.actor),
             ReviewImprovementItem(
                 item_id,
                 status=ReviewStatus.GREEN if (index + week) % 3 else ReviewStatus.AMBER,

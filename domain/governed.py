@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain import clock
 from domain.errors import RuleViolation, require_text
 from domain.limits import check_recordable
 from domain.values import Actor
@@ -17,6 +19,11 @@ class Governed(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
         reason: str | None
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            """When the event happens: the application's clock (`domain.clock`)."""
+            return clock.now()
 
         def __post_init__(self) -> None:
             super().__post_init__()

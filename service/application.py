@@ -222,6 +222,9 @@ class Polarity(Application[UUID]):
 
     # Reading ------------------------------------------------------------------------------
 
+    def holds_events(self) -> bool:
+        return bool(self.store.max_notification_id())
+
     def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G:
         try:
             found: object = self.repository.get(aggregate_id, version=version)

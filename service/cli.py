@@ -20,7 +20,7 @@ from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
 from service.database import open_database
-from service.demo import load_demo
+from service.demo import DemoPortfolio, StoreNotEmpty, load_demo
 from service.persistence import event_data, plain
 from service.roles import take_up
 from service.settings import Settings, SettingsError
@@ -52,21 +52,39 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 
 @main.command()
-@click.option("--if-empty", is_flag=True, help="Load only into an empty event store.")
+@click.option("--if-empty", is_flag=True, help="Leave a store that holds events alone.")
 @click.pass_obj
 def demo(settings: Settings, if_empty: bool) -> None:
-    """Load a realistic demo portfolio through the use cases."""
+    """Record eighteen months of a manufacturer's improvement work into an empty event store."""
     with opened(settings) as app:
-        if if_empty and app.recorder.max_notification_id():
+        if if_empty and app.holds_events():
             click.echo("The event store already holds events; the demo was not loaded again.")
             return
-        portfolio = load_demo(app)
-        events = app.recorder.max_notification_id()
-        click.echo(
-            f"Loaded the demo portfolio: {len(portfolio.teams)} teams, "
-            f"{len(portfolio.objectives)} objectives, {len(portfolio.initiatives)} initiatives "
-            f"and {len(portfolio.items)} improvement items ({events} events in all)."
-        )
+        try:
+            portfolio = load_demo(app)
+        except StoreNotEmpty as error:
+            raise click.ClickException(str(error)) from None
+        _describe(portfolio, events=app.recorder.max_notification_id() or 0)
+
+
+def _describe(portfolio: DemoPortfolio, events: int) -> None:
+    span = f"{portfolio.began:%Y-%m-%d} to {portfolio.ended:%Y-%m-%d}"
+    click.echo(
+        f"Loaded the demo: Nordwerk's improvement work from {span}, {len(portfolio.teams)} "
+        f"teams, {len(portfolio.objectives)} objectives, {len(portfolio.initiatives)} "
+        f"initiatives and {len(portfolio.items)} improvement items; {events} events recorded "
+        f"by {len(portfolio.commands)} people."
+    )
+    click.echo(
+        "Its history was recorded with a simulated clock, which only the demo sets and only on "
+        "an empty database; from now on every event is recorded at the real time."
+    )
+    click.echo("\nThe people, their roles, and a token to act as each:")
+    for person in portfolio.people:
+        done = portfolio.commands[person]
+        record = f"{done} commands" if done else "reads, records nothing"
+        click.echo(f"  {person.role:<12} {person.name}, {person.title} ({record})")
+        click.echo(f"  {'':<12} {person.token_command}")
 
 
 @main.command()

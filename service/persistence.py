@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,6 +24,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from domain import clock
 from service.chain import ChainTable
 
 # The audit envelope ---------------------------------------------------------------------------
@@ -47,7 +48,7 @@ class Stamp:
         root = self.root is None or event is self.root
         return {
             "event_id": self.root_id if event is self.root else uuid4().hex,
-            "recorded_at": datetime.now(UTC),
+            "recorded_at": clock.now(),
             "request_id": self.request_id,
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id if root else self.root_id,
@@ -204,7 +205,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
             "(actor_id, key, command, fingerprint, aggregate_id, version, last_id, last_version, "
-            "related) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "related, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, commands=commands)
         self._select_command = SQL(
             "SELECT k.command, k.fingerprint, k.aggregate_id, k.version, k.related, "
@@ -238,6 +239,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
                     last.originator_id if last else None,
                     last.originator_version if last else None,
                     list(record.related),
+                    clock.now(),
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)

@@ -104,3 +104,14 @@ def test_every_module_says_what_it_is_for_in_a_docstring() -> None:
         if ast.get_docstring(ast.parse(path.read_text())) is None
     ]
     assert missing == []
+
+
+def test_only_the_demo_sets_the_application_clock() -> None:
+    """The clock is set by the demo, on an empty store; never by the API, the CLI or a view."""
+    setters = sorted(
+        str(path.relative_to(ROOT))
+        for package in OURS
+        for path in (ROOT / package).rglob("*.py")
+        if "running_on" in path.read_text() and path != ROOT / "domain" / "clock.py"
+    )
+    assert setters == ["service/demo/__init__.py"]

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain import clock as application_clock
 from domain.commands import (
     AdvanceImprovementItem,
     AlignImprovementItem,
@@ -32,7 +33,6 @@ from domain.improvement import PdcaStage
 from domain.values import Approval, Path, Period, ReviewStatus, Strength
 from projections.base import Projection
 from projections.governance_health import Check, GovernanceHealth, governance_health
-from service import persistence
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
@@ -61,7 +61,7 @@ DUE = date(2027, 6, 30)
 
 @dataclass
 class Clock:
-    """Stands in for the clock the event store stamps each event's recorded_at with."""
+    """Stands in for the application's clock (domain.clock), which stamps every event."""
 
     moment: datetime
 
@@ -147,7 +147,7 @@ def day_0(app: Polarity, t1: UUID, t2: UUID) -> tuple[UUID, ...]:
 def portfolio(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> Portfolio:
     reporting = reporting_with([GovernanceHealth()])
     app, clock = reporting.app, Clock(day(0))
-    monkeypatch.setattr(persistence, "datetime", clock)
+    monkeypatch.setattr(application_clock, "now", clock.now)
     t1, t2 = team_with_capacity(app), team_with_capacity(app, fte="2", name="Line 4")
     app.handle(STEWARD, SetTeamCapacity(t2, period=Q2, fte=Decimal(2), reason="quarter plan"))
     retiring = objective(app)

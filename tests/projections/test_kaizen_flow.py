@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain import clock as application_clock
 from domain.commands import (
     AbandonImprovementItem,
     AdvanceImprovementItem,
@@ -34,7 +35,6 @@ from projections.kaizen_flow import (
     unassigned_items,
     weekly_flow,
 )
-from service import persistence
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import OPERATIONAL, STEWARD, STRATEGIC, raised_item
@@ -49,7 +49,7 @@ WEEK_1, WEEK_2, WEEK_3 = date(2027, 1, 4), date(2027, 1, 11), date(2027, 1, 18)
 
 @dataclass
 class Clock:
-    """Stands in for the clock the event store stamps each event's recorded_at with."""
+    """Stands in for the application's clock (domain.clock), which stamps every event."""
 
     moment: datetime
 
@@ -93,7 +93,7 @@ def taken_to_act(app: Polarity, item: UUID) -> None:
 def flow(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> Flow:
     reporting = reporting_with([KaizenFlow()])
     app, clock = reporting.app, Clock(day(0))
-    monkeypatch.setattr(persistence, "datetime", clock)
+    monkeypatch.setattr(application_clock, "now", clock.now)
     a, b = raised_item(app), raised_item(app)
     app.handle(STEWARD, ClassifyImprovementItem(a, criteria=OPERATIONAL, reason="local"))
     clock.day(1)

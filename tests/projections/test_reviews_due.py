@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from domain import clock as application_clock
 from domain.commands import (
     AbandonImprovementItem,
     ClassifyImprovementItem,
@@ -34,7 +35,6 @@ from projections.reviews_due import (
     overdue_by_cadence,
     overdue_reviews,
 )
-from service import persistence
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
@@ -59,7 +59,7 @@ START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 @dataclass
 class Clock:
-    """Stands in for the clock the event store stamps each event's recorded_at with."""
+    """Stands in for the application's clock (domain.clock), which stamps every event."""
 
     moment: datetime
 
@@ -116,7 +116,7 @@ class Scenario:
 def scenario(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     reporting = reporting_with([ReviewsDue()])
     app, clock = reporting.app, Clock(day(0))
-    monkeypatch.setattr(persistence, "datetime", clock)
+    monkeypatch.setattr(application_clock, "now", clock.now)
     i1, i2, i5 = proposed(app), proposed(app), proposed(app)
     killed = strategic_with_sponsor(app)
     app.handle(GATEKEEPER, DecideGate(killed, decision=go(Gate.G1, Outcome.KILL), reason="no"))

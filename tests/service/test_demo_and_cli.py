@@ -1,52 +1,18 @@
-"""The demo portfolio and the `polarity` command line."""
+"""The `polarity` command line (the demo itself: tests/service/test_demo.py)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import pytest
 from click.testing import CliRunner
 
-from domain.gates import Stage
-from domain.improvement import ImprovementItem, PdcaStage
-from domain.initiative import Initiative
 from service.application import Polarity
 from service.cli import main
 from service.database import Database
-from service.demo import load_demo
 from tests.service.scenarios import strategic_with_sponsor
 
 pytestmark = pytest.mark.database
-
-
-def test_the_demo_portfolio_spreads_work_over_both_paths_and_every_stage(app: Polarity) -> None:
-    demo = load_demo(app)
-
-    stages = Counter(app.get(i, Initiative).stage for i in demo.initiatives)
-    steps = Counter(app.get(i, ImprovementItem).stage for i in demo.items)
-    assert 10 <= len(demo.initiatives) <= 12
-    assert len(demo.items) == 30
-    assert {
-        Stage.PROPOSED,
-        Stage.SCOPING,
-        Stage.PLANNING,
-        Stage.EXECUTING,
-        Stage.SUSTAINING,
-        Stage.CLOSED,
-        Stage.ON_HOLD,
-        Stage.KILLED,
-        Stage.REDIRECTED,
-    } <= set(stages)
-    assert {
-        PdcaStage.RAISED,
-        PdcaStage.PLAN,
-        PdcaStage.DO,
-        PdcaStage.CHECK,
-        PdcaStage.ACT,
-        PdcaStage.STANDARDISED,
-        PdcaStage.ESCALATED,
-    } <= set(steps)
 
 
 def test_history_prints_every_event_with_actor_and_reason(
