@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,15 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from service.application import Polarity
 from service.audit import Break, Kind, verify
 from service.chain import link
 from service.checkpoints import Checkpoint, Signer, load_signer
 from service.cli import main
-from service.database import Database
 from service.integrity import Integrity
 from service.settings import Settings, SettingsError
+from tests.service.conftest import Store
 from tests.service.scenarios import strategic_with_sponsor
-from tests.service.test_hash_chain import CHAIN, EVENTS, Store, sql
+from tests.service.test_hash_chain import CHAIN, EVENTS, sql
 
 pytestmark = pytest.mark.database
 
@@ -34,18 +32,6 @@ RAW_KEY = base64.b64encode(
         serialization.NoEncryption(),
     )
 ).decode()
-
-
-@pytest.fixture
-def store(own_database: Database) -> Iterator[Store]:
-    """A store of its own holding nine events (positions 1 to 9)."""
-    app = Polarity(own_database)
-    try:
-        for _ in range(3):
-            strategic_with_sponsor(app)
-        yield Store(app, own_database)
-    finally:
-        app.close()
 
 
 def signed_head(store: Store) -> Checkpoint:

@@ -3,9 +3,8 @@ tampering made directly in PostgreSQL found by `verify` at its position."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,29 +18,12 @@ from service.chain import GENESIS, link
 from service.cli import main
 from service.database import Database
 from service.unit_of_work import Context
-from tests.service.scenarios import strategic_with_sponsor
+from tests.service.conftest import Store
 
 pytestmark = pytest.mark.database
 
 EVENTS = "polarity_events"
 CHAIN = "polarity_events_chain"
-
-
-class Store(NamedTuple):
-    app: Polarity
-    database: Database
-
-
-@pytest.fixture
-def store(own_database: Database) -> Iterator[Store]:
-    """A store of its own holding three initiatives' nine events (positions 1 to 9)."""
-    app = Polarity(own_database)
-    try:
-        for _ in range(3):
-            strategic_with_sponsor(app)
-        yield Store(app, own_database)
-    finally:
-        app.close()
 
 
 def sql(database: Database, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
