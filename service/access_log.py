@@ -44,6 +44,7 @@ ACCESS_TOPIC = "polarity.access_log.v1"
 AUDITED_ROLES = frozenset({"auditor", "admin"})
 AUDITED_PATHS = ("/exports/", "/feeds/", "/audit/")
 BATCH, MOST_WAITING, ATTEMPTS = 500, 100_000, 6
+LINGER = 0.1  # seconds a batch waits for more notes
 GRAPHQL_BODY, GRAPHQL_ERRORS = "access_log_body", "access_log_errors"
 COLUMNS = (
     "entry_id", "at", "actor", "roles", "on_behalf_of", "request_id",
@@ -213,9 +214,7 @@ class AccessLog:
         conn: psycopg.Connection[Any] | None = None
         stopping = False
         while not stopping:
-            batch = [self.waiting.get()]
-            while len(batch) < BATCH and not self.waiting.empty():
-                batch.append(self.waiting.get_nowait())
+            batch = self._batch()
             notes = [note for note in batch if note is not None]
             stopping = len(notes) < len(batch)
             try:
@@ -228,6 +227,18 @@ class AccessLog:
                     self.waiting.task_done()
         if conn is not None:
             conn.close()
+
+    def _batch(self) -> list[Note | None]:
+        """The next note, and those that come within LINGER of it: one transaction for many
+        rows when requests come fast. None, the signal to stop, ends the batch."""
+        batch = [self.waiting.get()]
+        until = time.monotonic() + LINGER
+        while len(batch) < BATCH and batch[-1] is not None:
+            try:
+                batch.append(self.waiting.get(timeout=max(0.0, until - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
 
     def _write(
         self, conn: psycopg.Connection[Any] | None, entries: list[Entry]

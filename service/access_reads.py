@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,6 +32,7 @@ log = logging.getLogger("polarity.access_log")
 
 MOST_IDS = 100  # a list page names at most 100 objects; more than that is not one read
 MOST_DEPTH = 20
+LITERAL, VARIABLE = "literal", "variable"
 
 
 @dataclass(frozen=True)
@@ -67,21 +69,50 @@ def of_graphql(body: bytes) -> Reads:
 def _of_graphql(body: bytes) -> Reads:
     try:
         request = json.loads(body)
-        document = parse(request["query"], max_tokens=20_000)
-    except (ValueError, TypeError, KeyError, GraphQLError, RecursionError):
+        query, name = request["query"], request.get("operationName")
+        found = shape(query, name if isinstance(name, str) else None)
+    except (ValueError, TypeError, KeyError, AttributeError):
         return Reads(None)
     variables = request.get("variables") or {}
-    operation = chosen(document, request.get("operationName"))
-    if operation is None or not isinstance(variables, dict):
+    if found is None or not isinstance(variables, dict):
         return Reads(None)
+    ids = dict.fromkeys(found.literal_ids)
+    for variable in found.id_variables:
+        ids.update(dict.fromkeys(strings(variables.get(variable))))
+    ids.update(dict.fromkeys(ids_in_values(variables)))
+    return Reads(found.operation, views=found.views, ids=tuple(ids)[:MOST_IDS])
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an operation's text says it reads, whatever its variables."""
+
+    operation: str
+    views: tuple[str, ...]
+    literal_ids: tuple[str, ...]
+    id_variables: tuple[str, ...]  # the variables given to arguments named like an id
+
+
+@lru_cache(maxsize=512)  # clients send the same few operations over and over
+def shape(query: str, operation_name: str | None) -> Shape | None:
+    try:
+        document = parse(query, max_tokens=20_000)
+    except (GraphQLError, RecursionError):
+        return None
+    operation = chosen(document, operation_name)
+    if operation is None:
+        return None
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    roots = tuple(dict.fromkeys(f.name.value for f in fields(operation.selection_set, fragments)))
-    found = dict.fromkeys(ids_in_arguments(operation.selection_set, fragments, variables))
-    found.update(dict.fromkeys(ids_in_values(variables)))
-    name = operation.name.value if operation.name else operation.operation.value
-    return Reads(name, views=roots, ids=tuple(found)[:MOST_IDS])
+    roots = dict.fromkeys(f.name.value for f in fields(operation.selection_set, fragments))
+    named = list(dict.fromkeys(ids_in_arguments(operation.selection_set, fragments)))
+    return Shape(
+        operation=operation.name.value if operation.name else operation.operation.value,
+        views=tuple(roots),
+        literal_ids=tuple(value for kind, value in named if kind == LITERAL),
+        id_variables=tuple(value for kind, value in named if kind == VARIABLE),
+    )
 
 
 def chosen(document: DocumentNode, name: object) -> OperationDefinitionNode | None:
@@ -111,31 +142,29 @@ def fields(
 def ids_in_arguments(
     selections: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
-    variables: Mapping[str, Any],
     depth: int = 0,
-) -> Iterator[str]:
-    """The values of every argument named like an id, at any depth of the selection."""
+) -> Iterator[tuple[str, str]]:
+    """Every argument named like an id, at any depth of the selection: (LITERAL, its value) or
+    (VARIABLE, the name of the variable that gives it)."""
     if depth > MOST_DEPTH:
         return
     for field in fields(selections, fragments):
         for argument in field.arguments or ():
-            yield from ids_in_value(argument.name.value, argument.value, variables)
-        yield from ids_in_arguments(field.selection_set, fragments, variables, depth + 1)
+            yield from ids_in_value(argument.name.value, argument.value)
+        yield from ids_in_arguments(field.selection_set, fragments, depth + 1)
 
 
-def ids_in_value(name: str, value: ValueNode, variables: Mapping[str, Any]) -> Iterator[str]:
-    if isinstance(value, VariableNode):
-        given = variables.get(value.name.value)
-        if names_an_id(name):
-            yield from strings(given)
+def ids_in_value(name: str, value: ValueNode) -> Iterator[tuple[str, str]]:
+    if isinstance(value, VariableNode) and names_an_id(name):
+        yield VARIABLE, value.name.value
     elif isinstance(value, StringValueNode) and names_an_id(name):
-        yield value.value
+        yield LITERAL, value.value
     elif isinstance(value, ListValueNode):
         for item in value.values or ():
-            yield from ids_in_value(name, item, variables)
+            yield from ids_in_value(name, item)
     elif isinstance(value, ObjectValueNode):
         for field in value.fields or ():
-            yield from ids_in_value(field.name.value, field.value, variables)
+            yield from ids_in_value(field.name.value, field.value)
 
 
 def ids_in_values(value: Any, name: str = "", depth: int = 0) -> Iterator[str]:
