@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -119,10 +119,12 @@ class Entry:
 
     def state(self) -> bytes:
         """The bytes the chain covers: every column but the entry id, as canonical JSON."""
-        fields = asdict(self)
-        del fields["entry_id"]
+        fields = {name: getattr(self, name) for name in COLUMNS[1:]}
         fields["at"] = self.at.astimezone(UTC).isoformat()
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def values(self) -> list[Any]:
+        return [getattr(self, name) for name in COLUMNS]
 
     def link(self, previous: bytes, position: int) -> bytes:
         return link(previous, position, self.entry_id, 1, ACCESS_TOPIC, self.state())
@@ -277,15 +279,14 @@ def append(conn: psycopg.Connection[Any], entries: Sequence[Entry]) -> None:
         for entry in entries:
             position = (before or 0) + 1
             previous = entry.link(previous, position)
-            rows.append((position, before, *asdict(entry).values(), previous))
+            rows.append((position, before, *entry.values(), previous))
             before = position
-        insert = SQL("INSERT INTO {} ({}) VALUES ({})").format(
-            Table.identifier,
-            SQL(", ").join(map(Identifier, Table.columns)),
-            SQL(", ").join(SQL("%s") for _ in Table.columns),
+        copy = SQL("COPY {} ({}) FROM STDIN").format(
+            Table.identifier, SQL(", ").join(map(Identifier, Table.columns))
         )
-        with conn.cursor() as cursor:
-            cursor.executemany(insert, rows)
+        with conn.cursor() as cursor, cursor.copy(copy) as rows_in:
+            for row in rows:
+                rows_in.write_row(row)
 
 
 # The table, and verifying it -------------------------------------------------------------------
