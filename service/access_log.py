@@ -8,8 +8,9 @@ writes them in batches, so the response never waits for the log.
 
 Each row's link is `service.chain.link` over the link before it, with the row's position, its
 entry id as the aggregate id, version 1, the topic `ACCESS_TOPIC` and `Entry.state()` (the row's
-columns as canonical JSON) as the stored bytes. Positions are numbered 1, 2, 3... under the
-table's lock, so a deleted row leaves a gap; a trigger refuses UPDATE, DELETE and TRUNCATE."""
+columns as canonical JSON) as the stored bytes. Positions are numbered 1, 2, 3... by one writer
+at a time, so a deleted row leaves a gap. The table is part of the audit trail that
+service/roles.py makes append-only."""
 
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from domain.values import Actor
 from service import access_reads
 from service.audit import Break, Kind, Verification
 from service.chain import GENESIS, link
-from service.startup import advisory_lock
 
 log = logging.getLogger("polarity.access_log")
 
@@ -44,7 +44,8 @@ ACCESS_TOPIC = "polarity.access_log.v1"
 AUDITED_ROLES = frozenset({"auditor", "admin"})
 AUDITED_PATHS = ("/exports/", "/feeds/", "/audit/")
 BATCH, MOST_WAITING, ATTEMPTS = 500, 100_000, 6
-LINGER = 0.1  # seconds a batch waits for more notes
+LINGER = 0.25  # seconds a batch waits for more notes
+LOCK_KEY = int.from_bytes(b"accesslg")  # the advisory lock the log's writers take in turn
 GRAPHQL_BODY, GRAPHQL_ERRORS = "access_log_body", "access_log_errors"
 COLUMNS = (
     "entry_id", "at", "actor", "roles", "on_behalf_of", "request_id",
@@ -192,7 +193,6 @@ class AccessLog:
 
     @classmethod
     def start(cls, conninfo: str) -> AccessLog:
-        prepare(conninfo)
         started = cls(conninfo)
         started.thread.start()
         return started
@@ -262,13 +262,21 @@ class AccessLog:
 
 
 def connect(conninfo: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(conninfo, row_factory=dict_row, application_name="polarity-access-log")
+    """The writer's own connection. Its commits do not wait for the disk: the response they
+    record has gone already, and notes still queued would be lost in a crash all the same."""
+    return psycopg.connect(
+        conninfo,
+        row_factory=dict_row,
+        application_name="polarity-access-log",
+        options="-c synchronous_commit=off",
+    )
 
 
 def append(conn: psycopg.Connection[Any], entries: Sequence[Entry]) -> None:
-    """Chain `entries` after the log's head and insert them, under the table's lock."""
+    """Chain `entries` after the log's head and insert them; one writer at a time, in any
+    process (an advisory lock: the application role may not lock the table itself)."""
     with conn.transaction():
-        conn.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(Table.identifier))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         head = conn.execute(
             SQL("SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1").format(
                 Table.identifier
@@ -291,11 +299,6 @@ def append(conn: psycopg.Connection[Any], entries: Sequence[Entry]) -> None:
 
 # The table, and verifying it -------------------------------------------------------------------
 
-REFUSE = f"""CREATE OR REPLACE FUNCTION {SCHEMA}.access_log_refuse() RETURNS trigger
-LANGUAGE plpgsql AS $$ BEGIN
-  RAISE EXCEPTION '{QUALIFIED} is append-only: % refused', TG_OP
-    USING ERRCODE = 'insufficient_privilege';
-END $$"""
 CREATE: list[SQL | Composed] = [
     SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(SCHEMA)),
     SQL(
@@ -306,39 +309,18 @@ CREATE: list[SQL | Composed] = [
         "errors boolean NOT NULL, hash bytea NOT NULL)"
     ).format(Table.identifier),
     SQL("CREATE INDEX IF NOT EXISTS access_log_at ON {} (at)").format(Table.identifier),
-    SQL("CREATE INDEX IF NOT EXISTS access_log_actor ON {} (actor, position)").format(
-        Table.identifier
-    ),
     SQL("COMMENT ON TABLE {} IS {}").format(
         Table.identifier,
         Literal("Who read what through the API, chained (service/access_log.py says how)."),
     ),
-    SQL(REFUSE),  # fixed text: nothing in it comes from outside
-    SQL(
-        "CREATE OR REPLACE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON {} "
-        "FOR EACH ROW EXECUTE FUNCTION {}.access_log_refuse()"
-    ).format(Table.identifier, Identifier(SCHEMA)),
-    SQL(
-        "CREATE OR REPLACE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON {} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION {}.access_log_refuse()"
-    ).format(Table.identifier, Identifier(SCHEMA)),
 ]
 
 
-def prepare(conninfo: str) -> None:
-    """Create the log's schema, table and triggers, once, one process at a time."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        if _exists(conn):
-            return
-        with advisory_lock(conn):
-            if not _exists(conn):
-                for statement in CREATE:
-                    conn.execute(statement)
-
-
-def _exists(conn: psycopg.Connection[Any]) -> bool:
-    found = conn.execute("SELECT to_regclass(%s)", (QUALIFIED,)).fetchone()
-    return bool(found and found[0])
+def create(conn: psycopg.Connection[Any]) -> None:
+    """The log's schema and table; run by `service.startup.prepare`, under its lock. The
+    database roles (service/roles.py) make the table append-only."""
+    for statement in CREATE:
+        conn.execute(statement)
 
 
 def verify(conninfo: str) -> Verification:
