@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.access_log", description=__doc__)
     parser.add_argument("--n", type=int, default=4000, help="timed reads of each kind")
     parser.add_argument("--quick", action="store_true", help="a few hundred reads")
-    parser.add_argument("--rounds", type=int, default=20, help="interleaved blocks")
+    parser.add_argument("--rounds", type=int, default=100, help="interleaved blocks")
     args = parser.parse_args(argv)
     n = 400 if args.quick else args.n
     started = datetime.now(UTC)
