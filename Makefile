@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python -m benchmarks.projections
 	$(BIN)/python -m benchmarks.exports
 	$(BIN)/python -m benchmarks.chain
+	$(BIN)/python -m benchmarks.access_log
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

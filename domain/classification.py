@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 
@@ -56,6 +57,7 @@ class ClassificationPolicy:
     """Hard triggers make work strategic; otherwise a score from scope and horizon decides."""
 
     version: str = "2026.1"
+    effective_from: date = date(2025, 1, 1)
     capital_threshold: Decimal = Decimal("250000")
     strategic_score: int = 4
     horizon_steps_months: tuple[int, ...] = field(default=(3, 12, 24))
@@ -84,6 +86,9 @@ class ClassificationPolicy:
 
 
 DEFAULT_POLICY = ClassificationPolicy()
+# Every version, in the order they took effect: a new version is added, none is ever edited,
+# because each classification names the version it was decided under.
+POLICIES: tuple[ClassificationPolicy, ...] = (DEFAULT_POLICY,)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 
+from schema.access_log import AccessLogQuery
 from schema.audit import AuditQuery
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
@@ -18,6 +19,7 @@ from schema.history import EMPTY, RecordedEventConnection, history_page
 from schema.loading import load_as_of, parse_uuid
 from schema.objects import current, page
 from schema.paging import MAX_PAGE
+from schema.policies import PolicyQuery
 from schema.reporting import ReportingQuery
 from schema.types import (
     AGGREGATE_KINDS,
@@ -105,7 +107,7 @@ TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
-class Query(ReportingQuery, FiguresQuery, HealthQuery, AuditQuery):
+class Query(ReportingQuery, FiguresQuery, HealthQuery, AuditQuery, AccessLogQuery, PolicyQuery):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.

@@ -18,6 +18,7 @@ from domain import initiative as initiative_
 from schema.context import RequestContext
 from schema.loading import parse_uuid
 from schema.objects import current
+from schema.policies import ClassificationPolicy, policy_named
 
 Path = strawberry.enum(values.Path)
 ReviewStatus = strawberry.enum(values.ReviewStatus)
@@ -68,6 +69,10 @@ class Classification:
     score: int
     triggers: list[str]
     policy_version: str
+
+    @strawberry.field(description="The policy version this classification was decided under.")
+    def policy(self, info: Info[RequestContext, None]) -> ClassificationPolicy | None:
+        return policy_named(info.context, self.policy_version)
 
     @classmethod
     def of(cls, c: classification_.Classification | None) -> Classification | None:

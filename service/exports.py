@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from functools import cache, partial
-from typing import Any
+from typing import Any, Protocol
 
 from anyio import to_thread
 from eventsourcing.persistence import Notification
@@ -35,6 +35,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 from domain.values import Actor
 from projections.bi import View, bi_views
 from projections.catalog import all_projections
+from service import access_log
 from service.application import Polarity
 from service.persistence import Envelope, EnvelopeMapper, event_data
 
@@ -120,7 +121,16 @@ def text_like(columns: Iterable[Mapping[str, str]]) -> frozenset[str]:
     )
 
 
-def safe_csv_copy(view: View, text_like: Collection[str]) -> Composed:
+class Copied(Protocol):
+    """What a CSV copy reads: a table or view and the columns it publishes."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+
+def safe_csv_copy(view: Copied, text_like: Collection[str]) -> Composed:
     """A COPY of `view` as CSV that spreadsheets open as data, as OWASP recommends: every field
     quoted, and a ' before each text-like cell that starts with =, +, -, @, a tab or a carriage
     return. PostgreSQL does it as it copies, so the export still streams straight from COPY."""
@@ -138,6 +148,21 @@ def neutralised(column: str) -> Composed:
     return SQL(
         "CASE WHEN ascii({value}) IN ({codes}) THEN '''' || {value} ELSE {value} END AS {name}"
     ).format(value=value, codes=codes, name=Identifier(column))
+
+
+@get("/audit/access-log.csv")
+async def access_log_csv(request: AuthRequest, state: State) -> Response[Any]:
+    """The access log as CSV, oldest first, for auditors and admins."""
+    if denied := refused(request.user, access_log.AUDITED_ROLES, "the access log"):
+        return denied
+    async with state.pool.connection() as connection:
+        cursor = await connection.execute(COLUMN_TYPES, (access_log.QUALIFIED,))
+        columns = await cursor.fetchall()
+    return Stream(
+        partial(copy_csv, state, safe_csv_copy(access_log.Table(), text_like(columns))),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="access_log.csv"'},
+    )
 
 
 # The change feed -----------------------------------------------------------------------------
@@ -234,4 +259,4 @@ def feed_entry(event: Any, envelope: Envelope) -> dict[str, Any]:
     }
 
 
-EXPORT_ROUTES = [export_csv, change_feed]
+EXPORT_ROUTES = [export_csv, change_feed, access_log_csv]

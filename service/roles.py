@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier, Literal
 
+from service import access_log
 from service.application import Polarity
 from service.database import Database
 from service.settings import Settings
@@ -51,6 +52,7 @@ PROTECTED = (
     f"{EVENTS}_chain",
     f"{Polarity.name.lower()}_snapshots",
     f"{EVENTS}_checkpoints",  # the signed checkpoints (service/checkpoints.py)
+    access_log.QUALIFIED,  # who read what (service/access_log.py)
     BREAK_GLASS_LOG,
 )
 
@@ -182,9 +184,9 @@ _OURS = SQL(
         pg_get_userbyid(c.relowner) AS owner
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-    AND (n.nspname = {reporting}
+    AND (n.nspname IN ({reporting}, {audit})
          OR (n.nspname = current_schema() AND starts_with(c.relname, 'polarity_')))"""
-).format(reporting=Literal(REPORTING))
+).format(reporting=Literal(REPORTING), audit=Literal(access_log.SCHEMA))
 
 
 def _who(conn: psycopg.Connection[Any]) -> tuple[str, bool]:
@@ -268,7 +270,9 @@ def _hand_over(conn: psycopg.Connection[Any]) -> None:
     run = conn.execute
     database = Identifier(conn.info.dbname)
     reporting = Identifier(REPORTING)
-    run(SQL("ALTER SCHEMA {} OWNER TO {}").format(reporting, _OWNER))
+    audit = Identifier(access_log.SCHEMA)
+    for schema in (reporting, audit):
+        run(SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, _OWNER))
     for sequences in (False, True):  # a table's own sequences go with it
         for _, schema, name, kind, owner in run(_OURS).fetchall():
             if owner != OWNER and (kind == "S") == sequences:
@@ -276,7 +280,11 @@ def _hand_over(conn: psycopg.Connection[Any]) -> None:
                 run(SQL("ALTER {} {} OWNER TO {}").format(what, Identifier(schema, name), _OWNER))
     ours = run(_OURS).fetchall()
     run(SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, _APP))
-    run(SQL("GRANT USAGE ON SCHEMA {}, {} TO {}").format(_current_schema(conn), reporting, _APP))
+    run(
+        SQL("GRANT USAGE ON SCHEMA {}, {}, {} TO {}").format(
+            _current_schema(conn), reporting, audit, _APP
+        )
+    )
     protected = _existing(conn, PROTECTED)
     for _, schema, name, kind, _ in ours:
         target = Identifier(schema, name)

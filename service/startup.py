@@ -27,6 +27,7 @@ from psycopg.abc import Params, Query
 from psycopg.sql import SQL, Identifier, Literal
 
 from projections.catalog import all_projections
+from service import access_log
 from service.application import Polarity
 from service.database import Database
 from service.projector import Projector
@@ -55,6 +56,7 @@ def prepare(database: Database) -> None:
                 for recorder in recorders:
                     recorder.create_table()
                 projector.setup()
+                access_log.create(conn)
                 _record(conn, marker, fingerprint)
             log.info("prepared the database (schema fingerprint %s)", fingerprint[:12])
     finally:
@@ -74,7 +76,7 @@ def statements_fingerprint(
     statements = [s.as_string(conn) for r in recorders for s in r.sql_create_statements]
     with Rehearsal(conn) as rehearsal:
         projector.create_schema(rehearsal)
-    statements += rehearsal.statements
+    statements += rehearsal.statements + [s.as_string(conn) for s in access_log.CREATE]
     return hashlib.sha256("\n".join(statements).encode()).hexdigest()
 
 

@@ -46,7 +46,7 @@ from domain.values import Actor
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
-from service import throttle
+from service import access_log, throttle
 from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
@@ -239,6 +239,10 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
         "context": Provide(request_context),
     }
 
+    async def process_result(self, request: Request[Any, Any, Any], result: Any) -> Any:
+        access_log.note_graphql(request.scope, await request.body(), bool(result.errors))
+        return await super().process_result(request, result)
+
     def decode_json(self, data: str | bytes) -> object:
         """The body as one JSON object; a body that is not one is a 400 that says why."""
         try:
@@ -330,6 +334,10 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
         )
         await pool.open(wait=True, timeout=10)
         stack.push_async_callback(pool.close)
+        app.state.access_log = await to_thread.run_sync(
+            access_log.AccessLog.start, database.conninfo
+        )
+        stack.push_async_callback(to_thread.run_sync, app.state.access_log.close)
         app.state.polarity = polarity
         app.state.projector = projector
         app.state.pool = pool
@@ -353,7 +361,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],
         state=State({"settings": settings}),
-        before_send=[stamp_and_log],
+        before_send=[stamp_and_log, access_log.observe],
         exception_handlers={
             NotAuthorizedException: unauthorized,
             TooManyRequestsException: throttle.too_many_requests,

@@ -60,7 +60,8 @@ def _users(database: Database) -> set[str]:
 
 
 def statements(table: str) -> list[str]:
-    column = "position" if table.endswith(("_chain", "_checkpoints")) else None
+    table = {"access_log": "audit.access_log"}.get(table, table)
+    column = "position" if table.endswith(("_chain", "_checkpoints", "access_log")) else None
     column = column or ("id" if "break" in table else None)
     column = column or {"polarity_events_idempotency": "version"}.get(table, "originator_version")
     return [s.format(table, column, column) for s in FORBIDDEN]
@@ -89,6 +90,7 @@ def test_the_trail_is_every_table_of_events_commands_links_snapshots_checkpoints
         "polarity_snapshots",
         "polarity_events_checkpoints",
         "polarity_break_glass",
+        "access_log",
     }
 
 
