@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +48,9 @@ BATCH, MOST_WAITING, ATTEMPTS = 500, 100_000, 6
 LINGER = 0.25  # seconds a batch waits for more notes
 LOCK_KEY = int.from_bytes(b"accesslg")  # the advisory lock the log's writers take in turn
 GRAPHQL_BODY, GRAPHQL_ERRORS = "access_log_body", "access_log_errors"
+MOST_CHARACTERS, MOST_READS = 2_000, 1_000  # of a text the client sent, and of ids or views
+# What PostgreSQL text cannot hold (NUL) or UTF-8 cannot encode (lone surrogates).
+_UNWRITABLE = re.compile(r"[\x00\ud800-\udfff]")
 COLUMNS = (
     "entry_id", "at", "actor", "roles", "on_behalf_of", "request_id",
     "method", "path", "operation", "views", "ids", "status", "errors",
@@ -98,6 +102,7 @@ class Entry:
     def of(cls, note: Note) -> Entry:
         reads = access_reads.of_request(note.path, note.query_string, note.body, note.next_after)
         actor = note.actor
+        path = note.path + (f"?{note.query_string}" if note.query_string else "")
         return cls(
             entry_id=uuid4(),
             at=note.at,
@@ -105,11 +110,11 @@ class Entry:
             roles=list(actor.roles) if actor else [],
             on_behalf_of=actor.on_behalf_of if actor else None,
             request_id=note.request_id,
-            method=note.method,
-            path=note.path + (f"?{note.query_string}" if note.query_string else ""),
-            operation=reads.operation,
-            views=list(reads.views),
-            ids=list(reads.ids),
+            method=writable(note.method),
+            path=writable(path),
+            operation=writable(reads.operation) if reads.operation is not None else None,
+            views=[writable(view) for view in reads.views[:MOST_READS]],
+            ids=[writable(read) for read in reads.ids[:MOST_READS]],
             status=note.status,
             errors=note.errors or note.status >= 400,
         )
@@ -129,6 +134,14 @@ class Entry:
 
     def link(self, previous: bytes, position: int) -> bytes:
         return link(previous, position, self.entry_id, 1, ACCESS_TOPIC, self.state())
+
+
+def writable(text: str) -> str:
+    """What a client sent, as the log can hold it whatever it was: characters PostgreSQL or
+    UTF-8 cannot take become U+FFFD, and it is cut to MOST_CHARACTERS. A hostile request is
+    recorded as well as any other, and never costs the entries written beside it."""
+    text = _UNWRITABLE.sub("\ufffd", text)
+    return text if len(text) <= MOST_CHARACTERS else text[: MOST_CHARACTERS - 1] + "…"
 
 
 # Which requests are on the record, and the note each leaves -------------------------------------

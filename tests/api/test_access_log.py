@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 from uuid import uuid4
 
@@ -60,6 +61,23 @@ def test_an_admins_query_is_recorded_and_its_errors_are_marked(api: Client) -> N
     first, second = entries(api, actor=admin)
     assert (first["operation"], first["views"], first["errors"]) == ("query", ["viewer"], False)
     assert (second["views"], second["errors"]) == (["initiatives"], True)
+
+
+def test_a_hostile_request_is_recorded_and_costs_no_entry_beside_it(api: Client) -> None:
+    """NUL, a lone surrogate and 5,000 characters in an id an auditor sends are recorded as the
+    log can hold them, and the next request is recorded too."""
+    auditor = named("auditor")
+    hostile = "\x00\ud800" + "x" * 5_000
+    body = json.dumps({"query": TEAM_BY_ID, "variables": {"id": hostile}})  # \ud800 as JSON allows
+    headers = {**bearer(auditor, "auditor"), "Content-Type": "application/json"}
+    api.post("/graphql", content=body, headers=headers)
+    post(api, bearer(auditor, "auditor"), TEAM_BY_ID, uuid4().hex, id=TEAM_ID)
+
+    first, second = entries(api, actor=auditor)
+    (read,) = first["ids"]
+    assert read.startswith("\ufffd\ufffdxxx")
+    assert len(read) == access_log.MOST_CHARACTERS
+    assert second["ids"] == [TEAM_ID]
 
 
 def test_a_contributors_ordinary_query_is_not_recorded(api: Client) -> None:
