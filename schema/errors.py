@@ -2,7 +2,8 @@
 come back, and our own faults are masked with the request id (the log has the traceback).
 
 Codes follow the common GraphQL server conventions: GRAPHQL_PARSE_FAILED,
-GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, SERVICE_UNAVAILABLE, and INTERNAL_ERROR for a bug."""
+GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, SERVICE_UNAVAILABLE, and INTERNAL_ERROR for a bug;
+and INTEGRITY_VIOLATION, with the position, for a read that met a damaged event store."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from strawberry.types.graphql import OperationType
 from domain.errors import DomainError, InvalidInput
 from domain.limits import check_text
 from schema.context import RequestContext
+from service.damage import IntegrityViolation
 from service.faults import RETRY_AFTER_SECONDS, ServiceUnavailable, is_transient
 
 log = logging.getLogger("polarity.api")
@@ -121,6 +123,8 @@ class TypedErrors(SchemaExtension):
             return _with(error, error.message, code)
         if isinstance(cause, DomainError):
             return _with(error, cause.message, BAD_USER_INPUT, reason=cause.code)
+        if isinstance(cause, IntegrityViolation):  # the store, not the client nor our code
+            return _with(error, cause.message, **cause.to_json())
         if isinstance(cause, ServiceUnavailable):  # says what is unknown and how to retry
             return _with(error, str(cause), SERVICE_UNAVAILABLE, retryAfter=cause.retry_after)
         if is_transient(cause):
@@ -156,6 +160,8 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
         cause = error.original_error
         if cause is None or isinstance(cause, GraphQLError | DomainError):
             log.info("request %s refused: %s", request_id, _one_line(error.message))
+        elif isinstance(cause, IntegrityViolation):
+            log.error("request %s met a damaged store: %s", request_id, cause.message)
         elif is_transient(cause):
             log.warning("request %s met an outage: %s", request_id, _one_line(str(cause)))
         else:

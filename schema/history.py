@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from anyio import to_thread
 from eventsourcing.persistence import Notification
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 from strawberry import relay
 from strawberry.scalars import JSON
@@ -19,13 +20,12 @@ from domain.governed import Governed
 from schema.context import RequestContext
 from schema.paging import check_first, decode_cursor, encode_cursor, position_of
 from schema.types import Actor
+from service import damage
 from service.application import Polarity
 from service.application import RecordedEvent as Recorded
 from service.changes import Change, replayed_changes
 from service.persistence import event_data
 
-PAGE = """SELECT originator_id, originator_version, topic, state, notification_id FROM {events}
-WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"""
 TOTAL = "SELECT count(*) AS total FROM {events} WHERE originator_id = %s"
 
 
@@ -118,9 +118,12 @@ async def history_page(
     start = position_of(decode_cursor(after, "version"), after) if after else 0
     store = context.app.store
     events = Identifier(store.datastore.schema or "public", store.events_table_name)
+    read = damage.chained_read(store.datastore.schema, store.events_table_name)
     async with context.pool.connection() as conn:
-        page = SQL(PAGE).format(events=events)
-        rows = await (await conn.execute(page, (aggregate_id, start, first + 1))).fetchall()
+        async with conn.cursor(row_factory=tuple_row) as cursor:
+            await cursor.execute(read.versions(), (aggregate_id, start, first + 1))
+            rows = [damage.Row.of(row) for row in await cursor.fetchall()]
+        await damage.acheck_versions(conn, read, rows, start)  # IntegrityViolation if damaged
         total = await (
             await conn.execute(SQL(TOTAL).format(events=events), (aggregate_id,))
         ).fetchone()
@@ -168,11 +171,11 @@ class PageReplay:
         return {one.envelope.version: c for one, c in zip(self.page, changes, strict=True)}
 
 
-def _notification(row: dict[str, Any]) -> Notification:
+def _notification(row: damage.Row) -> Notification:
     return Notification(
-        id=row["notification_id"],
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
+        id=row.position,
+        originator_id=row.aggregate_id,
+        originator_version=row.version,
+        topic=row.topic,
+        state=row.state,
     )

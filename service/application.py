@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic
+from psycopg.rows import tuple_row
 
 from domain.classification import DEFAULT_POLICY, ClassificationPolicy
 from domain.commands import Command
@@ -26,6 +27,7 @@ from domain.initiative import Initiative
 from domain.objective import Objective
 from domain.team import Team
 from domain.values import Actor
+from service import damage
 from service.database import Database
 from service.faults import ServiceUnavailable, is_transient
 from service.handlers import HANDLERS
@@ -50,6 +52,7 @@ from service.unit_of_work import (
 G = TypeVar("G", bound=Governed)
 AGGREGATES: tuple[type[Governed], ...] = (Initiative, ImprovementItem, Objective, Team)
 AUTOMATIC_RETRIES = 5
+LAST_VERSION = 2**62  # a version above any recorded: the latest
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
 
 
@@ -226,10 +229,17 @@ class Polarity(Application[UUID]):
         return bool(self.store.max_notification_id())
 
     def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G:
+        """The aggregate (at `version`); an IntegrityViolation if the events replayed for it
+        are damaged (a version missing, bytes that do not decode)."""
         try:
             found: object = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             found = None
+        except Exception as error:
+            if is_transient(error):
+                raise
+            self.check_replay(aggregate_id, version)  # the cause, if the store is damaged
+            raise
         if not isinstance(found, kind):
             raise NotFound(f"No {kind.__name__} has the id {aggregate_id}.", field="id")
         return found
@@ -247,7 +257,21 @@ class Polarity(Application[UUID]):
             version = self.version_at(aggregate_id, at)
             if version == 0:
                 raise NotFound(f"{aggregate_id} did not exist yet at {at.isoformat()}.")
+        self.check_replay(aggregate_id, version)
         return self.get(aggregate_id, kind, version=version)
+
+    def check_replay(self, aggregate_id: UUID, version: int | None = None) -> None:
+        """Raise an IntegrityViolation if an event that replaying the aggregate up to
+        `version` reads (those after its snapshot) is damaged or missing."""
+        read = damage.chained_read(self.store.datastore.schema, self.store.events_table_name)
+        last = version or LAST_VERSION
+        with self.store.datastore.get_connection() as conn:
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(read.snapshot_before, (aggregate_id, last), prepare=True)
+                snapshot = (cursor.fetchone() or (0,))[0]
+                cursor.execute(read.versions(), (aggregate_id, snapshot, last - snapshot))
+                rows = [damage.Row.of(row) for row in cursor.fetchall()]
+            damage.check_versions(conn, read, rows, snapshot)
 
     def version_at(self, aggregate_id: UUID, at: datetime) -> int:
         """The last version recorded at or before `at` (0 if none), found by bisecting the
