@@ -9,7 +9,9 @@ that a spreadsheet would run as a formula goes out with a ' in front: see `safe_
 position order, one JSON object per line, each with its envelope. Auditors and admins read it.
 The response header `X-Next-After` is the position to ask after next: the last one returned, or
 `after` itself when nothing newer is stored yet. Positions follow commit order, so resuming from
-it never skips or repeats an event; fewer lines than `limit` means the feed has caught up."""
+it never skips or repeats an event; fewer lines than `limit` means the feed has caught up. Each
+event is checked against the hash chain as it is read: a page that meets a missing or altered
+event is a 409 whose JSON body names the position (`code` INTEGRITY_VIOLATION)."""
 
 from __future__ import annotations
 
@@ -28,15 +30,18 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from domain.values import Actor
 from projections.bi import View, bi_views
 from projections.catalog import all_projections
-from service import access_log
+from service import access_log, damage
 from service.application import Polarity
+from service.damage import IntegrityViolation
 from service.persistence import Envelope, EnvelopeMapper, event_data
 
 EXPORTERS = frozenset({"auditor", "steward", "sponsor", "gatekeeper", "admin"})
@@ -181,7 +186,10 @@ async def change_feed(
     except ValueError as error:
         return problem(HTTP_400_BAD_REQUEST, str(error))
     polarity: Polarity = state.polarity
-    notifications = await read_events(state, polarity, start, count)
+    try:
+        notifications = await read_events(state, polarity, start, count)
+    except IntegrityViolation as damaged:
+        return problem(HTTP_409_CONFLICT, damaged.message, **damaged.to_json())
     lines = await to_thread.run_sync(feed_lines, polarity.mapper_with_envelopes, notifications)
     next_after = notifications[-1].id if notifications else start
     return Response(
@@ -211,22 +219,25 @@ def bounded(
 async def read_events(
     state: State, polarity: Polarity, after: int, limit: int
 ) -> list[Notification]:
+    """Up to `limit` events after position `after`, each checked against the hash chain: an
+    IntegrityViolation at the first damaged position, rather than a feed that skips it."""
     store = polarity.store
-    events = Identifier(store.datastore.schema or "public", store.events_table_name)
-    query = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state "
-        "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-    ).format(events)
-    async with state.pool.connection() as connection:
-        cursor = await connection.execute(query, (after, limit), prepare=True)
-        rows = await cursor.fetchall()
+    read = damage.chained_read(store.datastore.schema, store.events_table_name)
+    async with (
+        state.pool.connection() as connection,
+        connection.cursor(row_factory=tuple_row) as cursor,
+    ):
+        await cursor.execute(read.after(), (after, limit), prepare=True)
+        rows = [damage.Row.of(row) for row in await cursor.fetchall()]
+    if found := damage.in_positions(rows, after):
+        raise damage.violation(found[0])
     return [
         Notification(
-            id=row["notification_id"],
-            originator_id=row["originator_id"],
-            originator_version=row["originator_version"],
-            topic=row["topic"],
-            state=bytes(row["state"]),
+            id=row.position,
+            originator_id=row.aggregate_id,
+            originator_version=row.version,
+            topic=row.topic,
+            state=row.state,
         )
         for row in rows
     ]

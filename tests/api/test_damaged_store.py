@@ -1,0 +1,135 @@
+"""A damaged store is reported, never a crash: reads over a deleted or altered event answer
+INTEGRITY_VIOLATION with its position, in GraphQL errors and as a 409 from the feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import pytest
+
+from service.database import Database
+from service.roles import break_glass
+from service.settings import Settings
+from tests.api.conftest import Client, bearer, serving
+from tests.api.graphql import Caller
+
+pytestmark = pytest.mark.database
+
+EVENTS = "polarity_events"
+AUDITOR = bearer("aud", "auditor")
+HISTORY = """query($id: ID!) { history(id: $id) { edges { node { version position reason
+    changes { field } } } } }"""
+TEAM_AT = "query($id: ID!, $v: Int) { team(id: $id, version: $v) { version } }"
+
+
+class Served(NamedTuple):
+    client: Client
+    database: Database
+    team: str
+    positions: list[int]  # of the team's events, version 1 first
+
+
+@pytest.fixture
+def served(settings: Settings, own_database: Database) -> Iterator[Served]:
+    """A service of its own holding one team with five events."""
+    with serving(settings, own_database) as client:
+        steward = Caller(client, bearer("stella", "steward"))
+        team: str = steward.ok("teamRegister", name="Line 3", orgUnit="Ops")["team"]["id"]
+        for fte in range(1, 5):
+            steward.ok("teamSetCapacity", id=team, period="2027-Q1", fte=str(fte), reason="plan")
+        edges = Caller(client, AUDITOR).query(HISTORY, id=team)["history"]["edges"]
+        yield Served(client, own_database, team, [edge["node"]["position"] for edge in edges])
+
+
+def tamper(served: Served, statement: str) -> None:
+    break_glass(served.database, "a test of a damaged store", statement)
+
+
+def delete(served: Served, version: int) -> int:
+    position = served.positions[version - 1]
+    tamper(served, f"DELETE FROM {EVENTS} WHERE notification_id = {position}")
+    return position
+
+
+def alter(served: Served, version: int) -> int:
+    position = served.positions[version - 1]
+    forged = (
+        f"UPDATE {EVENTS} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'\"plan\"', '\"forged\"'), 'UTF8') "
+        f"WHERE notification_id = {position}"
+    )
+    tamper(served, forged)
+    return position
+
+
+def violation(body: dict[str, Any]) -> dict[str, Any]:
+    (error,) = body["errors"]
+    extensions: dict[str, Any] = error["extensions"]
+    return extensions
+
+
+def test_history_over_a_deleted_event_is_an_integrity_violation_at_its_position(
+    served: Served,
+) -> None:
+    position = delete(served, 3)
+
+    body = Caller(served.client, AUDITOR).raw(HISTORY, id=served.team)
+
+    assert violation(body) | {"code": "INTEGRITY_VIOLATION", "position": position} == violation(
+        body
+    )
+    assert violation(body)["damage"] == "missing"
+
+
+def test_history_over_a_forged_reason_is_an_integrity_violation_not_the_forgery(
+    served: Served,
+) -> None:
+    position = alter(served, 4)
+
+    body = Caller(served.client, AUDITOR).raw(HISTORY, id=served.team)
+
+    assert (violation(body)["code"], violation(body)["position"]) == (
+        "INTEGRITY_VIOLATION",
+        position,
+    )
+    assert "forged" not in str(body)
+
+
+def test_a_version_past_a_deleted_event_is_an_integrity_violation_never_an_internal_error(
+    served: Served,
+) -> None:
+    position = delete(served, 2)
+    auditor = Caller(served.client, AUDITOR)
+
+    body = auditor.raw(TEAM_AT, id=served.team, v=4)
+
+    assert (violation(body)["code"], violation(body)["position"]) == (
+        "INTEGRITY_VIOLATION",
+        position,
+    )
+    assert auditor.query(TEAM_AT, id=served.team, v=1)["team"]["version"] == 1
+
+
+def test_the_feed_over_a_deleted_event_is_a_409_naming_its_position(served: Served) -> None:
+    position = delete(served, 3)
+
+    response = served.client.get("/feeds/events", headers=AUDITOR)
+
+    assert response.status_code == 409
+    assert response.json() | {"code": "INTEGRITY_VIOLATION", "position": position} == (
+        response.json()
+    )
+    before = served.client.get(
+        "/feeds/events", params={"limit": str(position - 1)}, headers=AUDITOR
+    )
+    assert before.status_code == 200  # up to the damage, the feed still reads
+
+
+def test_the_feed_over_an_altered_event_is_a_409_naming_its_position(served: Served) -> None:
+    position = alter(served, 5)
+
+    response = served.client.get("/feeds/events", headers=AUDITOR)
+
+    assert (response.status_code, response.json()["position"]) == (409, position)
+    assert response.json()["damage"] == "altered"
