@@ -23,6 +23,12 @@ TRACKING = (
         "Stamped by each commit; a runner holding the view in memory reads it again when the "
         "token is not the one it wrote.",
     ),
+    (
+        "stopped_at",
+        "bigint",
+        "The position of a damaged event (missing, or failing its hash) the view stopped "
+        "before; null while it runs. `polarity projections rebuild` clears it.",
+    ),
 )
 
 # The events a view could not apply, also the projector's own.

@@ -103,6 +103,9 @@ def status(settings: Settings) -> None:
             f"{row.projection:<20} {row.position:>10} {row.head:>10} {row.lag_events:>11} "
             f"{row.lag_seconds:>8.1f} {row.set_aside:>10} {first:>10}"
         )
+    for row in rows:
+        if row.stopped_at is not None:
+            click.echo(f"{row.projection}: stopped at {row.stopped_at}: integrity violation")
     if any(row.set_aside for row in rows):
         click.echo("Events were set aside: `polarity projections set-aside` lists them.")
 

@@ -13,7 +13,12 @@ rebuild wrote since, or its own batch failed) reads the view's tables again befo
 
 A batch that fails, unless the database is unreachable, is applied again view by view: an event
 a view cannot apply is found and set aside for that view alone, which goes on past it
-(`service.set_aside`)."""
+(`service.set_aside`).
+
+Each event is read with its link in the hash chain and checked against it (`service.damage`). A
+view that would apply a damaged event (altered, inserted, or missing: any view could have
+needed that one) stops before it: its tracking row says where (`stopped_at`), `projections
+status` shows it, and the runner leaves it there until it is rebuilt. Other views go on."""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Table
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
 from projections.rows import State
-from service import set_aside
+from service import damage, set_aside
 from service.application import Polarity
 from service.collector import collector_paused
 from service.database import Database
@@ -49,6 +54,7 @@ BATCH_SIZE = 100_000  # events per transaction while catching up: fewer rewrites
 CATCH_UP_SECONDS = 5.0
 WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
 TRACKING = Identifier(SCHEMA, "tracking")
+UNSTOPPED = 2**63  # past any position: a view that has not stopped
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,13 @@ class Status:
     updated_at: datetime | None
     set_aside: int = 0  # events the view could not apply and went on past
     first_set_aside: int | None = None  # the position of the first of them
+    stopped_at: int | None = None  # a damaged event's position, which the view stopped before
 
 
 # The views of a batch, applied: each view's rows as they now are, and the events set aside.
 Applied = tuple[dict[str, State], list[SetAside]]
 Locked = dict[str, tuple[int, UUID | None]]  # view -> (its position, the token it was written with)
+Stops = dict[str, int]  # view -> the position of the damaged event it stops before
 
 
 class Projector:
@@ -88,6 +96,7 @@ class Projector:
         recorder = app.store
         self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
         self.channel = recorder.channel_name
+        self.chained = damage.chained_read(recorder.datastore.schema, recorder.events_table_name)
 
     @contextmanager
     def connect(self, autocommit: bool = False) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -112,6 +121,9 @@ class Projector:
             ).format(TRACKING)
         )
         cur.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS token uuid").format(TRACKING))
+        cur.execute(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS stopped_at bigint").format(TRACKING)
+        )
         self._describe_tracking(cur)
         set_aside.create(cur)
         for projection in self.projections.values():
@@ -174,7 +186,9 @@ class Projector:
         self,
         conn: psycopg.Connection[dict[str, Any]],
         names: Sequence[str],
-        apply: Callable[[psycopg.Cursor[dict[str, Any]], list[Notification], Locked], Applied],
+        apply: Callable[
+            [psycopg.Cursor[dict[str, Any]], list[Notification], Locked, Stops], Applied
+        ],
     ) -> int:
         try:
             with collector_paused(), conn.transaction(), conn.cursor() as cur:
@@ -182,19 +196,17 @@ class Projector:
                 if not locked:
                     return 0
                 after = min(position for position, _ in locked.values())
-                notifications = self._read(cur, after, self.batch_size)
+                notifications, damaged = self._read_checked(cur, after, self.batch_size)
                 if not notifications:
                     return 0
-                states, aside = apply(cur, notifications, locked)
+                last = notifications[-1].id
+                stops = self._stops(damaged, notifications, locked)
+                forged = {found.position for found in damaged}  # never decoded, never applied
+                trusted = [n for n in notifications if n.id not in forged]
+                states, aside = apply(cur, trusted, locked, stops)
                 set_aside.store(cur, aside)
                 token = uuid4()
-                cur.execute(
-                    SQL(
-                        "UPDATE {} SET position = %s, token = %s, updated_at = now() "
-                        "WHERE projection = ANY(%s)"
-                    ).format(TRACKING),
-                    (notifications[-1].id, token, list(locked)),
-                )
+                self._advance(cur, locked, last, stops, token)
                 for name, state in states.items():
                     self._held[name] = (token, state)
         except BaseException:
@@ -202,23 +214,79 @@ class Projector:
                 self._held.pop(name, None)
             raise
         set_aside.announce(aside)
+        for name, position in stops.items():
+            log.error("view %s stopped before position %s: integrity violation", name, position)
         return len(notifications)
 
+    def _stops(
+        self, damaged: list[damage.Found], notifications: list[Notification], locked: Locked
+    ) -> Stops:
+        """Where each view stops: before the first damaged event it would apply (a missing
+        one, any view might have)."""
+        topics = {n.id: n.topic for n in notifications}
+        stops: Stops = {}
+        for found in damaged:
+            for name, (position, _) in locked.items():
+                if name in stops or position >= found.position:
+                    continue
+                if self._would_apply(name, topics.get(found.position)):
+                    stops[name] = found.position
+        return stops
+
+    def _would_apply(self, name: str, topic: str | None) -> bool:
+        if topic is None:  # missing: which views needed it is unknown
+            return True
+        try:
+            event_class = resolve_topic(topic)
+        except Exception:  # a forged topic
+            return True
+        return self.projections[name].applies_to(event_class)
+
+    @staticmethod
+    def _advance(
+        cur: psycopg.Cursor[dict[str, Any]], locked: Locked, last: int, stops: Stops, token: UUID
+    ) -> None:
+        """Move each view's position to the batch's last, or to just before where it stopped."""
+        going = [name for name in locked if name not in stops]
+        cur.execute(
+            SQL(
+                "UPDATE {} SET position = %s, token = %s, updated_at = now() "
+                "WHERE projection = ANY(%s)"
+            ).format(TRACKING),
+            (last, token, going),
+        )
+        for name, stop in stops.items():
+            cur.execute(
+                SQL(
+                    "UPDATE {} SET position = %s, stopped_at = %s, token = %s, "
+                    "updated_at = now() WHERE projection = %s"
+                ).format(TRACKING),
+                (stop - 1, stop, token, name),
+            )
+
     def _together(
-        self, cur: psycopg.Cursor[dict[str, Any]], notifications: list[Notification], locked: Locked
+        self,
+        cur: psycopg.Cursor[dict[str, Any]],
+        notifications: list[Notification],
+        locked: Locked,
+        stops: Stops,
     ) -> Applied:
         """Every view at once, each event decoded once: the fast way, when nothing fails."""
         views = [
             (self.projections[name], self._state(cur, name, token), position)
             for name, (position, token) in locked.items()
         ]
-        self._apply(notifications, views)
+        self._apply(notifications, views, stops)
         for _, state, _ in views:
             state.write(cur)
         return {projection.name: state for projection, state, _ in views}, []
 
     def _apart(
-        self, cur: psycopg.Cursor[dict[str, Any]], notifications: list[Notification], locked: Locked
+        self,
+        cur: psycopg.Cursor[dict[str, Any]],
+        notifications: list[Notification],
+        locked: Locked,
+        stops: Stops,
     ) -> Applied:
         """Each view on its own, from its tables, setting aside each event it cannot apply."""
         states, aside = {}, []
@@ -226,7 +294,8 @@ class Projector:
             projection, tables = self.projections[name], self.tables[name]
             state = projection.open(cur, tables, self.transcoder)
             view = Apart(projection, tables, state, self._decode)
-            view.apply(cur, notifications, position)
+            stop = stops.get(name)
+            view.apply(cur, [n for n in notifications if stop is None or n.id < stop], position)
             states[name] = view.state
             aside += view.set_aside
         return states, aside
@@ -247,40 +316,45 @@ class Projector:
         cur.execute(
             SQL(
                 "SELECT projection, position, token FROM {} WHERE projection = ANY(%s) "
-                "ORDER BY projection FOR UPDATE SKIP LOCKED"
+                "AND stopped_at IS NULL ORDER BY projection FOR UPDATE SKIP LOCKED"
             ).format(TRACKING),
             (list(names),),
         )
         return {row["projection"]: (row["position"], row["token"]) for row in cur.fetchall()}
 
-    def _read(
+    def _read_checked(
         self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
-    ) -> list[Notification]:
+    ) -> tuple[list[Notification], list[damage.Found]]:
+        """`_read`, each event checked against its link in the hash chain: the events, and
+        every damaged position among them."""
         raw = cur.connection.cursor(row_factory=tuple_row, binary=True)  # no hex to decode
-        raw.execute(
-            SQL(
-                "SELECT originator_id, originator_version, topic, state, notification_id "
-                "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-            ).format(self.events),
-            (after, limit),
-            prepare=True,
-        )
-        return [Notification(*row) for row in raw.fetchall()]  # the dataclass's field order
+        raw.execute(self.chained.after(), (after, limit), prepare=True)
+        rows = [damage.Row.of(row) for row in raw.fetchall()]
+        notifications = [
+            Notification(row.aggregate_id, row.version, row.topic, row.state, row.position)
+            for row in rows
+        ]
+        return notifications, damage.in_positions(rows, after)
 
     def _apply(
-        self, notifications: list[Notification], views: Sequence[tuple[Projection, State, int]]
+        self,
+        notifications: list[Notification],
+        views: Sequence[tuple[Projection, State, int]],
+        stops: Stops | None = None,
     ) -> None:
         """Each event to the views that handle its class and have not applied it yet (each view's
-        position). An event that no view here handles is not even decoded."""
+        position), and that have not stopped before it. An event that no view here handles is
+        not even decoded."""
         interested = Interested(views)
         mapper = self.app.mapper_with_envelopes
+        until = stops or {}
         for notification in notifications:
             applying = interested[notification.topic]
             if not applying:
                 continue
             recorded = Recorded(notification.id, *mapper.stamped(notification))
             for projection, state, position in applying:
-                if recorded.position > position:
+                if position < recorded.position < until.get(projection.name, UNSTOPPED):
                     projection.apply(recorded, state)
 
     # Running ----------------------------------------------------------------------------------
@@ -347,6 +421,7 @@ class Projector:
                 updated_at=row["updated_at"],
                 set_aside=aside.get(row["projection"], (0, None))[0],
                 first_set_aside=aside.get(row["projection"], (0, None))[1],
+                stopped_at=row.get("stopped_at"),
             )
             for row in rows
         ]
@@ -376,7 +451,10 @@ class Projector:
                 topic=row["topic"],
                 state=bytes(row["state"]),
             )
-            times[notification.id] = mapper.envelope(notification)[1].recorded_at
+            try:
+                times[notification.id] = mapper.envelope(notification)[1].recorded_at
+            except Exception:  # a damaged event: its time is unknown, the status still shows
+                log.warning("position %s does not decode", notification.id)
         return times
 
     def rebuild(self, name: str, progress: Callable[[int, int], None] | None = None) -> int:
@@ -406,8 +484,8 @@ class Projector:
             set_aside.replace(cur, name, view.set_aside)
             cur.execute(  # a new token: runners holding the old rows in memory read these
                 SQL(
-                    "UPDATE {} SET position = %s, version = %s, token = %s, updated_at = now() "
-                    "WHERE projection = %s"
+                    "UPDATE {} SET position = %s, version = %s, token = %s, updated_at = now(), "
+                    "stopped_at = NULL WHERE projection = %s"
                 ).format(TRACKING),
                 (position, projection.version, uuid4(), name),
             )
@@ -452,9 +530,12 @@ class Projector:
         """Apply one batch (up to `head`), or everything left when `head` is None; what the
         view cannot apply is set aside (`view.set_aside`), to be stored with the swap."""
         while True:
-            notifications = self._read(cur, position, self.batch_size)
+            notifications, damaged = self._read_checked(cur, position, self.batch_size)
             if head is not None:
                 notifications = [n for n in notifications if n.id <= head]
+                damaged = [found for found in damaged if found.position <= head]
+            if damaged:  # a rebuild never applies what cannot be trusted
+                raise damage.violation(damaged[0])
             if not notifications:
                 return position
             view.apply(cur, notifications, position)
