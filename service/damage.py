@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from psycopg import AsyncConnection, Connection
@@ -50,8 +50,7 @@ class IntegrityViolation(Exception):
         return {"code": CODE, "position": self.position, "damage": str(self.damage)}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One event as read with its chain: what it links to, and the links it is checked against."""
 
     position: int
