@@ -260,15 +260,20 @@ class Polarity(Application[UUID]):
         self.check_replay(aggregate_id, version)
         return self.get(aggregate_id, kind, version=version)
 
-    def check_replay(self, aggregate_id: UUID, version: int | None = None) -> None:
+    def check_replay(
+        self, aggregate_id: UUID, version: int | None = None, *, whole: bool = False
+    ) -> None:
         """Raise an IntegrityViolation if an event that replaying the aggregate up to
-        `version` reads (those after its snapshot) is damaged or missing."""
+        `version` reads (those after its snapshot, or every one if `whole`) is damaged or
+        missing."""
         read = damage.chained_read(self.store.datastore.schema, self.store.events_table_name)
         last = version or LAST_VERSION
         with self.store.datastore.get_connection() as conn:
             with conn.cursor(row_factory=tuple_row) as cursor:
-                cursor.execute(read.snapshot_before, (aggregate_id, last), prepare=True)
-                snapshot = (cursor.fetchone() or (0,))[0]
+                snapshot = 0
+                if not whole:
+                    cursor.execute(read.snapshot_before, (aggregate_id, last), prepare=True)
+                    snapshot = (cursor.fetchone() or (0,))[0]
                 cursor.execute(read.versions(), (aggregate_id, snapshot, last - snapshot))
                 rows = [damage.Row.of(row) for row in cursor.fetchall()]
             damage.check_versions(conn, read, rows, snapshot)
@@ -292,10 +297,12 @@ class Polarity(Application[UUID]):
         return low
 
     def history(self, aggregate_id: UUID) -> list[RecordedEvent]:
+        """Every event of one aggregate with its envelope, each checked against the chain."""
         mapper = self.mapper_with_envelopes
         notifications = self.store.select_history(aggregate_id)
         if not notifications:
             raise NotFound(f"Nothing has been recorded for {aggregate_id}.", field="id")
+        self.check_replay(aggregate_id, whole=True)
         return [RecordedEvent(*mapper.envelope(n)) for n in notifications]
 
     def aggregate_kind(self, aggregate_id: UUID) -> str | None:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import click
 
+from service import damage
 from service.application import Polarity, RecordedEvent
 from service.changes import Change, replayed_changes
 from service.cli_audit import audit
@@ -94,7 +95,10 @@ def _describe(portfolio: DemoPortfolio, events: int) -> None:
 def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
     """Every event of one aggregate, with its envelope and the fields it changed."""
     with opened(settings) as app:
-        recorded = app.history(aggregate_id)
+        try:
+            recorded = app.history(aggregate_id)
+        except damage.IntegrityViolation as violation:
+            raise click.ClickException(violation.message) from None
         changes = replayed_changes(None, (one.event for one in recorded))
         for one, changed in zip(recorded, changes, strict=True):
             click.echo(_history_json(one, changed) if as_json else _history_lines(one, changed))

@@ -6,8 +6,10 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
 from domain.initiative import Initiative
+from service.cli import main
 from service.damage import Damage, IntegrityViolation
 from tests.service.conftest import Store
 
@@ -75,3 +77,22 @@ def test_a_command_on_an_aggregate_with_a_gap_is_refused_as_damage_not_a_crash(
         store.app.get(initiative, Initiative)
 
     assert raised.value.position == 5
+
+
+def test_the_history_command_names_the_position_of_a_changed_byte_and_fails(
+    store: Store,
+) -> None:
+    initiative = second_initiative(store)
+    tamper(
+        store,
+        f"UPDATE {EVENTS} SET state = overlay(state placing 'X'::bytea from 20) "
+        "WHERE notification_id = 5",
+    )
+    env = {"POLARITY_DATABASE_URL": store.database.url}
+
+    answer = CliRunner().invoke(main, ["history", str(initiative)], env=env)
+
+    assert answer.exit_code == 1
+    assert "damaged at position 5 (altered)" in answer.output
+    with pytest.raises(IntegrityViolation):
+        store.app.history(initiative)
