@@ -2,19 +2,22 @@
 
 The runner applies events a moment after they are written; the few events of an object that it
 has not applied yet are read in the same round and applied on top, so a read always shows every
-write made before it, without replaying more than that tail."""
+write made before it, without replaying more than that tail. The tail is checked against the
+hash chain as it is read (the runner checked what the view holds)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import AsyncConnection
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain import improvement, initiative, objective, team
@@ -22,6 +25,7 @@ from projections.base import SCHEMA
 from projections.objects import restore
 from schema.context import RequestContext
 from schema.paging import check_first, decode_position, encode_cursor
+from service import damage
 
 CREATED_TOPICS = {
     "Initiative": get_topic(initiative.Initiative.Proposed),
@@ -35,10 +39,11 @@ APPLIED = SQL("(SELECT coalesce(max(position), 0) FROM {} WHERE projection = 'ob
 )
 
 VIEWED = SQL("SELECT id, kind, version, state::text FROM {} WHERE id = ANY(%s)").format(OBJECTS)
-NEWER = """SELECT e.originator_id, e.originator_version, e.topic, e.state
-FROM {events} e JOIN unnest(%s::uuid[], %s::integer[]) AS viewed(id, version)
-  ON e.originator_id = viewed.id AND e.originator_version > viewed.version
-ORDER BY e.originator_id, e.originator_version"""
+NEWER = SQL(
+    "JOIN unnest(%s::uuid[], %s::integer[]) AS viewed(id, version) "
+    "ON e.originator_id = viewed.id AND e.originator_version > viewed.version "
+    "ORDER BY e.originator_id, e.originator_version"
+)
 PAGE = """SELECT id, created_position AS position FROM {objects}
 WHERE kind = %(kind)s AND created_position > %(after)s
 UNION ALL
@@ -102,12 +107,16 @@ async def page(context: RequestContext, kind: str, first: int, after: str | None
 async def _newer_events(
     context: RequestContext, conn: AsyncConnection[DictRow], versions: dict[UUID, int]
 ) -> list[StoredEvent]:
-    ids, after = list(versions), list(versions.values())
-    rows = await (await conn.execute(_sql(context, NEWER), (ids, after))).fetchall()
-    return [
-        StoredEvent(row["originator_id"], row["originator_version"], row["topic"], row["state"])
-        for row in rows
-    ]
+    """The events of these objects after the versions the view holds, each checked against
+    the chain (an IntegrityViolation names the position of one that is damaged or missing)."""
+    store = context.app.store
+    read = damage.chained_read(store.datastore.schema, store.events_table_name)
+    async with conn.cursor(row_factory=tuple_row) as cursor:
+        await cursor.execute(read.select + NEWER, (list(versions), list(versions.values())))
+        rows = [damage.Row.of(row) for row in await cursor.fetchall()]
+    for aggregate_id, its_rows in groupby(rows, key=attrgetter("aggregate_id")):
+        await damage.acheck_versions(conn, read, list(its_rows), versions[aggregate_id])
+    return [StoredEvent(row.aggregate_id, row.version, row.topic, row.state) for row in rows]
 
 
 def _sql(context: RequestContext, template: str) -> Composed:

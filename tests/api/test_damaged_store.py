@@ -133,3 +133,27 @@ def test_the_feed_over_an_altered_event_is_a_409_naming_its_position(served: Ser
 
     assert (response.status_code, response.json()["position"]) == (409, position)
     assert response.json()["damage"] == "altered"
+
+
+def test_an_object_read_over_a_forged_event_at_its_tail_is_an_integrity_violation(
+    served: Served,
+) -> None:
+    """An event inserted below the service (no link of its own) is never applied to the object
+    a read returns: the objects view stops before it, and the read's tail check names it."""
+    last = served.positions[-1]
+    tamper(
+        served,
+        f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) "
+        f"SELECT originator_id, originator_version + 1, topic, state FROM {EVENTS} "
+        f"WHERE notification_id = {last}",
+    )
+
+    body = Caller(served.client, AUDITOR).raw(
+        "query($id: ID!) { team(id: $id) { version } }", id=served.team
+    )
+
+    assert (violation(body)["code"], violation(body)["damage"]) == (
+        "INTEGRITY_VIOLATION",
+        "inserted",
+    )
+    assert violation(body)["position"] > last
