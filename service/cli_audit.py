@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from service import access_log
 from service.application import Polarity
 from service.audit import Verification, head, verify
 from service.checkpoints import Checkpoint, configured_public_key, load_signer, public_key
-from service.database import open_database
+from service.database import Database, open_database
 from service.integrity import Integrity
 from service.settings import Settings, SettingsError
 from service.startup import prepare
@@ -27,13 +28,19 @@ def audit() -> None:
 
 @contextmanager
 def _opened(settings: Settings) -> Iterator[Polarity]:
-    with open_database(settings) as database:
-        prepare(database)
+    with _database(settings) as database:
         app = Polarity(database, create_tables=False)
         try:
             yield app
         finally:
             app.close()
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    with open_database(settings) as database:
+        prepare(database)
+        yield database
 
 
 @audit.command("verify")
@@ -63,19 +70,28 @@ def verify_command(
 ) -> None:
     """Recompute the hash chain over the stored events, check every checkpoint (stored, and
     kept ones given), and report each break (altered, missing, inserted, reordered, truncated,
-    rewritten, signature) with its position; exit 1 if there is any."""
+    rewritten, signature) with its position; then the access log's chain. Exit 1 if there is
+    any break."""
     key = _public_key(settings, key_file)
     checkpoints = [_read_checkpoint(path) for path in kept]
     if key is None:
         if checkpoints:
             raise click.ClickException("No public key to check checkpoints: give --public-key.")
         click.echo("No public key configured: checkpoints were not checked.", err=True)
-    with _opened(settings) as app:
-        verification = _verify_with_progress(app, start, key, checkpoints)
+    with _database(settings) as database:
+        app = Polarity(database, create_tables=False)
+        try:
+            verification = _verify_with_progress(app, start, key, checkpoints)
+        finally:
+            app.close()
+        reads = access_log.verify(database.conninfo)
     for found in verification.breaks:
         click.echo(f"position {found.position}: {found.kind}")
     click.echo(summary(verification))
-    if not verification.intact:
+    for found in reads.breaks:
+        click.echo(f"access log position {found.position}: {found.kind}")
+    click.echo(f"Access log: {reads.verified} entries verified, {len(reads.breaks)} breaks.")
+    if not (verification.intact and reads.intact):
         sys.exit(1)
 
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
 from domain.values import Actor
 from service import roles
 from service.access_log import AccessLog, Note, create, verify
 from service.audit import Break, Kind
+from service.cli import main
 from service.database import Database
 
 pytestmark = pytest.mark.database
@@ -81,3 +83,16 @@ def test_a_second_writer_carries_the_chain_on(logged: Database) -> None:
     log.close()
     verification = verify(logged.conninfo)
     assert (verification.through, verification.breaks) == (6, [])
+
+
+def test_polarity_audit_verify_checks_the_access_log_too(logged: Database) -> None:
+    url = ["--database-url", logged.url, "audit", "verify"]
+    intact = CliRunner().invoke(main, url)
+    tamper(logged, "UPDATE audit.access_log SET ids = '{}' WHERE position = 4")
+
+    broken = CliRunner().invoke(main, url)
+
+    assert intact.exit_code == 0
+    assert "Access log: 5 entries verified, 0 breaks." in intact.output
+    assert broken.exit_code == 1
+    assert "access log position 4: altered" in broken.output
