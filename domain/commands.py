@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.classification import Criteria
 from domain.errors import DomainError
-from domain.gates import GateDecision
+from domain.gates import Criterion, Outcome
 from domain.improvement import ActDecision, MeasuredResult, PdcaStage
 from domain.objective import Kpi, Level
 from domain.values import (
@@ -160,14 +160,45 @@ class ReleaseInitiativeResources(Change):
     reason: str
 
 
+# Gate reviews: the panel votes, each under their own identity; the chair decides -----------
+
+
 @dataclass(frozen=True)
-class DecideGate(Change):
-    """A KILL releases every allocation, on the initiative and on its teams, in one save."""
+class OpenGateReview(Command):
+    """Open the review of the initiative's pending gate (or of a correction of the decision at
+    version `corrects`); `gatekeepers` are the panel, `chair` one of them."""
+
+    roles = may("steward sponsor gatekeeper")
+    initiative_id: UUID
+    gatekeepers: tuple[str, ...]
+    chair: str
+    reason: str | None = None
+    corrects: int | None = None
+
+
+@dataclass(frozen=True)
+class VoteAtGate(Change):
+    """A gatekeeper of the review `id` votes, as the actor who sends it."""
 
     roles = may("gatekeeper")
-    decision: GateDecision
+    outcome: Outcome
     reason: str
-    corrects: int | None = None
+    must_meet: tuple[Criterion, ...] = ()
+    should_meet_score: int | None = None
+    conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecideGateReview(Change):
+    """The chair of the review `id` decides its gate. A KILL releases every allocation, on the
+    initiative and on its teams, in one save."""
+
+    roles = may("gatekeeper")
+    outcome: Outcome
+    reason: str
+    next_gate_date: date | None = None
+    conditions: tuple[str, ...] = ()
+    override: str | None = None
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,10 @@ def check_gate(
     proposer: str,
     objectives: int,
     allocations: int,
+    overridden: bool = False,
 ) -> None:
-    """The rules a gate decision must meet, given what the initiative has in place."""
+    """The rules a gate decision must meet, given what the initiative has in place; a chair who
+    overrides the votes may record a GO against failed must-meet criteria."""
     if decision.gate is not expected:
         raise RuleViolation(
             f"The pending gate is {expected.value} ({expected.title}), not {decision.gate.value}.",
@@ -191,7 +193,7 @@ def check_gate(
         )
     if decision.outcome.advances:
         _check_prerequisites(decision.gate, sponsor, objectives, allocations)
-    if decision.outcome is Outcome.GO and decision.failed_criteria:
+    if decision.outcome is Outcome.GO and decision.failed_criteria and not overridden:
         raise RuleViolation(
             "A GO needs every must-meet criterion passed; failed: "
             + ", ".join(decision.failed_criteria),

@@ -11,6 +11,7 @@ from eventsourcing.domain import event
 
 from domain.classification import Classification
 from domain.errors import InvalidInput, RuleViolation, require_text
+from domain.gate_review import GateVote
 from domain.gates import Gate, GateDecision, Outcome, Stage, check_gate, standing_after
 from domain.governed import Governed, decision_reason, optional_reason
 from domain.values import (
@@ -79,8 +80,20 @@ class Initiative(Governed):
         allocation: Allocation
 
     class GateDecided(Governed.Event):
+        """Version 2 added the votes the decision rests on and the chair's override, if any;
+        a decision stored before has neither: it was recorded without votes."""
+
+        class_version = 2
+
         decision: GateDecision
         corrects: int | None
+        votes: tuple[GateVote, ...]
+        override: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["votes"] = []
+            state["override"] = None
 
     class ConditionsCleared(Governed.Event):
         conditions: tuple[str, ...]
@@ -361,8 +374,45 @@ class Initiative(Governed):
     # Gates, conditions, closure ------------------------------------------------------------
 
     def decide_gate(
-        self, decision: GateDecision, by: Actor, reason: str, corrects: int | None = None
+        self,
+        decision: GateDecision,
+        by: Actor,
+        reason: str,
+        corrects: int | None = None,
+        votes: tuple[GateVote, ...] = (),
+        override: str | None = None,
     ) -> None:
+        """Record a gate decision; through the application only a gate review's chair takes
+        one, resting on the review's `votes` (or overriding them, saying why in `override`)."""
+        expected = self.gate_to_review(corrects)
+        check_gate(
+            decision,
+            expected=expected,
+            sponsor=self.sponsor,
+            proposer=self.proposer,
+            objectives=len(self.objectives),
+            allocations=len(self.allocations),
+            overridden=override is not None,
+        )
+        reason = decision_reason(reason)
+        self._gate_decided(
+            decision=decision,
+            corrects=corrects,
+            votes=votes,
+            override=override,
+            actor=by,
+            reason=reason,
+        )
+        if decision.outcome is Outcome.KILL:
+            self._release_everything(by, f"killed at {decision.gate.value}: {reason}")
+
+    @property
+    def interested(self) -> tuple[str, ...]:
+        """Who may not decide this initiative's gates on their own: its proposer and sponsor."""
+        return (self.proposer,) if self.sponsor is None else (self.proposer, self.sponsor)
+
+    def gate_to_review(self, corrects: int | None = None) -> Gate:
+        """The gate a decision (or a correction of the decision at version `corrects`) is for."""
         self._require_open()
         if not self.is_strategic:
             raise RuleViolation(
@@ -381,18 +431,7 @@ class Initiative(Governed):
             expected = self.next_gate
         if expected is None:
             raise RuleViolation("No gate is pending for this initiative.", code="NO_GATE_PENDING")
-        check_gate(
-            decision,
-            expected=expected,
-            sponsor=self.sponsor,
-            proposer=self.proposer,
-            objectives=len(self.objectives),
-            allocations=len(self.allocations),
-        )
-        reason = decision_reason(reason)
-        self._gate_decided(decision=decision, corrects=corrects, actor=by, reason=reason)
-        if decision.outcome is Outcome.KILL:
-            self._release_everything(by, f"killed at {decision.gate.value}: {reason}")
+        return expected
 
     def _corrected_gate(self, corrects: int) -> GateRecord:
         self._check_correction(corrects, "GateDecided")
@@ -406,7 +445,13 @@ class Initiative(Governed):
 
     @event(GateDecided)
     def _gate_decided(
-        self, decision: GateDecision, corrects: int | None, actor: Actor, reason: str
+        self,
+        decision: GateDecision,
+        corrects: int | None,
+        votes: tuple[GateVote, ...],
+        override: str | None,
+        actor: Actor,
+        reason: str,
     ) -> None:
         if corrects is not None:
             undone = self.gates.pop()

@@ -146,11 +146,15 @@ class DecisionLog(Projection):
                 "recorded_at": "When the decision was recorded (UTC).",
                 "corrects": "The subject's version whose decision this one corrects; else null.",
                 "overridden": "True for a classification that overrides the policy's "
-                "recommendation (decision_type 'override').",
+                "recommendation (decision_type 'override'), and for a gate decision whose chair "
+                "overrode the votes (its summary's 'override' says why).",
                 "request_id": "The API request the decision came from, if any.",
                 "summary": "The decision's details as plain JSON: the event's fields (gate, "
                 "outcome, allocation, classification …); decimals as exact strings. "
-                "Classifications add 'recommended', 'decided' and 'override_reason'.",
+                "Classifications add 'recommended', 'decided' and 'override_reason'; gate "
+                "decisions carry 'votes' (each gatekeeper's outcome, criteria, score, reason), "
+                "'override', and 'recorded_without_votes' (true for decisions stored before "
+                "gate reviews).",
             },
         )
     }
@@ -171,7 +175,17 @@ class DecisionLog(Projection):
 
     @handles(Initiative.GateDecided)
     def gate_decided(self, recorded: Recorded, state: State) -> None:
-        log(state, recorded, "gate")
+        """Each decision's summary carries its votes; one stored before gate reviews existed is
+        marked as recorded without votes, and a chair's override of the votes as overridden."""
+        event = recorded.event
+        assert isinstance(event, Initiative.GateDecided)
+        log(
+            state,
+            recorded,
+            "gate",
+            overridden=event.override is not None,
+            recorded_without_votes=not event.votes,
+        )
 
     @handles(Initiative.ConditionsCleared)
     def conditions_cleared(self, recorded: Recorded, state: State) -> None:

@@ -16,7 +16,6 @@ from domain import commands as c
 from domain.errors import InvalidInput
 from schema.types import (
     ActDecision,
-    Gate,
     GateOutcome,
     ObjectiveLevel,
     Path,
@@ -233,30 +232,69 @@ class CriterionInput:
     evidence: str = ""
 
 
+# Gate reviews ------------------------------------------------------------------------------
+
+
 @strawberry.input
-class InitiativeDecideGateInput(CommandInput):
-    id: relay.GlobalID
-    gate: Gate  # type: ignore[valid-type]
-    outcome: GateOutcome  # type: ignore[valid-type]
+class InitiativeOpenGateReviewInput(CommandInput):
+    id: relay.GlobalID = strawberry.field(
+        description="The initiative whose pending gate is reviewed."
+    )
     gatekeepers: list[str]
+    chair: str
+    reason: str | None = None
+    corrects: int | None = None
+
+    def to_command(self) -> c.OpenGateReview:
+        return c.OpenGateReview(
+            uuid_of(self.id, "Initiative"),
+            tuple(self.gatekeepers),
+            self.chair,
+            self.reason,
+            self.corrects,
+        )
+
+
+@strawberry.input
+class InitiativeVoteGateInput(CommandInput):
+    review_id: relay.GlobalID = strawberry.field(description="The gate review voted in.")
+    outcome: GateOutcome  # type: ignore[valid-type]
     reason: str
     must_meet: list[CriterionInput] = strawberry.field(default_factory=list)
     should_meet_score: int | None = None
     conditions: list[str] = strawberry.field(default_factory=list)
-    next_gate_date: date | None = None
-    corrects: int | None = None
 
-    def to_command(self) -> c.DecideGate:
-        decision = gates.GateDecision(
-            self.gate,
+    def to_command(self) -> c.VoteAtGate:
+        return c.VoteAtGate(
+            uuid_of(self.review_id, "GateReview", "reviewId"),
             self.outcome,
-            tuple(self.gatekeepers),
+            self.reason,
             tuple(gates.Criterion(m.name, m.passed, m.evidence) for m in self.must_meet),
             self.should_meet_score,
             tuple(self.conditions),
-            self.next_gate_date,
         )
-        return c.DecideGate(uuid_of(self.id, "Initiative"), decision, self.reason, self.corrects)
+
+
+@strawberry.input
+class InitiativeDecideGateReviewInput(CommandInput):
+    review_id: relay.GlobalID = strawberry.field(description="The gate review decided.")
+    outcome: GateOutcome  # type: ignore[valid-type]
+    reason: str
+    next_gate_date: date | None = None
+    conditions: list[str] = strawberry.field(default_factory=list)
+    override: str | None = strawberry.field(
+        default=None, description="Why the chair decides against the votes; shown in reports."
+    )
+
+    def to_command(self) -> c.DecideGateReview:
+        return c.DecideGateReview(
+            uuid_of(self.review_id, "GateReview", "reviewId"),
+            self.outcome,
+            self.reason,
+            self.next_gate_date,
+            tuple(self.conditions),
+            self.override,
+        )
 
 
 @strawberry.input

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from schema.commands import Answer, UserError, execute, load_changed
@@ -22,12 +23,14 @@ from schema.inputs import (
     InitiativeAssignSponsorInput,
     InitiativeClearConditionsInput,
     InitiativeCloseInput,
-    InitiativeDecideGateInput,
+    InitiativeDecideGateReviewInput,
+    InitiativeOpenGateReviewInput,
     InitiativeProposeInput,
     InitiativeRecordBenefitInput,
     InitiativeReleaseResourcesInput,
     InitiativeResourceInput,
     InitiativeReviewInput,
+    InitiativeVoteGateInput,
     ObjectiveDefineInput,
     ObjectiveRetargetInput,
     ReasonInput,
@@ -90,6 +93,14 @@ class InitiativePayload(Payload):
     @strawberry.field(description="The improvement item that carries redirected work on.")
     async def redirected_to(self, info: Ctx) -> ImprovementItem | None:
         return await self.related(info, ImprovementItem)
+
+
+@strawberry.type
+class GateReviewPayload(Payload):
+    @strawberry.field(description="The gate review, to vote in and decide.")
+    def review_id(self) -> relay.GlobalID | None:
+        result = self.answer.result
+        return None if result is None else relay.GlobalID("GateReview", str(result.id))
 
 
 @strawberry.type
@@ -163,9 +174,23 @@ class InitiativeMutations:
     ) -> InitiativePayload:
         return await execute(info, input, input.to_command, InitiativePayload)
 
+    # Gate reviews --------------------------------------------------------------------------
+
     @strawberry.mutation
-    async def initiative_decide_gate(
-        self, info: Ctx, input: InitiativeDecideGateInput
+    async def initiative_open_gate_review(
+        self, info: Ctx, input: InitiativeOpenGateReviewInput
+    ) -> GateReviewPayload:
+        return await execute(info, input, input.to_command, GateReviewPayload)
+
+    @strawberry.mutation
+    async def initiative_vote_gate(
+        self, info: Ctx, input: InitiativeVoteGateInput
+    ) -> GateReviewPayload:
+        return await execute(info, input, input.to_command, GateReviewPayload)
+
+    @strawberry.mutation
+    async def initiative_decide_gate_review(
+        self, info: Ctx, input: InitiativeDecideGateReviewInput
     ) -> InitiativePayload:
         return await execute(info, input, input.to_command, InitiativePayload)
 

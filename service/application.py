@@ -21,6 +21,7 @@ from psycopg.rows import tuple_row
 from domain.classification import DEFAULT_POLICY, ClassificationPolicy
 from domain.commands import Command
 from domain.errors import DomainError
+from domain.gate_review import GateReview
 from domain.governed import Governed
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
@@ -50,7 +51,13 @@ from service.unit_of_work import (
 )
 
 G = TypeVar("G", bound=Governed)
-AGGREGATES: tuple[type[Governed], ...] = (Initiative, ImprovementItem, Objective, Team)
+AGGREGATES: tuple[type[Governed], ...] = (
+    Initiative,
+    ImprovementItem,
+    Objective,
+    Team,
+    GateReview,
+)
 AUTOMATIC_RETRIES = 5
 LAST_VERSION = 2**62  # a version above any recorded: the latest
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database

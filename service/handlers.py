@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from domain import commands as c
 from domain.classification import Classification, Criteria
 from domain.errors import RuleViolation
+from domain.gate_review import GateReview, GateVote
 from domain.governed import Governed
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
@@ -130,11 +131,52 @@ def release_initiative_resources(s: Session, cmd: c.ReleaseInitiativeResources) 
     return initiative
 
 
-@handles(c.DecideGate)
-def decide_gate(s: Session, cmd: c.DecideGate) -> Initiative:
-    initiative = s.get(cmd.id, Initiative)
+# Gate reviews ------------------------------------------------------------------------------
+
+
+@handles(c.OpenGateReview)
+def open_gate_review(s: Session, cmd: c.OpenGateReview) -> GateReview:
+    initiative = s.get(cmd.initiative_id, Initiative)
+    return s.add(
+        GateReview.open(
+            initiative_id=initiative.id,
+            gate=initiative.gate_to_review(cmd.corrects),
+            gatekeepers=cmd.gatekeepers,
+            chair=cmd.chair,
+            interested=initiative.interested,
+            by=s.actor,
+            reason=cmd.reason,
+            corrects=cmd.corrects,
+        )
+    )
+
+
+@handles(c.VoteAtGate)
+def vote_at_gate(s: Session, cmd: c.VoteAtGate) -> GateReview:
+    review = s.get(cmd.id, GateReview)
+    vote = GateVote(
+        s.actor.id,
+        cmd.outcome,
+        cmd.reason,
+        cmd.must_meet,
+        cmd.should_meet_score,
+        cmd.conditions,
+    )
+    review.vote(vote, s.actor)
+    return review
+
+
+@handles(c.DecideGateReview)
+def decide_gate_review(s: Session, cmd: c.DecideGateReview) -> Initiative:
+    review = s.get(cmd.id, GateReview)
+    initiative = s.get(review.initiative_id, Initiative)
+    decision = review.decide(
+        cmd.outcome, s.actor, cmd.reason, cmd.next_gate_date, cmd.conditions, cmd.override
+    )
     before = dict(initiative.allocations)
-    initiative.decide_gate(cmd.decision, s.actor, cmd.reason, cmd.corrects)
+    initiative.decide_gate(
+        decision, s.actor, cmd.reason, review.corrects, tuple(review.votes), review.override
+    )
     release_on_teams(s, before, initiative.allocations, cmd.reason)
     return initiative
 

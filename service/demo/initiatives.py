@@ -4,7 +4,7 @@ the investment committee, reviewed monthly by its sponsor, resourced quarter by 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -16,13 +16,15 @@ from domain.commands import (
     ClassifyInitiative,
     ClearConditions,
     CloseInitiative,
-    DecideGate,
+    DecideGateReview,
+    OpenGateReview,
     ProposeInitiative,
     RecordBenefit,
     ResourceInitiative,
     ReviewInitiative,
+    VoteAtGate,
 )
-from domain.gates import Criterion, Gate, GateDecision, Outcome
+from domain.gates import Criterion, Gate, Outcome
 from domain.values import Approval, Countermeasure, Indicator, Path, ReviewStatus, Strength
 from service.demo.organisation import Organisation
 from service.demo.people import GATEKEEPERS, PRIYA, Person
@@ -124,9 +126,13 @@ def governed(org: Organisation, venture: Venture, number: int, initiative: UUID)
     steps = [*_sponsorship(org, venture, initiative), *_gates(org, venture, number, initiative)]
     steps += [*_resourcing(org, venture, initiative), *_reviews(org, venture, initiative)]
     steps += _closure(org, venture, initiative)
-    # A list cannot be sent the results a story is sent, so the loop stays.
-    for step in sorted(steps, key=lambda step: step.at):  # noqa: UP028
-        yield step
+    review = REVIEW_TO_COME
+    for step in sorted(steps, key=lambda step: step.at):
+        if isinstance(step.command, VoteAtGate | DecideGateReview):
+            step = replace(step, command=replace(step.command, id=review))
+        result = yield step
+        if isinstance(step.command, OpenGateReview):
+            review = result.id
 
 
 def _sponsorship(org: Organisation, venture: Venture, initiative: UUID) -> Iterator[Step]:
@@ -141,6 +147,7 @@ def _sponsorship(org: Organisation, venture: Venture, initiative: UUID) -> Itera
         yield Step(calendar.ago(venture.gates[0].ago - 3, 15), sponsor, align)
 
 
+REVIEW_TO_COME = UUID(int=0)  # stands for the id of a gate review until it is opened
 # Each gate's must-meet criteria and the evidence the committee reads for them.
 CRITERIA = {
     Gate.G1: (("strategic fit", "strategy review minutes"), ("sponsor named", "sponsor letter")),
@@ -152,31 +159,42 @@ CRITERIA = {
 
 
 def _gates(org: Organisation, venture: Venture, number: int, initiative: UUID) -> Iterator[Step]:
-    """Each decision taken by a panel of three gatekeepers, chaired in turn; the next gate is
-    planned for when it was decided (or about three months on)."""
+    """Each gate reviewed by a panel of three gatekeepers, chaired in turn: opened in the
+    morning, each member votes under their own name, the chair decides; the next gate is planned
+    for when it was decided (or about three months on). The review's id is filled in by
+    `governed` once the review is open."""
     calendar = org.calendar
     for index, (gate, decided) in enumerate(zip(Gate, venture.gates, strict=False)):
         turn = (number + index) % len(GATEKEEPERS)
         panel = (GATEKEEPERS * 2)[turn : turn + 3]
+        chair = panel[0]
+        opened = OpenGateReview(initiative, tuple(keeper.id for keeper in panel), chair.id)
+        yield Step(calendar.ago(decided.ago, 9), PRIYA, opened)
         passed = decided.outcome in (Outcome.GO, Outcome.CONDITIONAL_GO)
+        for seat, keeper in enumerate(panel):
+            vote = VoteAtGate(
+                REVIEW_TO_COME,
+                decided.outcome,
+                decided.reason,
+                must_meet=tuple(
+                    Criterion(name, passed or n > 0, evidence)
+                    for n, (name, evidence) in enumerate(CRITERIA[gate])
+                ),
+                should_meet_score=60 + (number * 7 + index * 11 + seat * 5) % 35,
+                conditions=decided.conditions,
+            )
+            yield Step(calendar.ago(decided.ago, 13, 10 * seat), keeper, vote)
         following = venture.gates[index + 1].ago if index + 1 < len(venture.gates) else None
-        decision = GateDecision(
-            gate,
+        decide = DecideGateReview(
+            REVIEW_TO_COME,
             decided.outcome,
-            tuple(keeper.id for keeper in panel),
-            must_meet=tuple(
-                Criterion(name, passed or n > 0, evidence)
-                for n, (name, evidence) in enumerate(CRITERIA[gate])
-            ),
-            should_meet_score=60 + (number * 7 + index * 11) % 35,
-            conditions=decided.conditions,
+            decided.reason,
             next_gate_date=_next_gate(org, decided, following) if passed else None,
         )
-        command = DecideGate(initiative, decision=decision, reason=decided.reason)
-        yield Step(calendar.ago(decided.ago, 14), panel[0], command)
+        yield Step(calendar.ago(decided.ago, 14), chair, decide)
         if decided.cleared is not None:
             clear = ClearConditions(initiative, evidence=decided.evidence, reason="conditions met")
-            yield Step(calendar.ago(decided.cleared, 16), panel[0], clear)
+            yield Step(calendar.ago(decided.cleared, 16), chair, clear)
 
 
 def _next_gate(org: Organisation, decided: Decision, following: int | None) -> date:

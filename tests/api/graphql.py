@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.api.conftest import Client
+from tests.api.conftest import Client, bearer
 
 ERRORS = "userErrors { field message code }"
 INITIATIVE = f"""initiative {{ id version stage heldFrom nextGate sponsor openConditions budget
@@ -17,7 +17,10 @@ ITEM = f"""improvementItem {{ id version stage owner due escalatedTo
     escalatedTo {{ id stage escalatedFrom }} version position {ERRORS}"""
 OBJECTIVE = f"objective {{ id version title retired }} version position {ERRORS}"
 TEAM = f"team {{ id version name capacity {{ period fte allocated }} }} version position {ERRORS}"
+REVIEW = f"reviewId version position {ERRORS}"
 SELECTIONS = {
+    "initiativeOpenGateReview": REVIEW,
+    "initiativeVoteGate": REVIEW,
     "initiative": INITIATIVE,
     "improvementItem": ITEM,
     "objective": OBJECTIVE,
@@ -96,3 +99,40 @@ OPERATIONAL = {
     "changesSystem": False,
     "newMarketOrModel": False,
 }
+
+
+OPENING, DECIDING = {"corrects"}, {"nextGateDate", "override"}
+
+
+def review_gate(
+    api: Client, initiative: str, outcome: str, gatekeepers: list[str], reason: str, **more: Any
+) -> dict[str, Any]:
+    """A whole gate review over HTTP: a steward opens it, each gatekeeper votes `outcome` under
+    their own token, and the first, the chair, decides it; returns the decision's payload (or
+    the opening's, if it was refused).
+    `more` goes to the step it belongs to: corrects to opening, nextGateDate and override to
+    the decision, conditions to both, the rest to each vote."""
+    steward = Caller(api, bearer("stella", "steward"))
+    opened = steward.mutate(
+        "initiativeOpenGateReview",
+        id=initiative,
+        gatekeepers=gatekeepers,
+        chair=gatekeepers[0],
+        **{k: v for k, v in more.items() if k in OPENING},
+    )
+    if opened["userErrors"]:
+        return opened
+    review = opened["reviewId"]
+    for keeper in gatekeepers:
+        Caller(api, bearer(keeper, "gatekeeper")).ok(
+            "initiativeVoteGate",
+            reviewId=review,
+            outcome=outcome,
+            reason=reason,
+            **{k: v for k, v in more.items() if k not in OPENING | DECIDING},
+        )
+    chair = Caller(api, bearer(gatekeepers[0], "gatekeeper"))
+    decided = {k: v for k, v in more.items() if k in DECIDING | {"conditions"}}
+    return chair.mutate(
+        "initiativeDecideGateReview", reviewId=review, outcome=outcome, reason=reason, **decided
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Client, bearer
-from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller
+from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
 
@@ -144,14 +144,7 @@ def test_a_kill_s_releases_name_the_kill(api: Client, steward: Caller) -> None:
     team, initiative = a_team(steward), a_strategic_initiative(steward)
     resource(steward, initiative, team)
 
-    Caller(api, bearer("gina", "gatekeeper")).ok(
-        "initiativeDecideGate",
-        id=initiative,
-        gate="G1",
-        outcome="KILL",
-        gatekeepers=["gina", "gus"],
-        reason="no fit",
-    )
+    assert review_gate(api, initiative, "KILL", ["gina", "gus"], "no fit")["userErrors"] == []
 
     killed = event_of(steward, initiative, "Initiative.GateDecided")
     released = event_of(steward, team, "Team.AllocationReleased")

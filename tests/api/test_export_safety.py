@@ -14,7 +14,7 @@ import pytest
 from projections.bi import V1_COLUMNS
 from service.database import Database
 from tests.api.conftest import Client, bearer
-from tests.api.graphql import STRATEGIC, Caller
+from tests.api.graphql import STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
 
@@ -39,7 +39,6 @@ def could_run_as_formula(cell: str) -> bool:
 def store_everywhere(api: Client, text: str) -> int:
     """`text` in every field of every export that a client can write to; the last position."""
     steward = Caller(api, bearer(text, "steward", "sponsor"))
-    gatekeeper = Caller(api, bearer(text, "gatekeeper"))
     team = steward.ok("teamRegister", name=text, orgUnit=text)["team"]["id"]
     steward.ok("teamSetCapacity", id=team, period=PERIOD, fte="5", reason=text)
     objective = steward.ok(
@@ -64,14 +63,14 @@ def store_everywhere(api: Client, text: str) -> int:
         budget="1000",
         reason=text,
     )
-    gatekeeper.ok(
-        "initiativeDecideGate",
-        id=initiative,
-        gate="G1",
-        outcome="GO",
-        gatekeepers=[text, "gus"],
-        reason=text,
-    )
+    # The chair of a gate may be neither its proposer nor its sponsor: here, a colleague's.
+    neutral = Caller(api, bearer("stella", "steward", "sponsor"))
+    other = neutral.ok("initiativePropose", title="t", problem="p", orgUnit="u")
+    other_id = other["initiative"]["id"]
+    neutral.ok("initiativeClassify", id=other_id, criteria=STRATEGIC, reason="r")
+    neutral.ok("initiativeAssignSponsor", id=other_id, sponsor="sam")
+    decided = review_gate(api, other_id, "GO", [text, "gus"], text)
+    assert decided["userErrors"] == []
     item = steward.ok("improvementItemRaise", title=text, problem=text, area=text)
     resourced = steward.ok(
         "improvementItemResource",

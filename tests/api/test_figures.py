@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from tests.api.conftest import Client, bearer
-from tests.api.graphql import STRATEGIC, Caller
+from tests.api.graphql import STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
 
@@ -20,14 +20,7 @@ def a_resourced_initiative(steward: Caller, gatekeeper: Caller, unit: str) -> di
     gid = initiative["initiative"]["id"]
     steward.ok("initiativeClassify", id=gid, criteria=STRATEGIC, reason="big")
     steward.ok("initiativeAssignSponsor", id=gid, sponsor="sam")
-    gatekeeper.ok(
-        "initiativeDecideGate",
-        id=gid,
-        gate="G1",
-        outcome="GO",
-        gatekeepers=["gina"],
-        reason="fit",
-    )
+    assert review_gate(gatekeeper.api, gid, "GO", ["gina", "gus"], "fit")["userErrors"] == []
     resourced = steward.ok(
         "initiativeResource",
         id=gid,

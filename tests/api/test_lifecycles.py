@@ -8,7 +8,7 @@ import pytest
 
 from service.web import create_token
 from tests.api.conftest import TEST_SETTINGS, Client, bearer
-from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller
+from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
 
@@ -56,14 +56,8 @@ def an_objective(steward: Caller) -> str:
 
 
 def decide(gatekeeper: Caller, initiative: str, gate: str, outcome: str, **more: Any) -> Any:
-    return gatekeeper.mutate(
-        "initiativeDecideGate",
-        id=initiative,
-        gate=gate,
-        outcome=outcome,
-        gatekeepers=GATEKEEPERS,
-        reason=f"{gate} {outcome.lower()}",
-        **more,
+    return review_gate(
+        gatekeeper.api, initiative, outcome, GATEKEEPERS, f"{gate} {outcome.lower()}", **more
     )
 
 

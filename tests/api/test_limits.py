@@ -98,9 +98,9 @@ def tokens_in(document: str) -> int:
 
 
 # An auditor's gate decision: refused by role, whatever it names; its list pads it to length.
-PADDED = """mutation { initiativeDecideGate(input: {
+PADDED = """mutation { initiativeOpenGateReview(input: {
   id: "SW5pdGlhdGl2ZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDE=",
-  gate: G1, outcome: HOLD, reason: "r", gatekeepers: [NAMES]
+  chair: "g", reason: "r", gatekeepers: [NAMES]
 }) { userErrors { code } } }"""
 
 
@@ -130,7 +130,7 @@ def test_a_document_of_max_tokens_is_served(api: Client) -> None:
     body = post(api, with_tokens(MAX_TOKENS))
 
     assert "errors" not in body
-    assert body["data"]["initiativeDecideGate"]["userErrors"] == [{"code": "FORBIDDEN"}]
+    assert body["data"]["initiativeOpenGateReview"]["userErrors"] == [{"code": "FORBIDDEN"}]
 
 
 # Pages and cursors -----------------------------------------------------------------------------

@@ -24,7 +24,8 @@ def missing(type_name: str) -> str:
 
 def inputs() -> dict[str, dict[str, Any]]:
     """A well-formed input for every mutation; ids name objects that do not exist."""
-    i, item, o, t = (missing(n) for n in ("Initiative", "ImprovementItem", "Objective", "Team"))
+    kinds = ("Initiative", "ImprovementItem", "Objective", "Team", "GateReview")
+    i, item, o, t, r = (missing(n) for n in kinds)
     why = {"reason": "because"}
     return {
         "initiativePropose": {"title": "t", "problem": "p", "orgUnit": "u"},
@@ -35,13 +36,9 @@ def inputs() -> dict[str, dict[str, Any]]:
         "initiativeRemoveAlignment": {"id": i, "objectiveId": o, **why},
         "initiativeResource": {"id": i, "teamId": t, "period": "2027-Q1", "fte": "1", **why},
         "initiativeReleaseResources": {"id": i, "teamId": t, "period": "2027-Q1", **why},
-        "initiativeDecideGate": {
-            "id": i,
-            "gate": "G1",
-            "outcome": "HOLD",
-            "gatekeepers": ["g"],
-            **why,
-        },
+        "initiativeOpenGateReview": {"id": i, "gatekeepers": ["g", "h"], "chair": "g"},
+        "initiativeVoteGate": {"reviewId": r, "outcome": "HOLD", **why},
+        "initiativeDecideGateReview": {"reviewId": r, "outcome": "HOLD", **why},
         "initiativeClearConditions": {"id": i, "evidence": "e", **why},
         "initiativeReview": {
             "id": i,

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 
 from tests.api.conftest import Client, bearer
-from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller
+from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
 
@@ -77,9 +77,35 @@ def missing(type_name: str) -> str:
 
 
 def decide(cast: Cast, initiative: str, gate: str, outcome: str, **more: Any) -> Payload:
-    fields = {"gatekeepers": GATEKEEPERS, "reason": f"{gate} {outcome}", **more}
-    return cast.gatekeeper.mutate(
-        "initiativeDecideGate", id=initiative, gate=gate, outcome=outcome, **fields
+    """A whole gate review at the pending gate (`gate` names it, for the reader)."""
+    keepers = more.pop("gatekeepers", GATEKEEPERS)
+    api = cast.gatekeeper.api
+    return review_gate(api, initiative, outcome, keepers, f"{gate} {outcome}", **more)
+
+
+def as_gatekeeper(cast: Cast, name: str) -> Caller:
+    return Caller(cast.gatekeeper.api, bearer(name, "gatekeeper"))
+
+
+def open_review(cast: Cast, initiative: str, panel: list[str], chair: str) -> str:
+    opened = accepted(
+        cast.steward.mutate(
+            "initiativeOpenGateReview", id=initiative, gatekeepers=panel, chair=chair
+        )
+    )
+    review: str = opened["reviewId"]
+    return review
+
+
+def vote(cast: Cast, review: str, name: str, outcome: str = "HOLD") -> Payload:
+    return as_gatekeeper(cast, name).mutate(
+        "initiativeVoteGate", reviewId=review, outcome=outcome, reason="my view"
+    )
+
+
+def chair_decides(cast: Cast, review: str, name: str, outcome: str = "HOLD") -> Payload:
+    return as_gatekeeper(cast, name).mutate(
+        "initiativeDecideGateReview", reviewId=review, outcome=outcome, reason="decided"
     )
 
 
@@ -308,8 +334,13 @@ def a_gate_decision_before_classification(cast: Cast) -> Payload:
 
 
 @case("WRONG_GATE", field="gate")
-def a_decision_at_a_gate_that_is_not_pending(cast: Cast) -> Payload:
-    return decide(cast, strategic(cast), "G2", "HOLD")
+def deciding_a_review_whose_gate_another_review_already_passed(cast: Cast) -> Payload:
+    initiative = sponsored(cast)
+    review = open_review(cast, initiative, GATEKEEPERS, "gina")
+    accepted(decide(cast, initiative, "G1", "GO"))
+    for name in GATEKEEPERS:
+        accepted(vote(cast, review, name))
+    return chair_decides(cast, review, "gina")
 
 
 @case("SPONSOR_REQUIRED", field="outcome")
@@ -327,25 +358,91 @@ def a_go_at_g3_without_resources(cast: Cast) -> Payload:
     return decide(cast, planning(cast), "G3", "GO")
 
 
-@case("MUST_MEET_FAILED", field="mustMeet")
-def a_go_with_a_failed_must_meet_criterion(cast: Cast) -> Payload:
-    failed = [{"name": "strategic fit", "passed": False}]
-    return decide(cast, sponsored(cast), "G1", "GO", mustMeet=failed)
-
-
-@case("SEGREGATION_OF_DUTIES", field="gatekeepers")
-def the_proposer_and_the_sponsor_as_sole_gatekeepers(cast: Cast) -> Payload:
-    return decide(cast, sponsored(cast), "G1", "HOLD", gatekeepers=["stella", "sam"])
+@case("SEGREGATION_OF_DUTIES")
+def the_proposer_and_the_sponsor_as_the_only_voters(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), ["gina", "stella", "sam"], "gina")
+    accepted(vote(cast, review, "stella"))
+    accepted(vote(cast, review, "sam"))
+    return chair_decides(cast, review, "gina")
 
 
 @case("CONDITIONS_REQUIRED", field="conditions")
-def a_conditional_go_without_conditions(cast: Cast) -> Payload:
-    return decide(cast, sponsored(cast), "G1", "CONDITIONAL_GO")
+def an_overriding_conditional_go_without_conditions(cast: Cast) -> Payload:
+    return decide(cast, sponsored(cast), "G1", "CONDITIONAL_GO", override="the chair's call")
+
+
+@case("PANEL_TOO_SMALL", field="gatekeepers")
+def a_review_with_one_gatekeeper(cast: Cast) -> Payload:
+    return cast.steward.mutate(
+        "initiativeOpenGateReview", id=sponsored(cast), gatekeepers=["gina"], chair="gina"
+    )
+
+
+@case("CHAIR_NOT_ON_PANEL", field="chair")
+def a_chair_who_is_not_a_gatekeeper_of_the_review(cast: Cast) -> Payload:
+    return cast.steward.mutate(
+        "initiativeOpenGateReview", id=sponsored(cast), gatekeepers=GATEKEEPERS, chair="gail"
+    )
+
+
+@case("CHAIR_NOT_INDEPENDENT", field="chair")
+def the_sponsor_chairing_their_own_gate(cast: Cast) -> Payload:
+    return cast.steward.mutate(
+        "initiativeOpenGateReview", id=sponsored(cast), gatekeepers=["sam", "gus"], chair="sam"
+    )
+
+
+@case("NOT_ON_PANEL")
+def a_vote_by_a_gatekeeper_the_review_does_not_name(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    return vote(cast, review, "gail")
+
+
+@case("ALREADY_VOTED")
+def a_second_vote_by_the_same_gatekeeper(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    accepted(vote(cast, review, "gus"))
+    return vote(cast, review, "gus")
+
+
+@case("NOT_CHAIR")
+def a_decision_by_a_gatekeeper_who_is_not_the_chair(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    return chair_decides(cast, review, "gus")
+
+
+@case("NO_QUORUM")
+def the_sponsor_deciding_with_an_absent_colleague(cast: Cast) -> Payload:
+    """The case of issue 15: the sponsor, a gatekeeper, names a colleague who never votes."""
+    review = open_review(cast, sponsored(cast), ["gina", "sam"], "gina")
+    accepted(vote(cast, review, "sam"))
+    return chair_decides(cast, review, "gina")
+
+
+@case("DECISION_AGAINST_VOTES", field="outcome")
+def a_go_the_votes_do_not_support(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    for name in GATEKEEPERS:
+        accepted(vote(cast, review, name, "KILL"))
+    return chair_decides(cast, review, "gina", "GO")
+
+
+@case("REVIEW_DECIDED")
+def a_vote_after_the_decision(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), ["gina", "gus", "gail"], "gina")
+    accepted(vote(cast, review, "gina"))
+    accepted(vote(cast, review, "gus"))
+    accepted(chair_decides(cast, review, "gina"))
+    return vote(cast, review, "gail")
 
 
 @case("CONDITIONAL_GO_NOT_ALLOWED", field="outcome")
 def a_conditional_go_at_the_benefits_review(cast: Cast) -> Payload:
-    return decide(cast, strategic(cast), "G5", "CONDITIONAL_GO", conditions=["audit"])
+    initiative = planning(cast)
+    accepted(resource(cast, initiative, a_team(cast), fte="3"))
+    for gate in ("G3", "G4"):
+        accepted(decide(cast, initiative, gate, "GO"))
+    return decide(cast, initiative, "G5", "CONDITIONAL_GO", conditions=["audit"])
 
 
 @case("CONDITIONS_OPEN")
@@ -537,6 +634,9 @@ UNREACHABLE = {
     "item held before the command; the team, saved with it, holds the same ones.",
     "DOMAIN_ERROR": "Nothing raises a bare DomainError; every refusal is one of its subclasses.",
     "RULE_VIOLATION": "Every RuleViolation raised names its own code.",
+    "MUST_MEET_FAILED": "A gate decision rests on its review's votes: a GO with a criterion some "
+    "vote failed is refused first as DECISION_AGAINST_VOTES, and a chair who overrides the votes "
+    "may record it.",
 }
 
 
@@ -557,8 +657,8 @@ def test_every_code_the_source_can_return_has_a_scenario_and_no_other() -> None:
 
 # What the type system catches ------------------------------------------------------------------
 
-DECIDE_GATE = """mutation($i: InitiativeDecideGateInput!) {
-  initiativeDecideGate(input: $i) { version userErrors { code } } }"""
+VOTE_GATE = """mutation($i: InitiativeVoteGateInput!) {
+  initiativeVoteGate(input: $i) { version userErrors { code } } }"""
 SET_CAPACITY = """mutation($i: TeamSetCapacityInput!) {
   teamSetCapacity(input: $i) { version userErrors { field code } } }"""
 
@@ -566,21 +666,19 @@ SET_CAPACITY = """mutation($i: TeamSetCapacityInput!) {
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("gate", "G9"),
         ("outcome", "MAYBE"),
         ("shouldMeetScore", "high"),
-        ("nextGateDate", "2027-13-45"),
     ],
 )
 def test_a_malformed_value_is_a_graphql_validation_error_not_a_user_error(
     api: Client, cast: Cast, field: str, value: str
 ) -> None:
-    decision = {"id": strategic(cast), "gate": "G1", "outcome": "HOLD", "reason": "r"}
-    fields = {**decision, "gatekeepers": GATEKEEPERS, field: value}
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    fields = {"reviewId": review, "outcome": "HOLD", "reason": "r", field: value}
 
     response = api.post(
         "/graphql",
-        json={"query": DECIDE_GATE, "variables": {"i": fields}},
+        json={"query": VOTE_GATE, "variables": {"i": fields}},
         headers=bearer("gina", "gatekeeper"),
     )
 

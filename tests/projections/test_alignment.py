@@ -17,7 +17,6 @@ from domain.commands import (
     AbandonImprovementItem,
     AlignImprovementItem,
     AlignInitiative,
-    DecideGate,
     DefineObjective,
     RemoveAlignment,
     RetargetObjective,
@@ -38,8 +37,8 @@ from service.application import Polarity
 from service.projector import Projector
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
     STEWARD,
+    decide_gate,
     go,
     objective,
     proposed,
@@ -103,7 +102,7 @@ def scenario(reporting_with: ReportingWith) -> Scenario:
     align(app, i2, b1, Strength.MODERATE, initiative=True)
     app.handle(STEWARD, RemoveAlignment(i2, objective_id=b1, reason="does not serve it"))
     align(app, killed, b2, Strength.STRONG, initiative=True)
-    app.handle(GATEKEEPER, DecideGate(killed, decision=go(Gate.G1, Outcome.KILL), reason="no"))
+    decide_gate(app, killed, go(Gate.G1, Outcome.KILL), reason="no")
     align(app, k1, a1, Strength.WEAK, initiative=False)
     align(app, k2, b1, Strength.MODERATE, initiative=False)
     align(app, k2, b1, Strength.WEAK, initiative=False)  # re-aligned, weaker

@@ -16,7 +16,6 @@ from domain.commands import (
     AssignSponsor,
     ClassifyImprovementItem,
     ClassifyInitiative,
-    DecideGate,
     ResourceInitiative,
     RetireObjective,
     ReviewInitiative,
@@ -29,10 +28,10 @@ from service.application import Polarity
 from service.unit_of_work import Context
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
+    decide_gate,
     go,
     objective,
     proposed,
@@ -73,7 +72,7 @@ def decisions(app: Polarity) -> Subjects:
         ),
     )  # 1 override
     app.handle(STEWARD, AssignSponsor(initiative, sponsor="sam"))  # 2 sponsor
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fits"))  # 3
+    decide_gate(app, initiative, go(Gate.G1), reason="fits")  # 3
     team = team_with_capacity(app)  # 4 capacity
     app.handle(
         DANA,

@@ -9,13 +9,12 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.commands import DecideGate
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
+    decide_gate,
     go,
     in_planning,
     resourced,
@@ -33,10 +32,7 @@ def value(member: Enum | None) -> str | None:
 def decide(
     app: Polarity, initiative: UUID, gate: Gate, outcome: Outcome, corrects: int | None = None
 ) -> int:
-    decision = DecideGate(
-        initiative, decision=go(gate, outcome), reason="gate meeting", corrects=corrects
-    )
-    return app.handle(GATEKEEPER, decision).version
+    return decide_gate(app, initiative, go(gate, outcome), "gate meeting", corrects).version
 
 
 def histories(app: Polarity) -> list[UUID]:

@@ -19,7 +19,6 @@ from domain.commands import (
     AlignImprovementItem,
     ClassifyImprovementItem,
     ClassifyInitiative,
-    DecideGate,
     ReleaseInitiativeResources,
     ReleaseSponsor,
     ResourceImprovementItem,
@@ -36,11 +35,11 @@ from projections.governance_health import Check, GovernanceHealth, governance_he
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
     STRATEGIC,
+    decide_gate,
     go,
     in_planning,
     objective,
@@ -121,7 +120,7 @@ def resource_item(
 
 def past_g1(app: Polarity, outcome: Outcome = Outcome.GO) -> UUID:
     initiative = strategic_with_sponsor(app)
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1, outcome), reason="g1"))
+    decide_gate(app, initiative, go(Gate.G1, outcome), reason="g1")
     return initiative
 
 
@@ -129,7 +128,7 @@ def day_0(app: Polarity, t1: UUID, t2: UUID) -> tuple[UUID, ...]:
     p, x = in_planning(app), in_planning(app)
     for initiative, team, fte in ((p, t1, 3), (x, t2, 1)):
         resourced(app, initiative, team, fte, reason="r")
-    app.handle(GATEKEEPER, DecideGate(x, decision=go(Gate.G3), reason="resourced"))
+    decide_gate(app, x, go(Gate.G3), reason="resourced")
     s, h, k = past_g1(app), past_g1(app), past_g1(app, Outcome.KILL)
     a = raised_item(app)
     app.handle(
@@ -162,9 +161,9 @@ def portfolio(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) ->
     clock.day(3)
     app.handle(STEWARD, RetireObjective(retiring, reason="dropped from the plan"))
     clock.day(5)
-    app.handle(GATEKEEPER, DecideGate(h, decision=go(Gate.G2, Outcome.HOLD), reason="wait"))
+    decide_gate(app, h, go(Gate.G2, Outcome.HOLD), reason="wait")
     clock.day(10)
-    app.handle(GATEKEEPER, DecideGate(p, decision=go(Gate.G3), reason="resourced"))
+    decide_gate(app, p, go(Gate.G3), reason="resourced")
     clock.day(50)
     n, m, b, c = proposed(app), proposed(app), raised_item(app), raised_item(app)
     app.handle(

@@ -17,7 +17,6 @@ from domain.commands import (
     AdvanceImprovementItem,
     ClassifyImprovementItem,
     ClearConditions,
-    DecideGate,
 )
 from domain.gates import Gate, GateDecision, Outcome
 from domain.improvement import PdcaStage
@@ -36,6 +35,7 @@ from tests.service.scenarios import (
     GATEKEEPER,
     OPERATIONAL,
     STEWARD,
+    decide_gate,
     go,
     in_planning,
     proposed,
@@ -65,9 +65,7 @@ class WorkInFlight:
 
 
 def decide(app: Polarity, initiative: UUID, decision: GateDecision, **more: Any) -> int:
-    return app.handle(
-        GATEKEEPER, DecideGate(initiative, decision=decision, reason="gate meeting", **more)
-    ).version
+    return decide_gate(app, initiative, decision, "gate meeting", **more).version
 
 
 def work_in_flight(app: Polarity) -> WorkInFlight:
@@ -77,7 +75,7 @@ def work_in_flight(app: Polarity) -> WorkInFlight:
     decide(
         app,
         executing,
-        GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina",), conditions=conditions),
+        GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina", "gus"), conditions=conditions),
     )
     killed = strategic_with_sponsor(app)
     decide(app, killed, go(Gate.G1, Outcome.KILL))
@@ -88,7 +86,7 @@ def work_in_flight(app: Polarity) -> WorkInFlight:
     decide(
         app,
         cleared,
-        GateDecision(Gate.G1, Outcome.CONDITIONAL_GO, ("gus",), conditions=("name a PM",)),
+        GateDecision(Gate.G1, Outcome.CONDITIONAL_GO, ("gus", "gina"), conditions=("name a PM",)),
     )
     app.handle(GATEKEEPER, ClearConditions(cleared, evidence="PM named", reason="done"))
     planned = raised_item(app)

@@ -6,16 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from domain.commands import AlignImprovementItem, ClassifyImprovementItem, DecideGate
+from domain.commands import AlignImprovementItem, ClassifyImprovementItem
 from domain.gates import Gate, GateDecision, Outcome
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.values import Strength
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     STEWARD,
+    decide_gate,
     in_planning,
     objective,
     raised_item,
@@ -31,7 +31,7 @@ def test_each_work_item_has_one_row_that_matches_its_aggregate(reporting: Report
     team, initiative, item = team_with_capacity(app), in_planning(app), raised_item(app)
     resourced(app, initiative, team, "2.5", budget="900")
     conditional = GateDecision(Gate.G3, Outcome.CONDITIONAL_GO, ("gina",), conditions=("hire",))
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=conditional, reason="nearly"))
+    decide_gate(app, initiative, conditional, reason="nearly")
     app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
     app.handle(
         STEWARD, AlignImprovementItem(item, objective_id=objective(app), strength=Strength.WEAK)

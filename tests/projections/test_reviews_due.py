@@ -19,7 +19,6 @@ from domain.commands import (
     ClassifyImprovementItem,
     ClassifyInitiative,
     CloseInitiative,
-    DecideGate,
     RecordBenefit,
     ResourceInitiative,
     ReviewImprovementItem,
@@ -38,10 +37,10 @@ from projections.reviews_due import (
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
+    decide_gate,
     go,
     in_planning,
     proposed,
@@ -84,7 +83,7 @@ def closed_with_a_benefit_recorded_later(app: Polarity, clock: Clock) -> UUID:
         ),
     )
     for gate in (Gate.G3, Gate.G4, Gate.G5):
-        app.handle(GATEKEEPER, DecideGate(initiative, decision=go(gate), reason="on track"))
+        decide_gate(app, initiative, go(gate), reason="on track")
     app.handle(STEWARD, CloseInitiative(initiative, outcome="delivered", reason="benefits in"))
     clock.day(1)
     app.handle(
@@ -119,7 +118,7 @@ def scenario(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(application_clock, "now", clock.now)
     i1, i2, i5 = proposed(app), proposed(app), proposed(app)
     killed = strategic_with_sponsor(app)
-    app.handle(GATEKEEPER, DecideGate(killed, decision=go(Gate.G1, Outcome.KILL), reason="no"))
+    decide_gate(app, killed, go(Gate.G1, Outcome.KILL), reason="no")
     i4 = closed_with_a_benefit_recorded_later(app, clock)
     clock.day(0)
     a, b, c = raised_item(app), raised_item(app), raised_item(app)

@@ -11,19 +11,21 @@ from domain.commands import (
     AlignInitiative,
     AssignSponsor,
     ClassifyInitiative,
-    DecideGate,
+    DecideGateReview,
     DefineObjective,
+    OpenGateReview,
     ProposeInitiative,
     RaiseImprovementItem,
     RegisterTeam,
     ResourceInitiative,
     SetTeamCapacity,
+    VoteAtGate,
 )
 from domain.gates import Gate, GateDecision, Outcome
 from domain.objective import Kpi, Level
 from domain.values import Actor, Period, Strength
 from service.application import Polarity
-from service.unit_of_work import Context
+from service.unit_of_work import Context, Result
 
 STEWARD = Context(Actor("stella", ("steward",)))
 GATEKEEPER = Context(Actor("gina", ("gatekeeper",)))
@@ -75,11 +77,11 @@ def strategic_with_sponsor(app: Polarity) -> UUID:
 def in_planning(app: Polarity) -> UUID:
     """Past G1 and G2: sponsored, aligned, ready to be resourced for G3."""
     initiative = strategic_with_sponsor(app)
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fits"))
+    decide_gate(app, initiative, go(Gate.G1), reason="fits")
     app.handle(
         STEWARD, AlignInitiative(initiative, objective_id=objective(app), strength=Strength.STRONG)
     )
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G2), reason="sound case"))
+    decide_gate(app, initiative, go(Gate.G2), reason="sound case")
     return initiative
 
 
@@ -108,6 +110,41 @@ def resourced(
 
 def go(gate: Gate, outcome: Outcome = Outcome.GO) -> GateDecision:
     return GateDecision(gate, outcome, gatekeepers=("gina", "gus"))
+
+
+def gatekeeper(name: str) -> Context:
+    return Context(Actor(name, ("gatekeeper",)))
+
+
+def decide_gate(
+    app: Polarity,
+    initiative: UUID,
+    decision: GateDecision,
+    reason: str,
+    corrects: int | None = None,
+    override: str | None = None,
+) -> Result:
+    """A whole gate review: a steward opens it with the decision's gatekeepers as the panel, each
+    votes for the decision under their own identity, and the first of them, the chair, decides."""
+    panel = (
+        decision.gatekeepers if len(decision.gatekeepers) > 1 else (*decision.gatekeepers, "gus")
+    )
+    opened = OpenGateReview(initiative, panel, chair=panel[0], corrects=corrects)
+    review = app.handle(STEWARD, opened).id
+    for keeper in panel:
+        vote = VoteAtGate(
+            review,
+            decision.outcome,
+            reason,
+            decision.must_meet,
+            decision.should_meet_score,
+            decision.conditions,
+        )
+        app.handle(gatekeeper(keeper), vote)
+    decide = DecideGateReview(
+        review, decision.outcome, reason, decision.next_gate_date, decision.conditions, override
+    )
+    return app.handle(gatekeeper(panel[0]), decide)
 
 
 def raised_item(app: Polarity) -> UUID:

@@ -9,16 +9,23 @@ import pytest
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
 
-from domain.commands import ClassifyInitiative, DecideGate, ReviewInitiative
-from domain.gates import Gate, Stage
+from domain.commands import (
+    ClassifyInitiative,
+    DecideGateReview,
+    OpenGateReview,
+    ReviewInitiative,
+    VoteAtGate,
+)
+from domain.gates import Gate, Outcome, Stage
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
 from service.unit_of_work import Context, NotFound
 from tests.service.scenarios import (
-    GATEKEEPER,
     STEWARD,
     STRATEGIC,
+    decide_gate,
+    gatekeeper,
     go,
     proposed,
     strategic_with_sponsor,
@@ -36,16 +43,18 @@ def test_every_event_carries_the_full_envelope(app: Polarity) -> None:
     )
     initiative = strategic_with_sponsor(app)
 
-    result = app.handle(
-        context, DecideGate(initiative, decision=go(Gate.G1), reason="clear strategic fit")
-    )
+    review = app.handle(STEWARD, OpenGateReview(initiative, ("gina", "gus"), chair="gina")).id
+    for keeper in ("gina", "gus"):
+        app.handle(gatekeeper(keeper), VoteAtGate(review, Outcome.GO, "fits"))
+
+    result = app.handle(context, DecideGateReview(review, Outcome.GO, "clear strategic fit"))
 
     decided = app.history(initiative)[-1]
     envelope = decided.envelope
     assert (envelope.aggregate_id, envelope.version) == (initiative, result.version)
     assert envelope.position == result.position
     assert envelope.event_type == "Initiative.GateDecided"
-    assert envelope.schema_version == 1
+    assert envelope.schema_version == 2  # GateDecided v2 carries its votes
     assert (envelope.request_id, envelope.correlation_id, envelope.causation_id) == (
         "req-42",
         "corr-7",
@@ -78,7 +87,7 @@ def test_history_of_an_unknown_id_is_not_found(app: Polarity) -> None:
 
 def test_an_aggregate_reads_as_it_was_at_a_version(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fit"))
+    decide_gate(app, initiative, go(Gate.G1), reason="fit")
 
     before_gate = app.get_as_of(initiative, Initiative, version=3)
 
@@ -90,7 +99,7 @@ def test_an_aggregate_reads_as_it_was_at_a_version(app: Polarity) -> None:
 def test_an_aggregate_reads_as_it_was_at_a_moment(app: Polarity) -> None:
     initiative = strategic_with_sponsor(app)
     moment = datetime.now(UTC)
-    app.handle(GATEKEEPER, DecideGate(initiative, decision=go(Gate.G1), reason="fit"))
+    decide_gate(app, initiative, go(Gate.G1), reason="fit")
 
     then = app.get_as_of(initiative, Initiative, at=moment)
 

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from benchmarks.filling import InMemoryPolarity
 from domain import clock
 from domain.commands import (
-    DecideGate,
+    DecideGateReview,
     ProposeInitiative,
     ReviewImprovementItem,
     ReviewInitiative,
@@ -149,7 +149,7 @@ def test_decisions_are_recorded_by_the_roles_that_take_them(loaded: Loaded) -> N
     for kind in kinds:
         roles.setdefault(kind["event_type"], set()).add(kind["role"])
 
-    assert roles["Initiative.GateDecided"] == set(DecideGate.roles) - {"admin"}
+    assert roles["Initiative.GateDecided"] == set(DecideGateReview.roles) - {"admin"}
     assert roles["Initiative.Reviewed"] == {"sponsor"} <= ReviewInitiative.roles
     assert roles["ImprovementItem.Reviewed"] == {"contributor"} <= ReviewImprovementItem.roles
     assert roles["Initiative.Classified"] == roles["Team.CapacitySet"] == {"steward"}

@@ -29,11 +29,12 @@ from domain.values import Actor, Approval, Countermeasure, Indicator, Period, Re
 from service.application import Polarity
 from service.unit_of_work import Context, IdempotencyKeyReused
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
     STRATEGIC,
+    decide_gate,
+    gatekeeper,
     go,
     in_planning,
     objective,
@@ -81,7 +82,7 @@ def past_g5(app: Polarity) -> UUID:
     initiative = in_planning(app)
     resourced(app, initiative, team_with_capacity(app), "1")
     for gate in (Gate.G3, Gate.G4, Gate.G5):
-        app.handle(GATEKEEPER, c.DecideGate(initiative, decision=go(gate), reason="on track"))
+        decide_gate(app, initiative, go(gate), reason="on track")
     return initiative
 
 
@@ -90,7 +91,7 @@ def conditional(app: Polarity) -> UUID:
     decision = GateDecision(
         Gate.G1, Outcome.CONDITIONAL_GO, ("gina", "gus"), conditions=("pilot pricing",)
     )
-    app.handle(GATEKEEPER, c.DecideGate(initiative, decision=decision, reason="nearly"))
+    decide_gate(app, initiative, decision, reason="nearly")
     return initiative
 
 
@@ -129,7 +130,13 @@ STARTS: dict[type[Command], Callable[[Polarity], Command]] = {
         *with_team(app), period=Q1, fte=Decimal(1), reason="squad", budget=Decimal(100)
     ),
     c.ReleaseInitiativeResources: lambda app: release(app),
-    c.DecideGate: lambda app: c.DecideGate(strategic_with_sponsor(app), go(Gate.G1), "fits"),
+    c.OpenGateReview: lambda app: c.OpenGateReview(
+        strategic_with_sponsor(app), ("ida", "gus"), chair="ida"
+    ),
+    c.VoteAtGate: lambda app: c.VoteAtGate(review(app), Outcome.GO, "fits"),
+    c.DecideGateReview: lambda app: c.DecideGateReview(
+        review(app, voted_by=("ida", "gus")), Outcome.GO, "fits"
+    ),
     c.ClearConditions: lambda app: c.ClearConditions(conditional(app), "signed", "done"),
     c.ReviewInitiative: lambda app: c.ReviewInitiative(
         strategic_with_sponsor(app),
@@ -178,6 +185,15 @@ STARTS: dict[type[Command], Callable[[Polarity], Command]] = {
         team_with_capacity(app), Period(2027, 2), Decimal(3), "plan"
     ),
 }
+
+
+def review(app: Polarity, voted_by: tuple[str, ...] = ()) -> UUID:
+    """A G1 review chaired by the admin who runs these commands, with the votes of `voted_by`."""
+    opened = c.OpenGateReview(strategic_with_sponsor(app), ("ida", "gus"), chair="ida")
+    review = app.handle(STEWARD, opened).id
+    for keeper in voted_by:
+        app.handle(gatekeeper(keeper), c.VoteAtGate(review, Outcome.GO, "fits"))
+    return review
 
 
 def release(app: Polarity) -> Command:

@@ -12,7 +12,6 @@ from eventsourcing.application import project_aggregate
 from domain.commands import (
     AdvanceImprovementItem,
     ClassifyImprovementItem,
-    DecideGate,
     ResourceImprovementItem,
     ReviewInitiative,
 )
@@ -26,9 +25,9 @@ from domain.values import Countermeasure, Indicator, ReviewStatus
 from service.application import Polarity
 from service.persistence import EnvelopeMapper
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     STEWARD,
+    decide_gate,
     in_planning,
     objective,
     raised_item,
@@ -42,21 +41,19 @@ pytestmark = pytest.mark.database
 def a_busy_initiative(app: Polarity, team: UUID) -> UUID:
     initiative = in_planning(app)
     resourced(app, initiative, team, "1.5", budget="125000.50")
-    app.handle(
-        GATEKEEPER,
-        DecideGate(
-            initiative,
-            decision=GateDecision(
-                Gate.G3,
-                Outcome.CONDITIONAL_GO,
-                ("gina", "gus"),
-                must_meet=(Criterion("budget approved", True, "minutes of 3 March"),),
-                should_meet_score=72,
-                conditions=("hire a country lead",),
-                next_gate_date=date(2027, 9, 1),
-            ),
-            reason="go, once the lead is hired",
+    decide_gate(
+        app,
+        initiative,
+        GateDecision(
+            Gate.G3,
+            Outcome.CONDITIONAL_GO,
+            ("gina", "gus"),
+            must_meet=(Criterion("budget approved", True, "minutes of 3 March"),),
+            should_meet_score=72,
+            conditions=("hire a country lead",),
+            next_gate_date=date(2027, 9, 1),
         ),
+        reason="go, once the lead is hired",
     )
     app.handle(
         STEWARD,

@@ -12,7 +12,6 @@ from domain.commands import (
     AssignSponsor,
     ClassifyImprovementItem,
     ClassifyInitiative,
-    DecideGate,
     RaiseImprovementItem,
     ResourceImprovementItem,
     ResourceInitiative,
@@ -27,11 +26,11 @@ from domain.values import Actor, Approval, Path
 from service.application import Polarity
 from service.unit_of_work import Context, NotFound
 from tests.service.scenarios import (
-    GATEKEEPER,
     OPERATIONAL,
     Q1,
     STEWARD,
     STRATEGIC,
+    decide_gate,
     go,
     in_planning,
     proposed,
@@ -119,10 +118,7 @@ def test_a_kill_releases_the_team_allocations_too(app: Polarity) -> None:
         ),
     )
 
-    app.handle(
-        GATEKEEPER,
-        DecideGate(initiative, decision=go(Gate.G3, Outcome.KILL), reason="market closed"),
-    )
+    decide_gate(app, initiative, go(Gate.G3, Outcome.KILL), reason="market closed")
 
     assert app.get(initiative, Initiative).stage is Stage.KILLED
     assert app.get(team, Team).allocated(Q1) == 0
