@@ -152,3 +152,32 @@ def test_a_gate_decision_stored_long_ago_projects_the_rows_of_one_decided_today(
 
     assert viewed(long_ago) == viewed(today)
     assert app.get(long_ago, Initiative).next_gate is Gate.G2
+
+
+def test_a_gate_decision_stored_before_gate_reviews_stays_in_the_log_marked_without_votes(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    long_ago, today = strategic_with_sponsor(app), strategic_with_sponsor(app)
+    stored_long_ago(app, long_ago, Outcome.HOLD.value)
+    decide(app, today, Gate.G1, Outcome.HOLD)
+    reporting.caught_up()
+
+    def logged(initiative: UUID) -> dict[str, object]:
+        (row,) = reporting.rows(
+            "SELECT overridden, summary FROM reporting.decision_log "
+            "WHERE aggregate_id = %s AND decision_type = 'gate'",
+            initiative,
+        )
+        return row
+
+    old, new = logged(long_ago), logged(today)
+    assert old["summary"]["recorded_without_votes"] is True  # type: ignore[index]
+    assert old["summary"]["votes"] == []  # type: ignore[index]
+    assert new["summary"]["recorded_without_votes"] is False  # type: ignore[index]
+    voters = [v["gatekeeper"] for v in new["summary"]["votes"]]  # type: ignore[index]
+    assert voters == ["gina", "gus"]
+    assert old["overridden"] is new["overridden"] is False
+    (decided,) = [e for e in app.history(long_ago) if e.envelope.event_type.endswith("Decided")]
+    assert (decided.event.votes, decided.event.override) == ((), None)  # upcast from v1
+    assert app.get(long_ago, Initiative).next_gate is Gate.G1
