@@ -31,13 +31,17 @@ from domain.values import (
 
 @dataclass(frozen=True)
 class GateRecord:
-    """A gate decision as the initiative remembers it, with the stage it was taken from."""
+    """A gate decision as the initiative remembers it, with the stage it was taken from, who
+    voted for it and why its chair overrode the votes, if they did."""
 
     version: int
     gate: Gate
     outcome: Outcome
     stage_before: Stage
     held_from_before: Stage | None
+    # Added with gate reviews; a record made before has the defaults: decided without votes.
+    voters: tuple[str, ...] = ()
+    override: str | None = None
 
     @property
     def state_before(self) -> tuple[Stage, Stage | None]:
@@ -459,7 +463,13 @@ class Initiative(Governed):
             self.open_conditions = []
             self.benefits_reviewed = False
         record = GateRecord(
-            self.version + 1, decision.gate, decision.outcome, self.stage, self.held_from
+            self.version + 1,
+            decision.gate,
+            decision.outcome,
+            self.stage,
+            self.held_from,
+            tuple(vote.gatekeeper for vote in votes),
+            override,
         )
         self._remember_decision("GateDecided")
         self.gates.append(record)

@@ -131,6 +131,13 @@ class GateRecord:
     gate: Gate  # type: ignore[valid-type]
     outcome: GateOutcome  # type: ignore[valid-type]
     stage_before: InitiativeStage  # type: ignore[valid-type]
+    voters: list[str] = strawberry.field(description="The gatekeepers whose votes it rests on.")
+    override: str | None = strawberry.field(
+        description="Why the chair decided against the votes; null when the decision follows them."
+    )
+    recorded_without_votes: bool = strawberry.field(
+        description="True for a decision recorded before gate reviews: by typed names, no votes."
+    )
 
 
 class AggregateNode(relay.Node):
@@ -203,7 +210,13 @@ class Initiative(AggregateNode):
             open_conditions=list(i.open_conditions),
             gate_decisions=[
                 GateRecord(
-                    version=r.version, gate=r.gate, outcome=r.outcome, stage_before=r.stage_before
+                    version=r.version,
+                    gate=r.gate,
+                    outcome=r.outcome,
+                    stage_before=r.stage_before,
+                    voters=list(r.voters),
+                    override=r.override,
+                    recorded_without_votes=not r.voters,
                 )
                 for r in i.gates
             ],

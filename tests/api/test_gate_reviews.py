@@ -64,3 +64,11 @@ def test_three_gatekeepers_vote_with_their_own_tokens_and_the_chair_decides(api:
         ("gail", 80),
     ]
     assert gate["summary"]["recorded_without_votes"] is False
+    read = steward.query(
+        "query($id: ID!) { initiative(id: $id) { gateDecisions { gate voters override "
+        "recordedWithoutVotes } } }",
+        id=initiative,
+    )
+    assert read["initiative"]["gateDecisions"] == [
+        {"gate": "G1", "voters": PANEL, "override": None, "recordedWithoutVotes": False}
+    ]

@@ -9,12 +9,15 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from domain.commands import DecideGateReview, OpenGateReview, VoteAtGate
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
+    STEWARD,
     decide_gate,
+    gatekeeper,
     go,
     in_planning,
     resourced,
@@ -180,4 +183,27 @@ def test_a_gate_decision_stored_before_gate_reviews_stays_in_the_log_marked_with
     assert old["overridden"] is new["overridden"] is False
     (decided,) = [e for e in app.history(long_ago) if e.envelope.event_type.endswith("Decided")]
     assert (decided.event.votes, decided.event.override) == ((), None)  # upcast from v1
-    assert app.get(long_ago, Initiative).next_gate is Gate.G1
+    (record,) = app.get(long_ago, Initiative).gates
+    assert (record.voters, record.override, record.gate) == ((), None, Gate.G1)
+
+
+def test_a_chair_overriding_the_votes_shows_as_overridden_in_the_decision_log(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    initiative = strategic_with_sponsor(app)
+    review = app.handle(STEWARD, OpenGateReview(initiative, ("gina", "gus"), chair="gina")).id
+    for keeper in ("gina", "gus"):
+        app.handle(gatekeeper(keeper), VoteAtGate(review, Outcome.KILL, "no market"))
+
+    overriding = DecideGateReview(review, Outcome.HOLD, "wait", override="the board asked to wait")
+    app.handle(gatekeeper("gina"), overriding)
+
+    (row,) = reporting.caught_up().rows(
+        "SELECT overridden, summary FROM reporting.decision_log "
+        "WHERE aggregate_id = %s AND decision_type = 'gate'",
+        initiative,
+    )
+    assert row["overridden"] is True
+    assert row["summary"]["override"] == "the board asked to wait"
+    assert app.get(initiative, Initiative).gates[-1].override == "the board asked to wait"
