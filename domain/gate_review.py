@@ -3,6 +3,7 @@ the chair records the decision the votes support (or says why it overrides them)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -174,15 +175,24 @@ class GateReview(Governed):
         next_gate_date: date | None = None,
         conditions: tuple[str, ...] = (),
         override: str | None = None,
+        interested: tuple[str, ...] | None = None,
     ) -> GateDecision:
         """The chair's decision, resting on the votes cast: consistent with them, or overriding
-        them with a reason that every report shows."""
+        them with a reason that every report shows. `interested` are the initiative's proposer
+        and sponsor now (a sponsor may have been named since the review opened)."""
         self._require_open()
         if by.id != self.chair:
             raise RuleViolation(
                 f"Only the chair, {self.chair}, records this review's decision.", code="NOT_CHAIR"
             )
-        self._check_quorum()
+        now: Sequence[str] = self.interested if interested is None else interested
+        if self.chair in now:
+            raise RuleViolation(
+                "The initiative's proposer or sponsor cannot chair its gate.",
+                code="CHAIR_NOT_INDEPENDENT",
+                field="chair",
+            )
+        self._check_quorum(now)
         votes = tuple(self.votes)
         override = optional_reason(override)
         if override is None and not supported_by(outcome, votes):
@@ -215,14 +225,14 @@ class GateReview(Governed):
         self.decided = True
         self.override = override
 
-    def _check_quorum(self) -> None:
+    def _check_quorum(self, interested: Sequence[str]) -> None:
         if len(self.votes) < self.quorum:
             raise RuleViolation(
                 f"The quorum is {self.quorum} of the {len(self.gatekeepers)} gatekeepers; "
                 f"{len(self.votes)} voted.",
                 code="NO_QUORUM",
             )
-        if all(vote.gatekeeper in self.interested for vote in self.votes):
+        if all(vote.gatekeeper in interested for vote in self.votes):
             raise RuleViolation(
                 "The proposer and the sponsor cannot make up the quorum of their own gate.",
                 code="SEGREGATION_OF_DUTIES",

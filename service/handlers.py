@@ -171,7 +171,13 @@ def decide_gate_review(s: Session, cmd: c.DecideGateReview) -> Initiative:
     review = s.get(cmd.id, GateReview)
     initiative = s.get(review.initiative_id, Initiative)
     decision = review.decide(
-        cmd.outcome, s.actor, cmd.reason, cmd.next_gate_date, cmd.conditions, cmd.override
+        cmd.outcome,
+        s.actor,
+        cmd.reason,
+        cmd.next_gate_date,
+        cmd.conditions,
+        cmd.override,
+        initiative.interested,
     )
     before = dict(initiative.allocations)
     initiative.decide_gate(

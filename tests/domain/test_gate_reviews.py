@@ -189,3 +189,12 @@ def test_the_initiative_records_the_votes_its_gate_decision_rests_on() -> None:
     events = events_of(initiative)
     assert replayed(events, type(initiative)).stage is Stage.SCOPING
     assert [v.gatekeeper for v in events[-1].votes] == ["gina", "gus"]  # type: ignore[attr-defined]
+
+
+def test_a_chair_named_sponsor_after_the_review_opened_may_no_longer_decide_it() -> None:
+    the_review = voted(
+        review(gina, gus, interested=("alice",)), (gina, vote(gina)), (gus, vote(gus))
+    )
+    with pytest.raises(RuleViolation) as refused:
+        the_review.decide(Outcome.GO, gina, "fits", interested=("alice", "gina"))
+    assert refused.value.code == "CHAIR_NOT_INDEPENDENT"
