@@ -180,15 +180,6 @@ class RemoveAlignmentInput(CommandInput):
 
 
 @strawberry.input
-class ApprovalInput:
-    approved_by: str
-    reason: str
-
-    def to_domain(self) -> values.Approval:
-        return values.Approval(self.approved_by, self.reason)
-
-
-@strawberry.input
 class InitiativeResourceInput(CommandInput):
     id: relay.GlobalID
     team_id: relay.GlobalID
@@ -196,7 +187,6 @@ class InitiativeResourceInput(CommandInput):
     fte: Decimal
     reason: str
     budget: Decimal = Decimal(0)
-    approval: ApprovalInput | None = None
 
     def to_command(self) -> c.ResourceInitiative:
         return c.ResourceInitiative(
@@ -206,7 +196,6 @@ class InitiativeResourceInput(CommandInput):
             fte=self.fte,
             budget=self.budget,
             reason=self.reason,
-            approval=self.approval.to_domain() if self.approval else None,
         )
 
 
@@ -372,7 +361,6 @@ class ImprovementItemResourceInput(CommandInput):
     team_id: relay.GlobalID | None = None
     period: str | None = None
     fte: Decimal | None = None
-    approval: ApprovalInput | None = None
 
     def to_command(self) -> c.ResourceImprovementItem:
         return c.ResourceImprovementItem(
@@ -384,7 +372,6 @@ class ImprovementItemResourceInput(CommandInput):
             team_id=maybe_uuid_of(self.team_id, "Team", "teamId"),
             period=period_of(self.period) if self.period else None,
             fte=self.fte,
-            approval=self.approval.to_domain() if self.approval else None,
         )
 
 
