@@ -17,7 +17,9 @@ ITEM = f"""improvementItem {{ id version stage owner due escalatedTo
     escalatedTo {{ id stage escalatedFrom }} version position {ERRORS}"""
 OBJECTIVE = f"objective {{ id version title retired }} version position {ERRORS}"
 TEAM = f"team {{ id version name capacity {{ period fte allocated }} }} version position {ERRORS}"
+APPROVAL = f"approvalRequestId version position {ERRORS}"
 SELECTIONS = {
+    "approval": APPROVAL,
     "initiative": INITIATIVE,
     "improvementItem": ITEM,
     "objective": OBJECTIVE,
@@ -80,6 +82,8 @@ INPUT_TYPES = {
     "initiativeAlign": "AlignInput",
     "improvementItemAlign": "AlignInput",
     "initiativeRemoveAlignment": "RemoveAlignmentInput",
+    "approvalApprove": "ApprovalDecideInput",
+    "approvalReject": "ApprovalDecideInput",
 }
 
 STRATEGIC = {

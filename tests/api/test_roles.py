@@ -24,7 +24,8 @@ def missing(type_name: str) -> str:
 
 def inputs() -> dict[str, dict[str, Any]]:
     """A well-formed input for every mutation; ids name objects that do not exist."""
-    i, item, o, t = (missing(n) for n in ("Initiative", "ImprovementItem", "Objective", "Team"))
+    names = ("Initiative", "ImprovementItem", "Objective", "Team", "ApprovalRequest")
+    i, item, o, t, request = (missing(n) for n in names)
     why = {"reason": "because"}
     return {
         "initiativePropose": {"title": "t", "problem": "p", "orgUnit": "u"},
@@ -83,6 +84,14 @@ def inputs() -> dict[str, dict[str, Any]]:
         "objectiveRetire": {"id": o, **why},
         "teamRegister": {"name": "n", "orgUnit": "u"},
         "teamSetCapacity": {"id": t, "period": "2027-Q1", "fte": "1", **why},
+        "approvalRequest": {
+            "action": {
+                "initiativeResource": {"id": i, "teamId": t, "period": "2027-Q1", "fte": "9", **why}
+            },
+            **why,
+        },
+        "approvalApprove": {"id": request, **why},
+        "approvalReject": {"id": request, **why},
     }
 
 
