@@ -58,8 +58,10 @@ def beyond_capacity(app: Polarity) -> tuple[ResourceInitiative, UUID, UUID]:
     return action, team, initiative
 
 
-def booked(app: Polarity, team: UUID, initiative: UUID) -> tuple[Decimal, int]:
-    return app.get(team, Team).allocated(Q1), len(app.get(initiative, Initiative).allocations)
+def booked(app: Polarity, team: UUID, initiative: UUID) -> tuple[int, int]:
+    """FTE booked on the team in Q1 (whole numbers here), allocations the initiative holds."""
+    fte = app.get(team, Team).allocated(Q1)
+    return int(fte), len(app.get(initiative, Initiative).allocations)
 
 
 # Over-allocations ----------------------------------------------------------------------------
