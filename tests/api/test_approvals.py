@@ -1,0 +1,62 @@
+"""A classification against the policy over HTTP: asked under one token, approved under
+another, visible meanwhile to those who may decide it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Client, bearer
+from tests.api.graphql import OPERATIONAL, Caller
+
+pytestmark = pytest.mark.database
+
+PENDING = """query($me: Boolean!, $at: Int) {
+    pendingApprovals(forMe: $me, consistentWith: $at) { id kind requestedBy approverRoles expired }
+}"""
+
+
+def pending(caller: Caller, position: int, for_me: bool = True) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = caller.query(PENDING, me=for_me, at=position)["pendingApprovals"]
+    return found
+
+
+def test_an_override_is_asked_by_a_steward_and_takes_effect_when_a_sponsor_approves(
+    api: Client,
+) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    sponsor = Caller(api, bearer("sam", "sponsor"))
+    proposed = steward.ok("initiativePropose", title="Enter Norway", problem="p", orgUnit="Sales")
+    initiative = proposed["initiative"]["id"]
+    override = {
+        "id": initiative,
+        "criteria": OPERATIONAL,
+        "reason": "the board's bet",
+        "decidedPath": "STRATEGIC",
+        "overrideReason": "board mandate",
+    }
+
+    assert steward.refused("initiativeClassify", **override) == "APPROVAL_REQUIRED"
+    asked = steward.ok("approvalRequest", action={"initiativeClassify": override}, reason="board")
+    request = asked["approvalRequestId"]
+
+    (waiting,) = pending(sponsor, asked["position"])
+    assert (waiting["id"], waiting["kind"], waiting["requestedBy"]) == (
+        request,
+        "CLASSIFICATION_OVERRIDE",
+        "stella",
+    )
+    assert pending(steward, asked["position"]) == []  # not hers to decide
+    assert steward.refused("approvalApprove", id=request, reason="mine") == "FORBIDDEN"
+
+    approved = sponsor.ok("approvalApprove", id=request, reason="minutes of the board")
+
+    assert pending(sponsor, approved["position"], for_me=False) == []
+    read = steward.query(
+        "query($id: ID!) { initiative(id: $id) { classification { decided overridden } } }",
+        id=initiative,
+    )
+    assert read["initiative"]["classification"] == {"decided": "STRATEGIC", "overridden": True}
+    again = sponsor.refused("approvalReject", id=request, reason="changed my mind")
+    assert again == "APPROVAL_CLOSED"
