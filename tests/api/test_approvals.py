@@ -61,3 +61,19 @@ def test_an_override_is_asked_by_a_steward_and_takes_effect_when_a_sponsor_appro
     assert read["initiative"]["classification"] == {"decided": "STRATEGIC", "overridden": True}
     again = sponsor.refused("approvalReject", id=request, reason="changed my mind")
     assert again == "APPROVAL_CLOSED"
+    assert logged(steward, request, approved["position"]) == [
+        ("approval_request", "stella", "board"),
+        ("approval", "sam", "minutes of the board"),
+    ]
+
+
+LOG = """query($id: ID!, $at: Int) {
+    decisionLog(filter: {subjectId: $id}, consistentWith: $at) {
+        edges { node { decisionType actorId reason subjectId } } } }"""
+
+
+def logged(caller: Caller, request: str, position: int) -> list[tuple[str, str, str]]:
+    """The request's own rows in the decision log: who asked and who decided, and why."""
+    edges = caller.query(LOG, id=request, at=position)["decisionLog"]["edges"]
+    assert all(edge["node"]["subjectId"] == request for edge in edges)
+    return [(e["node"]["decisionType"], e["node"]["actorId"], e["node"]["reason"]) for e in edges]
