@@ -26,6 +26,7 @@ from domain.initiative import Initiative
 from domain.team import Team
 from domain.values import Actor, Path
 from service.application import Polarity
+from service.settings import Settings, SettingsError
 from service.unit_of_work import Context
 from tests.service.scenarios import (
     GATEKEEPER,
@@ -201,3 +202,13 @@ def test_an_approved_override_toward_operational_keeps_the_item_on_its_path(
     assert kept.classification is not None
     assert kept.classification.overridden
     assert kept.escalated_to is None
+
+
+# Settings ------------------------------------------------------------------------------------
+
+
+def test_the_approval_limit_comes_from_the_environment_in_whole_positive_hours() -> None:
+    assert Settings.from_env({}).approval_hours == 72
+    assert Settings.from_env({"POLARITY_APPROVAL_HOURS": "24"}).approval_hours == 24
+    with pytest.raises(SettingsError, match="POLARITY_APPROVAL_HOURS"):
+        Settings.from_env({"POLARITY_APPROVAL_HOURS": "0"})
