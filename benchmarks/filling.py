@@ -36,6 +36,7 @@ class InMemoryPolarity:
 
     def __init__(self) -> None:
         self.policy = DEFAULT_POLICY
+        self.approval_hours = 72
         self.aggregates: dict[UUID, Governed] = {}
         self.pending: list[Any] = []
 

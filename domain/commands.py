@@ -17,7 +17,6 @@ from domain.improvement import ActDecision, MeasuredResult, PdcaStage
 from domain.objective import Kpi, Level
 from domain.values import (
     Actor,
-    Approval,
     Countermeasure,
     Indicator,
     Path,
@@ -141,7 +140,8 @@ class RemoveAlignment(Change):
 
 @dataclass(frozen=True)
 class ResourceInitiative(Change):
-    """Resourcing books the team's capacity in the same save."""
+    """Resourcing books the team's capacity in the same save; beyond the team's capacity it
+    is first requested (RequestApproval) and booked when a second person approves."""
 
     roles = may("steward")
     team_id: UUID
@@ -149,7 +149,6 @@ class ResourceInitiative(Change):
     fte: Decimal
     reason: str
     budget: Decimal = Decimal(0)
-    approval: Approval | None = None
 
 
 @dataclass(frozen=True)
@@ -271,7 +270,6 @@ class ResourceImprovementItem(Change):
     team_id: UUID | None = None
     period: Period | None = None
     fte: Decimal | None = None
-    approval: Approval | None = None
 
 
 @dataclass(frozen=True)
@@ -362,4 +360,39 @@ class SetTeamCapacity(Change):
     roles = may("steward")
     period: Period
     fte: Decimal
+    reason: str
+
+
+# Approvals: decisions that need a second person ------------------------------------------
+
+NEEDS_SECOND_PERSON = (
+    ResourceInitiative | ResourceImprovementItem | ClassifyInitiative | ClassifyImprovementItem
+)
+
+
+@dataclass(frozen=True)
+class RequestApproval(Command):
+    """Ask for `action` to take effect once a second person approves it: a resourcing beyond
+    a team's capacity, or a classification that overrides the policy's recommendation."""
+
+    roles = may("steward")
+    action: NEEDS_SECOND_PERSON
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApproveRequest(Change):
+    """Approve as someone other than the requester; the requested action takes effect in the
+    same save. Over-allocations are approved by a sponsor, classification overrides by a
+    sponsor or a gatekeeper (and admins approve both)."""
+
+    roles = may("sponsor gatekeeper")
+    reason: str
+
+
+@dataclass(frozen=True)
+class RejectRequest(Change):
+    """Close a request without effect, saying why."""
+
+    roles = may("sponsor gatekeeper")
     reason: str

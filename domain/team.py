@@ -81,7 +81,7 @@ class Team(Governed):
         after = self.allocated(allocation.period) + allocation.fte
         capacity = self.capacity_in(allocation.period)
         if after > capacity:
-            _check_override(allocation, by, self.name, after, capacity)
+            _check_override(allocation, self.name, after, capacity)
         self._granted(allocation=allocation, actor=by, reason=decision_reason(reason))
 
     @event(AllocationGranted)
@@ -100,21 +100,24 @@ class Team(Governed):
     def _released(self, allocation: Allocation, actor: Actor, reason: str) -> None:
         del self.allocations[allocation.key]
 
+    def would_exceed(self, period: Period, fte: Decimal) -> bool:
+        """Whether booking `fte` more in `period` takes the team beyond its capacity."""
+        return self.allocated(period) + fte > self.capacity_in(period)
+
     def over_allocated(self, period: Period) -> bool:
         return self.allocated(period) > self.capacity_in(period)
 
 
-def _check_override(
-    allocation: Allocation, requester: Actor, team: str, after: Decimal, capacity: Decimal
-) -> None:
+def _check_override(allocation: Allocation, team: str, after: Decimal, capacity: Decimal) -> None:
     if allocation.approval is None:
         raise RuleViolation(
             f"{team} would be allocated {after} FTE in {allocation.period} against a capacity "
-            f"of {capacity}; an over-allocation needs an approval.",
+            f"of {capacity}; an over-allocation needs a second person's approval: request one.",
             code="OVER_ALLOCATION",
             field="fte",
         )
-    if allocation.approval.approved_by == requester.id:
+    approval = allocation.approval
+    if approval.request_id is None or approval.approved_by == approval.requested_by:
         raise RuleViolation(
             "An over-allocation is approved by someone other than the requester.",
             code="SELF_APPROVAL",

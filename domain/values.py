@@ -122,10 +122,13 @@ class Indicator:
 
 @dataclass(frozen=True)
 class Approval:
-    """An over-allocation approved, with a reason, by someone other than the requester."""
+    """A decision approved, with a reason, by someone other than its requester. Approvals stored
+    before requests existed name a typed approver and no requester or request."""
 
     approved_by: str
     reason: str
+    requested_by: str | None = None
+    request_id: UUID | None = None
 
     def __post_init__(self) -> None:
         require_text(self.approved_by, "approval.approvedBy", "The approver")

@@ -53,6 +53,8 @@ _FROZEN = {
         active""",
     "governance_capacity": """team_id period capacity allocated strategic operational
         over_allocated""",
+    "governance_approvals": """id kind subject_id requested_by approver_roles reason
+        requested_at expires_at status decided_by decided_at""",
 }
 V1_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(names.split()) for t, names in _FROZEN.items()}
 

@@ -13,6 +13,7 @@ import psycopg
 from psycopg.sql import SQL, Composable, Composed
 from psycopg.types.json import Jsonb
 
+from domain.approval import ApprovalRequest
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
 from domain.initiative import Initiative
@@ -27,6 +28,7 @@ KINDS = {
     "ImprovementItem": "improvement_item",
     "Team": "team",
     "Objective": "objective",
+    "ApprovalRequest": "approval_request",
 }
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 ENVELOPE |= {"reason", "corrects"}
@@ -128,16 +130,19 @@ class DecisionLog(Projection):
             {
                 "position": "Global position of the decision's event: the log's order and its "
                 "pagination cursor.",
-                "aggregate_id": "The subject: the initiative, improvement item, team or "
-                "objective decided on (uuid).",
-                "aggregate_kind": "'initiative', 'improvement_item', 'team' or 'objective'.",
+                "aggregate_id": "The subject: the initiative, improvement item, team, "
+                "objective or approval request decided on (uuid).",
+                "aggregate_kind": "'initiative', 'improvement_item', 'team', 'objective' or "
+                "'approval_request'.",
                 "version": "The subject's version that recorded the decision.",
                 "decision_type": "What kind of decision: 'classification' (as the policy "
                 "recommends), 'override' (a classification against the recommendation), 'gate' "
                 "(KILL included), 'conditions' (conditions cleared), 'resourcing', 'release', "
                 "'review', 'benefit', 'sponsor', 'alignment', 'act' (the PDCA decision on "
                 "entering ACT), 'close', 'redirect', 'escalate', 'standardise', 'abandon', "
-                "'capacity', 'retarget', 'retire'.",
+                "'capacity', 'retarget', 'retire'; for a decision that needs a second person, "
+                "'approval_request' (asked, the action in the summary), then 'approval' (the "
+                "approver's act; the action's own row follows, by the approver) or 'rejection'.",
                 "event_type": "The event recorded, like 'Initiative.GateDecided'.",
                 "actor_id": "Who recorded the decision.",
                 "actor_roles": "The roles the actor held when deciding.",
@@ -253,6 +258,18 @@ class DecisionLog(Projection):
     @handles(Objective.Retired)
     def retired(self, recorded: Recorded, state: State) -> None:
         log(state, recorded, "retire")
+
+    @handles(ApprovalRequest.Requested)
+    def approval_requested(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "approval_request")
+
+    @handles(ApprovalRequest.Approved)
+    def approved(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "approval")
+
+    @handles(ApprovalRequest.Rejected)
+    def rejected(self, recorded: Recorded, state: State) -> None:
+        log(state, recorded, "rejection")
 
 
 # Read query -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from domain.approval import ApprovalRequest
 from domain.gates import Stage
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
@@ -63,6 +64,19 @@ CAPACITY = """CREATE TABLE IF NOT EXISTS {governance_capacity} (
     operational numeric NOT NULL DEFAULT 0,
     over_allocated boolean GENERATED ALWAYS AS (allocated > capacity) STORED,
     PRIMARY KEY (team_id, period)
+)"""
+APPROVALS = """CREATE TABLE IF NOT EXISTS {governance_approvals} (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL,
+    subject_id uuid NOT NULL,
+    requested_by text NOT NULL,
+    approver_roles text[] NOT NULL,
+    reason text,
+    requested_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    status text NOT NULL DEFAULT 'PENDING',
+    decided_by text,
+    decided_at timestamptz
 )"""
 
 
@@ -150,8 +164,8 @@ def allocate(state: State, recorded: Recorded, sign: int) -> None:
 
 class GovernanceHealth(Projection):
     name = "governance_health"
-    tables = ("governance_work", "governance_capacity")
-    ddl = (WORK, CAPACITY)
+    tables = ("governance_work", "governance_capacity", "governance_approvals")
+    ddl = (WORK, CAPACITY, APPROVALS)
     docs = {
         "governance_work": (
             "One row per work item on either path with the facts the governance-health checks "
@@ -198,6 +212,24 @@ class GovernanceHealth(Projection):
                 "operational": "FTE allocated to improvement items in the period (FTE).",
                 "over_allocated": "True when allocated exceeds capacity (only possible with an "
                 "approved over-allocation).",
+            },
+        ),
+        "governance_approvals": (
+            "One row per request for a second person's approval: an over-allocation or a "
+            "classification against the policy, and how and when it was decided.",
+            {
+                "id": "The approval request's id (uuid).",
+                "kind": "'OVER_ALLOCATION' or 'CLASSIFICATION_OVERRIDE'.",
+                "subject_id": "The work item the requested action is on (uuid).",
+                "requested_by": "Who asked; they can never approve or reject it themselves.",
+                "approver_roles": "The roles any one of which may approve or reject it.",
+                "reason": "Why it was asked, in the requester's words.",
+                "requested_at": "When it was asked (UTC).",
+                "expires_at": "After this it can no longer be approved (UTC): asked plus "
+                "POLARITY_APPROVAL_HOURS at the time.",
+                "status": "'PENDING', 'APPROVED' or 'REJECTED'.",
+                "decided_by": "Who approved or rejected it; null while pending.",
+                "decided_at": "When it was approved or rejected (UTC); null while pending.",
             },
         ),
     }
@@ -343,6 +375,39 @@ class GovernanceHealth(Projection):
     def released(self, recorded: Recorded, state: State) -> None:
         allocate(state, recorded, -1)
 
+    # Approvals -------------------------------------------------------------------------------
+
+    @handles(ApprovalRequest.Requested)
+    def approval_requested(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        state.rows("governance_approvals").insert(
+            id=recorded.aggregate_id,
+            kind=event.kind.value,
+            subject_id=event.subject_id,
+            requested_by=event.actor.id,
+            approver_roles=sorted(event.kind.approvers),
+            reason=event.reason,
+            requested_at=recorded.recorded_at,
+            expires_at=event.expires_at,
+        )
+
+    @handles(ApprovalRequest.Approved)
+    def approval_approved(self, recorded: Recorded, state: State) -> None:
+        decide(state, recorded, "APPROVED")
+
+    @handles(ApprovalRequest.Rejected)
+    def approval_rejected(self, recorded: Recorded, state: State) -> None:
+        decide(state, recorded, "REJECTED")
+
+
+def decide(state: State, recorded: Recorded, status: str) -> None:
+    state.rows("governance_approvals").update(
+        recorded.aggregate_id,
+        status=status,
+        decided_by=recorded.event.actor.id,
+        decided_at=recorded.recorded_at,
+    )
+
 
 LIVE = Tables(GovernanceHealth.tables)
 Connection = psycopg.AsyncConnection[dict[str, Any]]
@@ -356,7 +421,7 @@ class Question:
     """A reflection question, what fails it, and the SQL selecting the ids that do."""
 
     name: str
-    subject: str  # what the ids name: 'work_item', 'team' or 'period'
+    subject: str  # what the ids name: 'work_item', 'team', 'period' or 'approval_request'
     text: str
     definition: str
     select: str
@@ -451,6 +516,15 @@ QUESTIONS = (
         "HAVING sum(allocated) > 0 "
         "AND sum(strategic) / sum(allocated) NOT BETWEEN %(low)s AND %(high)s ORDER BY period",
     ),
+    Question(
+        "approvals_pending_beyond_limit",
+        "approval_request",
+        "Is any request for a second person's approval left pending longer than its limit?",
+        "Requests (over-allocations, classifications against the policy) still pending after "
+        "they expired: asked more than POLARITY_APPROVAL_HOURS ago and never decided.",
+        "SELECT id::text FROM {governance_approvals} "
+        "WHERE status = 'PENDING' AND expires_at < %(now)s ORDER BY id",
+    ),
 )
 HEALTH = "SELECT " + ", ".join(f"array({q.select}) AS {q.name}" for q in QUESTIONS)
 
@@ -480,3 +554,26 @@ async def governance_health(
         Check(q.name, q.text, q.definition, q.subject, len(row[q.name]), tuple(row[q.name]))
         for q in QUESTIONS
     ]
+
+
+PENDING = """SELECT id, kind, subject_id, requested_by, approver_roles, reason, requested_at,
+    expires_at, expires_at < %(now)s AS expired
+    FROM {governance_approvals}
+    WHERE status = 'PENDING'
+    AND (%(approver)s::text IS NULL OR requested_by <> %(approver)s)
+    AND (%(roles)s::text[] IS NULL OR approver_roles && %(roles)s)
+    ORDER BY requested_at, id"""
+
+
+async def pending_approvals(
+    conn: Connection,
+    *,
+    approver: str | None = None,
+    roles: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Requests still pending, oldest first: those `approver` may decide (not their own), and
+    of those a holder of one of `roles` may decide; expired ones say so."""
+    params = {"now": now or datetime.now(UTC), "approver": approver, "roles": roles}
+    cursor = await conn.execute(LIVE.sql(PENDING), params)
+    return await cursor.fetchall()

@@ -1,4 +1,5 @@
-"""Objects: every initiative, improvement item, objective and team as its events have made it.
+"""Objects: every initiative, improvement item, objective, team and approval request as its
+events have made it.
 
 The runner evolves each aggregate with the domain's own events, as loading it would, and stores
 its state as the library's snapshot of it, in the JSON the event store is written in: the runner
@@ -17,6 +18,7 @@ from eventsourcing.persistence import Transcoder
 from eventsourcing.utils import get_topic
 from psycopg.types.json import Json
 
+from domain.approval import ApprovalRequest
 from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.objective import Objective
@@ -25,7 +27,7 @@ from projections.base import Projection, Recorded, handles
 from projections.rows import Row, State
 
 KINDS: dict[str, type[Aggregate]] = {
-    cls.__name__: cls for cls in (Initiative, ImprovementItem, Objective, Team)
+    cls.__name__: cls for cls in (Initiative, ImprovementItem, Objective, Team, ApprovalRequest)
 }
 TOPICS = {name: get_topic(cls) for name, cls in KINDS.items()}
 

@@ -19,7 +19,6 @@ from schema.consistency import wait_for_views
 from schema.context import RequestContext
 from schema.loading import uuid_or_none
 from schema.paging import check_first, position_of
-from schema.types import AGGREGATE_KINDS
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -28,6 +27,7 @@ TYPE_NAMES = {
     "improvement_item": "ImprovementItem",
     "team": "Team",
     "objective": "Objective",
+    "approval_request": "ApprovalRequest",  # schema.approvals: approve or reject it by this id
 }
 CONSISTENT = "Wait (up to 5 s) until the views include the write at this position."
 
@@ -354,7 +354,7 @@ class FiguresQuery:
     ) -> DecisionConnection:
         check_first(first)
         f = filter or DecisionFilter()
-        subject = uuid_or_none(f.subject_id, *AGGREGATE_KINDS)
+        subject = uuid_or_none(f.subject_id, *TYPE_NAMES.values())
         page = await read(
             info,
             ["decision_log"],

@@ -141,7 +141,9 @@ class HealthCheck:
     name: str
     question: str
     definition: str
-    subject: str = strawberry.field(description="What the ids name: work_item, team or period.")
+    subject: str = strawberry.field(
+        description="What the ids name: work_item, team, period or approval_request."
+    )
     count: int
     ids: list[str]
     healthy: bool

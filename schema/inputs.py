@@ -179,15 +179,6 @@ class RemoveAlignmentInput(CommandInput):
 
 
 @strawberry.input
-class ApprovalInput:
-    approved_by: str
-    reason: str
-
-    def to_domain(self) -> values.Approval:
-        return values.Approval(self.approved_by, self.reason)
-
-
-@strawberry.input
 class InitiativeResourceInput(CommandInput):
     id: relay.GlobalID
     team_id: relay.GlobalID
@@ -195,7 +186,6 @@ class InitiativeResourceInput(CommandInput):
     fte: Decimal
     reason: str
     budget: Decimal = Decimal(0)
-    approval: ApprovalInput | None = None
 
     def to_command(self) -> c.ResourceInitiative:
         return c.ResourceInitiative(
@@ -205,7 +195,6 @@ class InitiativeResourceInput(CommandInput):
             fte=self.fte,
             budget=self.budget,
             reason=self.reason,
-            approval=self.approval.to_domain() if self.approval else None,
         )
 
 
@@ -410,7 +399,6 @@ class ImprovementItemResourceInput(CommandInput):
     team_id: relay.GlobalID | None = None
     period: str | None = None
     fte: Decimal | None = None
-    approval: ApprovalInput | None = None
 
     def to_command(self) -> c.ResourceImprovementItem:
         return c.ResourceImprovementItem(
@@ -422,7 +410,6 @@ class ImprovementItemResourceInput(CommandInput):
             team_id=maybe_uuid_of(self.team_id, "Team", "teamId"),
             period=period_of(self.period) if self.period else None,
             fte=self.fte,
-            approval=self.approval.to_domain() if self.approval else None,
         )
 
 
@@ -563,3 +550,49 @@ class TeamSetCapacityInput(CommandInput):
     def to_command(self) -> c.SetTeamCapacity:
         period = period_of(self.period)
         return c.SetTeamCapacity(uuid_of(self.id, "Team"), period, self.fte, self.reason)
+
+
+# Approvals -------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Exactly one action that needs a second person's approval.")
+class ApprovalActionInput:
+    initiative_resource: InitiativeResourceInput | None = None
+    improvement_item_resource: ImprovementItemResourceInput | None = None
+    initiative_classify: ClassifyInput | None = None
+    improvement_item_classify: ClassifyInput | None = None
+
+    def to_command(self) -> c.NEEDS_SECOND_PERSON:
+        actions: list[c.NEEDS_SECOND_PERSON] = []
+        if self.initiative_resource:
+            actions.append(self.initiative_resource.to_command())
+        if self.improvement_item_resource:
+            actions.append(self.improvement_item_resource.to_command())
+        if self.initiative_classify:
+            actions.append(self.initiative_classify.to_classify_initiative())
+        if self.improvement_item_classify:
+            actions.append(self.improvement_item_classify.to_classify_improvement_item())
+        if len(actions) != 1:
+            raise InvalidInput("Name exactly one action to request.", field="action")
+        return actions[0]
+
+
+@strawberry.input
+class ApprovalRequestInput(CommandInput):
+    action: ApprovalActionInput
+    reason: str
+
+    def to_command(self) -> c.RequestApproval:
+        return c.RequestApproval(self.action.to_command(), self.reason)
+
+
+@strawberry.input
+class ApprovalDecideInput(CommandInput):
+    id: relay.GlobalID
+    reason: str
+
+    def to_approve(self) -> c.ApproveRequest:
+        return c.ApproveRequest(uuid_of(self.id, "ApprovalRequest"), self.reason)
+
+    def to_reject(self) -> c.RejectRequest:
+        return c.RejectRequest(uuid_of(self.id, "ApprovalRequest"), self.reason)

@@ -9,10 +9,13 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from schema.approvals import global_id
 from schema.commands import Answer, UserError, execute, load_changed
 from schema.context import RequestContext
 from schema.inputs import (
     AlignInput,
+    ApprovalDecideInput,
+    ApprovalRequestInput,
     ClassifyInput,
     ImprovementItemAbandonInput,
     ImprovementItemAdvanceInput,
@@ -126,6 +129,13 @@ class TeamPayload(Payload):
     @strawberry.field
     async def team(self, info: Ctx) -> Team | None:
         return await self.changed(info, Team)
+
+
+@strawberry.type
+class ApprovalPayload(Payload):
+    @strawberry.field(description="The approval request: approve or reject it by this id.")
+    def approval_request_id(self) -> relay.GlobalID | None:
+        return global_id(self.answer.result.id) if self.answer.result else None
 
 
 @strawberry.type
@@ -277,7 +287,28 @@ class ImprovementItemMutations:
 
 
 @strawberry.type
-class Mutation(InitiativeMutations, ImprovementItemMutations):
+class ApprovalMutations:
+    @strawberry.mutation(
+        description="Ask for an action that needs a second person: resourcing beyond a team's "
+        "capacity, or a classification against the policy. Nothing takes effect until approved."
+    )
+    async def approval_request(self, info: Ctx, input: ApprovalRequestInput) -> ApprovalPayload:
+        return await execute(info, input, input.to_command, ApprovalPayload)
+
+    @strawberry.mutation(
+        description="Approve someone else's request (sponsor or admin for over-allocations; "
+        "sponsor, gatekeeper or admin for classification overrides); its action takes effect."
+    )
+    async def approval_approve(self, info: Ctx, input: ApprovalDecideInput) -> ApprovalPayload:
+        return await execute(info, input, input.to_approve, ApprovalPayload)
+
+    @strawberry.mutation(description="Reject someone else's request, saying why.")
+    async def approval_reject(self, info: Ctx, input: ApprovalDecideInput) -> ApprovalPayload:
+        return await execute(info, input, input.to_reject, ApprovalPayload)
+
+
+@strawberry.type
+class Mutation(InitiativeMutations, ImprovementItemMutations, ApprovalMutations):
     @strawberry.mutation
     async def objective_define(self, info: Ctx, input: ObjectiveDefineInput) -> ObjectivePayload:
         return await execute(info, input, input.to_command, ObjectivePayload)

@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from schema.access_log import AccessLogQuery
+from schema.approvals import ApprovalQuery
 from schema.audit import AuditQuery
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
@@ -107,7 +108,15 @@ TIME_TRAVEL = "Read it as it was at this moment (asOf) or version; not both."
 
 
 @strawberry.type
-class Query(ReportingQuery, FiguresQuery, HealthQuery, AuditQuery, AccessLogQuery, PolicyQuery):
+class Query(
+    ReportingQuery,
+    FiguresQuery,
+    HealthQuery,
+    AuditQuery,
+    AccessLogQuery,
+    PolicyQuery,
+    ApprovalQuery,
+):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.

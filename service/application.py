@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 
+from domain.approval import ApprovalRequest
 from domain.classification import DEFAULT_POLICY, ClassificationPolicy
 from domain.commands import Command
 from domain.errors import DomainError
@@ -57,6 +58,7 @@ AGGREGATES: tuple[type[Governed], ...] = (
     Objective,
     Team,
     GateReview,
+    ApprovalRequest,
 )
 AUTOMATIC_RETRIES = 5
 LAST_VERSION = 2**62  # a version above any recorded: the latest
@@ -95,10 +97,12 @@ class Polarity(Application[UUID]):
         snapshot_interval: int = 50,
         policy: ClassificationPolicy = DEFAULT_POLICY,
         create_tables: bool = True,
+        approval_hours: int = 72,
     ) -> None:
         # The library reads the intervals from the class; ours come from the settings.
         vars(self)["snapshotting_intervals"] = dict.fromkeys(AGGREGATES, snapshot_interval)
         self.policy = policy
+        self.approval_hours = approval_hours
         env = {**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"}
         super().__init__(env={**env, "CREATE_TABLE": "y" if create_tables else "n"})
 

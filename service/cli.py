@@ -32,7 +32,12 @@ from service.startup import prepare
 def opened(settings: Settings) -> Iterator[Polarity]:
     with open_database(settings) as database:
         prepare(database)
-        app = Polarity(database, snapshot_interval=settings.snapshot_interval, create_tables=False)
+        app = Polarity(
+            database,
+            snapshot_interval=settings.snapshot_interval,
+            create_tables=False,
+            approval_hours=settings.approval_hours,
+        )
         try:
             yield app
         finally:

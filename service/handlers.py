@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 from domain import commands as c
+from domain.approval import ApprovalKind, ApprovalRequest, check_override_approved
 from domain.classification import Classification, Criteria
 from domain.errors import RuleViolation
 from domain.gate_review import GateReview, GateVote
@@ -15,18 +18,19 @@ from domain.improvement import ImprovementItem
 from domain.initiative import Initiative
 from domain.objective import Level, Objective
 from domain.team import Team
-from domain.values import Actor, Allocation, Path
+from domain.values import Actor, Allocation, Approval, Path, Period
 from service.unit_of_work import Session
 
 C = TypeVar("C", bound=c.Command)
 Handler = Callable[[Session, C], Governed]
 HANDLERS: dict[type[c.Command], Handler[Any]] = {}
+H = TypeVar("H", bound=Callable[..., Governed])  # a handler; some also take an approval
 
 
-def handles(command: type[C]) -> Callable[[Handler[C]], Handler[C]]:
+def handles(command: type[C]) -> Callable[[H], H]:
     """Register the decorated function as the one handler of `command`."""
 
-    def register(handler: Handler[C]) -> Handler[C]:
+    def register(handler: H) -> H:
         assert command not in HANDLERS, f"{command.__name__} has two handlers"
         HANDLERS[command] = handler
         return handler
@@ -53,9 +57,12 @@ def propose_initiative(s: Session, cmd: c.ProposeInitiative) -> Initiative:
 
 
 @handles(c.ClassifyInitiative)
-def classify_initiative(s: Session, cmd: c.ClassifyInitiative) -> Initiative:
+def classify_initiative(
+    s: Session, cmd: c.ClassifyInitiative, approval: Approval | None = None
+) -> Initiative:
     initiative = s.get(cmd.id, Initiative)
     classification = classification_of(s, cmd)
+    check_override_approved(classification, approval)
     initiative.classify(classification, s.actor, cmd.reason, cmd.corrects)
     if classification.decided is Path.OPERATIONAL:
         before = dict(initiative.allocations)
@@ -107,7 +114,9 @@ def remove_alignment(s: Session, cmd: c.RemoveAlignment) -> Initiative:
 
 
 @handles(c.ResourceInitiative)
-def resource_initiative(s: Session, cmd: c.ResourceInitiative) -> Initiative:
+def resource_initiative(
+    s: Session, cmd: c.ResourceInitiative, approval: Approval | None = None
+) -> Initiative:
     initiative = s.get(cmd.id, Initiative)
     allocation = initiative.resource(
         team_id=cmd.team_id,
@@ -116,7 +125,7 @@ def resource_initiative(s: Session, cmd: c.ResourceInitiative) -> Initiative:
         budget=cmd.budget,
         by=s.actor,
         reason=cmd.reason,
-        approval=cmd.approval,
+        approval=approval,
     )
     grant_on_team(s, allocation, cmd.reason)
     return initiative
@@ -253,10 +262,13 @@ def raise_improvement_item(s: Session, cmd: c.RaiseImprovementItem) -> Improveme
 
 
 @handles(c.ClassifyImprovementItem)
-def classify_improvement_item(s: Session, cmd: c.ClassifyImprovementItem) -> ImprovementItem:
+def classify_improvement_item(
+    s: Session, cmd: c.ClassifyImprovementItem, approval: Approval | None = None
+) -> ImprovementItem:
     item = s.get(cmd.id, ImprovementItem)
     before = dict(item.allocations)
     classification = classification_of(s, cmd)
+    check_override_approved(classification, approval)
     item.classify(classification, s.actor, cmd.reason, cmd.corrects)
     if classification.decided is Path.STRATEGIC:
         initiative = s.add(escalation_of(item, cmd.criteria, s.actor, cmd.reason), related=True)
@@ -267,7 +279,9 @@ def classify_improvement_item(s: Session, cmd: c.ClassifyImprovementItem) -> Imp
 
 
 @handles(c.ResourceImprovementItem)
-def resource_improvement_item(s: Session, cmd: c.ResourceImprovementItem) -> ImprovementItem:
+def resource_improvement_item(
+    s: Session, cmd: c.ResourceImprovementItem, approval: Approval | None = None
+) -> ImprovementItem:
     item = s.get(cmd.id, ImprovementItem)
     assignment = item.resource(
         owner=cmd.owner,
@@ -278,7 +292,7 @@ def resource_improvement_item(s: Session, cmd: c.ResourceImprovementItem) -> Imp
         team_id=cmd.team_id,
         period=cmd.period,
         fte=cmd.fte,
-        approval=cmd.approval,
+        approval=approval,
     )
     if assignment.allocation is not None:
         grant_on_team(s, assignment.allocation, cmd.reason)
@@ -399,6 +413,71 @@ def set_team_capacity(s: Session, cmd: c.SetTeamCapacity) -> Team:
     team = s.get(cmd.id, Team)
     team.set_capacity(cmd.period, cmd.fte, s.actor, cmd.reason)
     return team
+
+
+# Approvals: decisions that need a second person -----------------------------------------
+
+
+@handles(c.RequestApproval)
+def request_approval(s: Session, cmd: c.RequestApproval) -> ApprovalRequest:
+    kind = needs_second_person(s, cmd.action)
+    return s.add(
+        ApprovalRequest.request(
+            kind=kind,
+            subject_id=cmd.action.id,
+            action=cmd.action,
+            hours=s.approval_hours,
+            by=s.actor,
+            reason=cmd.reason,
+        )
+    )
+
+
+@handles(c.ApproveRequest)
+def approve_request(s: Session, cmd: c.ApproveRequest) -> ApprovalRequest:
+    """The approval and the action it lets take effect are saved together."""
+    request = s.get(cmd.id, ApprovalRequest)
+    approval = request.approve(s.actor, cmd.reason)
+    TAKES_EFFECT_ON_APPROVAL[type(request.action)](s, request.action, approval)
+    return request
+
+
+@handles(c.RejectRequest)
+def reject_request(s: Session, cmd: c.RejectRequest) -> ApprovalRequest:
+    request = s.get(cmd.id, ApprovalRequest)
+    request.reject(s.actor, cmd.reason)
+    return request
+
+
+TAKES_EFFECT_ON_APPROVAL: dict[type[Any], Callable[[Session, Any, Approval], Governed]] = {
+    c.ResourceInitiative: resource_initiative,
+    c.ResourceImprovementItem: resource_improvement_item,
+    c.ClassifyInitiative: classify_initiative,
+    c.ClassifyImprovementItem: classify_improvement_item,
+}
+
+
+def needs_second_person(s: Session, action: c.NEEDS_SECOND_PERSON) -> ApprovalKind:
+    """The kind of approval `action` needs; refused when it needs none."""
+    if isinstance(action, c.Classify):
+        if classification_of(s, action).overridden:
+            return ApprovalKind.CLASSIFICATION_OVERRIDE
+    elif over_capacity(s, action.team_id, action.period, action.fte):
+        return ApprovalKind.OVER_ALLOCATION
+    raise RuleViolation(
+        "That needs no second person: it overrides no recommendation and stays within the "
+        "team's capacity, so it can be done directly.",
+        code="APPROVAL_NOT_NEEDED",
+        field="action",
+    )
+
+
+def over_capacity(
+    s: Session, team_id: UUID | None, period: Period | None, fte: Decimal | None
+) -> bool:
+    if team_id is None or period is None or fte is None:
+        return False
+    return s.get(team_id, Team).would_exceed(period, fte)
 
 
 # What several handlers share --------------------------------------------------------------

@@ -57,6 +57,7 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     snapshot_interval: int = 50
+    approval_hours: int = 72  # how long a request for a second person's approval stays open
     graphiql: bool = True
     introspection: bool = True
     workers: int = 1
@@ -117,6 +118,7 @@ class Settings:
             port=_positive_int(env, "POLARITY_PORT", 8000),
             log_level=env.get("POLARITY_LOG_LEVEL", "INFO").upper(),
             snapshot_interval=_positive_int(env, "POLARITY_SNAPSHOT_INTERVAL", 50),
+            approval_hours=_positive_int(env, "POLARITY_APPROVAL_HOURS", 72),
             graphiql=_flag(env, "POLARITY_GRAPHIQL", environment == "development"),
             introspection=_flag(env, "POLARITY_INTROSPECTION", environment == "development"),
             workers=_positive_int(env, "POLARITY_WORKERS", 1),

@@ -19,6 +19,7 @@ class Loader(Protocol):
     """Where a session loads aggregates from, and the classification policy in force."""
 
     policy: ClassificationPolicy
+    approval_hours: int
 
     def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G: ...
 
@@ -89,6 +90,10 @@ class Session:
     @property
     def policy(self) -> ClassificationPolicy:
         return self.app.policy
+
+    @property
+    def approval_hours(self) -> int:
+        return self.app.approval_hours
 
     def get(self, aggregate_id: UUID, kind: type[G]) -> G:
         if aggregate_id in self.aggregates:

@@ -303,6 +303,7 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
                 database,
                 snapshot_interval=settings.snapshot_interval,
                 create_tables=False,
+                approval_hours=settings.approval_hours,
             )
         )
         stack.push_async_callback(to_thread.run_sync, polarity.close)

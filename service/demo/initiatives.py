@@ -12,6 +12,7 @@ from uuid import UUID
 from domain.classification import Criteria
 from domain.commands import (
     AlignInitiative,
+    ApproveRequest,
     AssignSponsor,
     ClassifyInitiative,
     ClearConditions,
@@ -20,12 +21,13 @@ from domain.commands import (
     OpenGateReview,
     ProposeInitiative,
     RecordBenefit,
+    RequestApproval,
     ResourceInitiative,
     ReviewInitiative,
     VoteAtGate,
 )
 from domain.gates import Criterion, Gate, Outcome
-from domain.values import Approval, Countermeasure, Indicator, Path, ReviewStatus, Strength
+from domain.values import Countermeasure, Indicator, Path, ReviewStatus, Strength
 from service.demo.organisation import Organisation
 from service.demo.people import GATEKEEPERS, PRIYA, Person
 from service.demo.timeline import Step, Story, first_day_of, next_quarter, quarter_of
@@ -47,7 +49,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class Booking:
-    """Team time booked while scoping, and who approved it if it was more than the team had."""
+    """Team time booked while scoping; beyond what the team had, requested by the portfolio
+    office and approved by a second person, a sponsor."""
 
     team: str
     fte: Decimal
@@ -117,7 +120,15 @@ def initiative(org: Organisation, venture: Venture, number: int) -> Story:
         decided=Path.STRATEGIC if venture.override else None,
         override_reason=venture.override,
     )
-    yield Step(calendar.ago(venture.proposed - 3, 10), PRIYA, classify)
+    if venture.override is None:
+        yield Step(calendar.ago(venture.proposed - 3, 10), PRIYA, classify)
+    else:  # against the policy's recommendation: the sponsor approves it as a second person
+        why = "classified at the portfolio review, against the policy"
+        asked = yield Step(
+            calendar.ago(venture.proposed - 3, 10), PRIYA, RequestApproval(classify, why)
+        )
+        approve = ApproveRequest(asked.id, reason=venture.override)
+        yield Step(calendar.ago(venture.proposed - 3, 15), venture.sponsor, approve)
     yield from governed(org, venture, number, proposed.id)
 
 
@@ -126,13 +137,20 @@ def governed(org: Organisation, venture: Venture, number: int, initiative: UUID)
     steps = [*_sponsorship(org, venture, initiative), *_gates(org, venture, number, initiative)]
     steps += [*_resourcing(org, venture, initiative), *_reviews(org, venture, initiative)]
     steps += _closure(org, venture, initiative)
+    steps.sort(key=lambda step: step.at)
     review = REVIEW_TO_COME
-    for step in sorted(steps, key=lambda step: step.at):
+    while steps:
+        step = steps.pop(0)
         if isinstance(step.command, VoteAtGate | DecideGateReview):
             step = replace(step, command=replace(step.command, id=review))
         result = yield step
         if isinstance(step.command, OpenGateReview):
             review = result.id
+        if isinstance(step.command, RequestApproval) and venture.scoping is not None:
+            booking = venture.scoping
+            assert booking.approved_by is not None
+            approve = ApproveRequest(result.id, reason=booking.why_approved)
+            steps.insert(0, Step(step.at + timedelta(hours=2), booking.approved_by, approve))
 
 
 def _sponsorship(org: Organisation, venture: Venture, initiative: UUID) -> Iterator[Step]:
@@ -207,13 +225,11 @@ def _resourcing(org: Organisation, venture: Venture, initiative: UUID) -> Iterat
     if venture.scoping and gates:
         booking = venture.scoping
         at = calendar.ago(gates[0].ago - 5, 11)
-        approval = None
-        if booking.approved_by:
-            approval = Approval(booking.approved_by.id, booking.why_approved)
-        yield Step(at, PRIYA, ResourceInitiative(
-            initiative, org.teams[booking.team], quarter_of(at.date()), booking.fte,
-            booking.reason, approval=approval,
-        ))  # fmt: skip
+        resource = ResourceInitiative(
+            initiative, org.teams[booking.team], quarter_of(at.date()), booking.fte, booking.reason
+        )
+        asked = RequestApproval(resource, booking.reason) if booking.approved_by else None
+        yield Step(at, PRIYA, asked or resource)
     if len(gates) < 3 or gates[2].outcome is not Outcome.GO:
         return
     start, end = gates[2].ago + 5, gates[3].ago if len(gates) > 3 else 0

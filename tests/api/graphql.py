@@ -18,9 +18,11 @@ ITEM = f"""improvementItem {{ id version stage owner due escalatedTo
 OBJECTIVE = f"objective {{ id version title retired }} version position {ERRORS}"
 TEAM = f"team {{ id version name capacity {{ period fte allocated }} }} version position {ERRORS}"
 REVIEW = f"reviewId version position {ERRORS}"
+APPROVAL = f"approvalRequestId version position {ERRORS}"
 SELECTIONS = {
     "initiativeOpenGateReview": REVIEW,
     "initiativeVoteGate": REVIEW,
+    "approval": APPROVAL,
     "initiative": INITIATIVE,
     "improvementItem": ITEM,
     "objective": OBJECTIVE,
@@ -83,6 +85,8 @@ INPUT_TYPES = {
     "initiativeAlign": "AlignInput",
     "improvementItemAlign": "AlignInput",
     "initiativeRemoveAlignment": "RemoveAlignmentInput",
+    "approvalApprove": "ApprovalDecideInput",
+    "approvalReject": "ApprovalDecideInput",
 }
 
 STRATEGIC = {

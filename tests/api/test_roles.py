@@ -24,8 +24,8 @@ def missing(type_name: str) -> str:
 
 def inputs() -> dict[str, dict[str, Any]]:
     """A well-formed input for every mutation; ids name objects that do not exist."""
-    kinds = ("Initiative", "ImprovementItem", "Objective", "Team", "GateReview")
-    i, item, o, t, r = (missing(n) for n in kinds)
+    kinds = ("Initiative", "ImprovementItem", "Objective", "Team", "GateReview", "ApprovalRequest")
+    i, item, o, t, r, request = (missing(n) for n in kinds)
     why = {"reason": "because"}
     return {
         "initiativePropose": {"title": "t", "problem": "p", "orgUnit": "u"},
@@ -80,6 +80,14 @@ def inputs() -> dict[str, dict[str, Any]]:
         "objectiveRetire": {"id": o, **why},
         "teamRegister": {"name": "n", "orgUnit": "u"},
         "teamSetCapacity": {"id": t, "period": "2027-Q1", "fte": "1", **why},
+        "approvalRequest": {
+            "action": {
+                "initiativeResource": {"id": i, "teamId": t, "period": "2027-Q1", "fte": "9", **why}
+            },
+            **why,
+        },
+        "approvalApprove": {"id": request, **why},
+        "approvalReject": {"id": request, **why},
     }
 
 

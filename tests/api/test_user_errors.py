@@ -503,10 +503,50 @@ def allocating_beyond_capacity(cast: Cast) -> Payload:
     return resource(cast, proposed(cast), a_team(cast), fte="6")
 
 
-@case("SELF_APPROVAL", field="approval")
+def asked(cast: Cast, by: Caller | None = None) -> str:
+    """A request for 6 FTE of a team that has 5, by the steward unless said otherwise."""
+    over = {"id": proposed(cast), "teamId": a_team(cast), "period": PERIOD, "fte": "6"}
+    action = {"initiativeResource": {**over, "reason": "launch"}}
+    payload = accepted((by or cast.steward).mutate("approvalRequest", action=action, reason="r"))
+    request: str = payload["approvalRequestId"]
+    return request
+
+
+@case("SELF_APPROVAL")
 def approving_ones_own_over_allocation(cast: Cast) -> Payload:
-    own = {"approvedBy": "stella", "reason": "urgent"}
-    return resource(cast, proposed(cast), a_team(cast), fte="6", approval=own)
+    both = Caller(cast.steward.api, bearer("stella", "steward", "sponsor"))
+    return both.mutate("approvalApprove", id=asked(cast, by=both), reason="urgent")
+
+
+@case("NOT_AN_APPROVER")
+def a_gatekeeper_approving_an_over_allocation(cast: Cast) -> Payload:
+    return cast.gatekeeper.mutate("approvalApprove", id=asked(cast), reason="fine")
+
+
+@case("APPROVAL_CLOSED")
+def approving_a_rejected_request(cast: Cast) -> Payload:
+    request = asked(cast)
+    accepted(cast.sponsor.mutate("approvalReject", id=request, reason="no budget"))
+    return cast.sponsor.mutate("approvalApprove", id=request, reason="after all")
+
+
+@case("APPROVAL_NOT_NEEDED", field="action")
+def requesting_what_fits_the_team(cast: Cast) -> Payload:
+    within = {"id": proposed(cast), "teamId": a_team(cast), "period": PERIOD, "fte": "1"}
+    action = {"initiativeResource": {**within, "reason": "fits"}}
+    return cast.steward.mutate("approvalRequest", action=action, reason="r")
+
+
+@case("APPROVAL_REQUIRED", field="decided")
+def overriding_the_policy_without_a_second_person(cast: Cast) -> Payload:
+    return cast.steward.mutate(
+        "initiativeClassify",
+        id=proposed(cast),
+        criteria=OPERATIONAL,
+        decidedPath="STRATEGIC",
+        overrideReason="board mandate",
+        reason="bet",
+    )
 
 
 @case("CAPACITY_BELOW_ALLOCATED", field="fte")
@@ -637,6 +677,9 @@ UNREACHABLE = {
     "MUST_MEET_FAILED": "A gate decision rests on its review's votes: a GO with a criterion some "
     "vote failed is refused first as DECISION_AGAINST_VOTES, and a chair who overrides the votes "
     "may record it.",
+    "APPROVAL_EXPIRED": "Reachable, but only once POLARITY_APPROVAL_HOURS (at least one) have "
+    "passed between a request and its approval; tests/service/test_approvals.py moves the "
+    "application clock to get it.",
 }
 
 

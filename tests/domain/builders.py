@@ -96,8 +96,13 @@ def countermeasure() -> Countermeasure:
     return Countermeasure("supplier late", "second supplier", "sam", date(2027, 3, 31))
 
 
-def approved_by(approver: Actor) -> Approval:
-    return Approval(approved_by=approver.id, reason="peak season needs it")
+REQUEST_ID = UUID("00000000-0000-4000-8000-00000000a11c")
+
+
+def approved_by(approver: Actor, requester: Actor | None = None) -> Approval:
+    """What an approved request (domain.approval) lets the team book; requested by bob."""
+    requested_by = (requester or bob).id
+    return Approval(approver.id, "peak season needs it", requested_by, REQUEST_ID)
 
 
 def measured() -> MeasuredResult:

@@ -96,8 +96,12 @@ def pdca_moves(stage: PdcaStage) -> set[PdcaStage]:
     return {stage, PdcaStage.ABANDONED, PdcaStage.ESCALATED} | PDCA_MOVES[stage]
 
 
-def approval(approver: str | None) -> Approval | None:
-    return Approval(approver, "peak season") if approver else None
+def approval(approver: str | None, requester: Actor) -> Approval | None:
+    """What an approved request carries (domain.approval): its approver may be its requester
+    here, which the team must refuse."""
+    if approver is None:
+        return None
+    return Approval(approver, "peak season", requested_by=requester.id, request_id=uuid4())
 
 
 def classification(path: Path) -> Classification:
@@ -114,7 +118,6 @@ class Portfolio(RuleBasedStateMachine):
         self.initiatives = [proposed_initiative() for _ in range(2)]
         self.items = [raised_item() for _ in range(2)]
         self.history: dict[UUID, list[Governed.Event]] = {}
-        self.granted_by: dict[str, str] = {}
         self.killed: set[UUID] = set()
         self._collect()
 
@@ -128,8 +131,6 @@ class Portfolio(RuleBasedStateMachine):
             for domain_event in aggregate.collect_events():
                 assert isinstance(domain_event, Governed.Event)
                 self.history.setdefault(aggregate.id, []).append(domain_event)
-                if isinstance(domain_event, Team.AllocationGranted):
-                    self.granted_by[domain_event.allocation.key] = domain_event.actor.id
 
     def _atomically(self, command: Callable[[], object]) -> bool:
         """Run a command over several aggregates; a refusal leaves them all as stored."""
@@ -210,7 +211,7 @@ class Portfolio(RuleBasedStateMachine):
         self, work: UUID, period: Period, fte: Decimal, by: Actor, approver: str | None
     ) -> None:
         allocation = Allocation(
-            self.team.id, work, Path.OPERATIONAL, period, fte, approval(approver)
+            self.team.id, work, Path.OPERATIONAL, period, fte, approval(approver, by)
         )
         self._atomically(lambda: self.team.grant(allocation, by, "other work"))
 
@@ -252,7 +253,7 @@ class Portfolio(RuleBasedStateMachine):
                 budget=Decimal(1000),
                 by=by,
                 reason="next stage",
-                approval=approval(approver),
+                approval=approval(approver, by),
             )
             self.team.grant(allocation, by, "next stage")
 
@@ -374,7 +375,7 @@ class Portfolio(RuleBasedStateMachine):
                     budget=Decimal(1000),
                     by=bob,
                     reason="next stage",
-                    approval=approval("dave"),
+                    approval=approval("dave", bob),
                 )
                 self.team.grant(allocation, bob, "next stage")
             elif initiative.benefits_reviewed:
@@ -395,7 +396,7 @@ class Portfolio(RuleBasedStateMachine):
     @rule(j=ITEM, on_team=st.booleans(), by=REQUESTER, approver=APPROVER)
     def resource_item(self, j: int, on_team: bool, by: Actor, approver: str | None) -> None:
         def resource(item: ImprovementItem) -> None:
-            owned(item, team=self.team.id if on_team else None, approval=approval(approver))
+            owned(item, team=self.team.id if on_team else None, approval=approval(approver, by))
             allocation = item.assignment.allocation if item.assignment else None
             if allocation is not None:
                 self.team.grant(allocation, by, "kaizen")
@@ -464,7 +465,7 @@ class Portfolio(RuleBasedStateMachine):
                     for a in self.team.allocations.values()
                     if a.period == period
                     and a.approval is not None
-                    and a.approval.approved_by != self.granted_by[a.key]
+                    and a.approval.approved_by != a.approval.requested_by
                 ]
                 assert approved, f"{period} is over-allocated without an approval"
 

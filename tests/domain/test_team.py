@@ -123,7 +123,7 @@ def test_an_over_allocation_approved_by_someone_else_is_granted_and_visible() ->
 
     (granted,) = events_of(team)
     assert isinstance(granted, Team.AllocationGranted)
-    assert granted.allocation.approval == Approval("dave", "peak season needs it")
+    assert granted.allocation.approval == approved_by(dave)
     assert team.over_allocated(Q1)
 
 

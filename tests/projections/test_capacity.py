@@ -20,7 +20,7 @@ from domain.commands import (
     ResourceImprovementItem,
     SetTeamCapacity,
 )
-from domain.values import Approval, Period
+from domain.values import Period
 from projections.base import Projection
 from projections.capacity import Capacity, capacity_summary, team_capacity
 from service.application import Polarity
@@ -29,6 +29,7 @@ from tests.service.scenarios import (
     OPERATIONAL,
     Q1,
     STEWARD,
+    approved,
     in_planning,
     resourced,
     team_with_capacity,
@@ -44,34 +45,28 @@ def reporting(reporting_with: Callable[[Sequence[Projection]], Reporting]) -> Re
     return reporting_with([Capacity()])
 
 
-def item_holding(app: Polarity, team: UUID, fte: str, approval: Approval | None = None) -> UUID:
+def item_holding(app: Polarity, team: UUID, fte: str, over_capacity: bool = False) -> UUID:
     item = app.handle(
         STEWARD, RaiseImprovementItem(title="Fix invoice rework", problem="Rework", area="Finance")
     ).id
     app.handle(STEWARD, ClassifyImprovementItem(item, criteria=OPERATIONAL, reason="local"))
-    app.handle(
-        STEWARD,
-        ResourceImprovementItem(
-            item,
-            owner="omar",
-            due=date(2027, 3, 31),
-            reason="huddle",
-            team_id=team,
-            period=Q1,
-            fte=Decimal(fte),
-            approval=approval,
-        ),
+    command = ResourceImprovementItem(
+        item, "omar", date(2027, 3, 31), "huddle", team_id=team, period=Q1, fte=Decimal(fte)
     )
+    if over_capacity:
+        approved(app, command)
+    else:
+        app.handle(STEWARD, command)
     return item
 
 
 def over_allocated_line(app: Polarity) -> tuple[UUID, UUID, UUID]:
-    """Line 3 has 4 FTE in Q1: 2.5 strategic + 1 + 1.5 operational = 5, approved by olga."""
+    """Line 3 has 4 FTE in Q1: 2.5 strategic + 1 + 1.5 operational = 5, approved by vera."""
     team = team_with_capacity(app, fte="4")
     initiative = in_planning(app)
     resourced(app, initiative, team, "2.5", budget="900")
     item_holding(app, team, "1")
-    item_holding(app, team, "1.5", Approval("olga", "peak season"))
+    item_holding(app, team, "1.5", over_capacity=True)
     idle = app.handle(STEWARD, RegisterTeam(name="Paint shop", org_unit="Plant South")).id
     app.handle(STEWARD, SetTeamCapacity(idle, period=Q2, fte=Decimal(2), reason="quarter plan"))
     return team, initiative, idle
@@ -104,7 +99,7 @@ def test_a_team_period_row_adds_up_allocations_by_path_against_capacity(
     assert line["allocated_fte"] == 5  # 2.5 + 2.5
     assert (line["allocations"], line["approved_allocations"]) == (3, 1)
     assert line["over_allocated"]  # 5 > 4
-    assert line["over_allocation_approved"]  # by olga, not stella who asked
+    assert line["over_allocation_approved"]  # by vera, not stella who asked
     assert (paint["team_id"], paint["period"], paint["capacity_fte"]) == (idle, "2027-Q2", 2)
     assert (paint["allocated_fte"], paint["over_allocated"]) == (0, False)
 

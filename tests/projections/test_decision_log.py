@@ -13,9 +13,11 @@ import pytest
 from psycopg.rows import dict_row
 
 from domain.commands import (
+    ApproveRequest,
     AssignSponsor,
     ClassifyImprovementItem,
     ClassifyInitiative,
+    RequestApproval,
     ResourceInitiative,
     RetireObjective,
     ReviewInitiative,
@@ -42,6 +44,7 @@ from tests.service.scenarios import (
 pytestmark = pytest.mark.database
 
 DANA = Context(Actor("dana", ("director", "steward"), on_behalf_of="ceo"))
+VERA = Context(Actor("vera", ("sponsor",)))
 
 
 @pytest.fixture
@@ -58,19 +61,19 @@ class Subjects:
 
 
 def decisions(app: Polarity) -> Subjects:
-    """Ten decisions: dana takes four (override, two resourcing halves, retire), gina the gate,
+    """Twelve decisions: dana takes four (asks for an override, two resourcing halves,
+    retire), vera two (approves the override, which takes effect by her), gina the gate,
     stella five."""
     initiative, item, goal = proposed(app), raised_item(app), objective(app)  # not decisions
-    app.handle(
-        DANA,
-        ClassifyInitiative(
-            initiative,
-            criteria=OPERATIONAL,
-            decided=Path.STRATEGIC,
-            override_reason="board mandate",
-            reason="strategic bet",
-        ),
-    )  # 1 override
+    override = ClassifyInitiative(
+        initiative,
+        criteria=OPERATIONAL,
+        decided=Path.STRATEGIC,
+        override_reason="board mandate",
+        reason="strategic bet",
+    )
+    request = app.handle(DANA, RequestApproval(override, reason="board wants it")).id
+    app.handle(VERA, ApproveRequest(request, reason="the board minutes say so"))  # 1 override
     app.handle(STEWARD, AssignSponsor(initiative, sponsor="sam"))  # 2 sponsor
     decide_gate(app, initiative, go(Gate.G1), reason="fits")  # 3
     team = team_with_capacity(app)  # 4 capacity
@@ -115,7 +118,9 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     rows = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
 
     assert [(r["decision_type"], r["actor_id"]) for r in rows] == [
-        ("override", "dana"),
+        ("approval_request", "dana"),
+        ("approval", "vera"),
+        ("override", "vera"),
         ("sponsor", "stella"),
         ("gate", "gina"),
         ("capacity", "stella"),
@@ -126,9 +131,16 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
         ("classification", "stella"),
         ("retire", "dana"),
     ]
-    override, gate, capacity = rows[0], rows[2], rows[3]
+    request, approval, override, gate, capacity = rows[0], rows[1], rows[2], rows[4], rows[5]
+    assert (request["actor_roles"], request["on_behalf_of"]) == (["director", "steward"], "ceo")
+    assert request["summary"]["kind"] == "CLASSIFICATION_OVERRIDE"
+    assert request["summary"]["subject_id"] == str(s.initiative)
+    assert (approval["aggregate_id"], approval["reason"]) == (
+        request["aggregate_id"],
+        "the board minutes say so",
+    )
     assert (override["aggregate_id"], override["aggregate_kind"]) == (s.initiative, "initiative")
-    assert (override["actor_roles"], override["on_behalf_of"]) == (["director", "steward"], "ceo")
+    assert (override["actor_roles"], override["on_behalf_of"]) == (["sponsor"], None)
     assert (override["reason"], override["overridden"]) == ("strategic bet", True)
     summary = override["summary"]
     assert (summary["recommended"], summary["decided"]) == ("OPERATIONAL", "STRATEGIC")
@@ -143,8 +155,8 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     on_team = next(r for r in rows if r["event_type"] == "Team.AllocationGranted")
     assert on_team["summary"]["allocation"]["period"] == "2027-Q1"
     assert on_team["summary"]["allocation"]["work_item_id"] == str(s.initiative)
-    assert rows[7]["corrects"] == rows[6]["version"]
-    assert rows[8]["overridden"] is False
+    assert rows[9]["corrects"] == rows[8]["version"]
+    assert rows[10]["overridden"] is False
 
 
 async def test_the_log_is_filtered_by_actor_type_subject_and_time(reporting: Reporting) -> None:
@@ -154,18 +166,18 @@ async def test_the_log_is_filtered_by_actor_type_subject_and_time(reporting: Rep
     by_dana = await read(reporting, actor="dana")
     resourcing = await read(reporting, decision_type="resourcing")
     on_initiative = await read(reporting, subject=s.initiative)
-    window = await read(reporting, since=rows[3]["recorded_at"], until=rows[8]["recorded_at"])
+    window = await read(reporting, since=rows[5]["recorded_at"], until=rows[10]["recorded_at"])
 
-    assert by_dana["total"] == 4  # override, two resourcing halves, retire
+    assert by_dana["total"] == 4  # asking for the override, two resourcing halves, retire
     assert [r["decision_type"] for r in by_dana["rows"]] == [
-        "override",
+        "approval_request",
         "resourcing",
         "resourcing",
         "retire",
     ]
     assert {r["aggregate_kind"] for r in resourcing["rows"]} == {"initiative", "team"}
     assert on_initiative["total"] == 6  # override, sponsor, gate, resourcing, two reviews
-    assert [r["position"] for r in window["rows"]] == [r["position"] for r in rows[3:8]]
+    assert [r["position"] for r in window["rows"]] == [r["position"] for r in rows[5:10]]
 
 
 async def test_the_log_pages_by_position_with_the_total_of_every_page(
@@ -182,8 +194,8 @@ async def test_the_log_pages_by_position_with_the_total_of_every_page(
     newest = await read(reporting, first=3, newest_first=True)
     older = await read(reporting, first=10, newest_first=True, after=newest["rows"][-1]["position"])
 
-    assert (first["total"], first["has_next_page"], len(first["rows"])) == (10, True, 4)
-    assert (rest["total"], rest["has_next_page"], len(rest["rows"])) == (10, False, 6)  # 10 - 4
+    assert (first["total"], first["has_next_page"], len(first["rows"])) == (12, True, 4)
+    assert (rest["total"], rest["has_next_page"], len(rest["rows"])) == (12, False, 8)  # 12 - 4
     assert [r["position"] for r in first["rows"] + rest["rows"]] == sorted(positions)
     assert [r["position"] for r in newest["rows"] + older["rows"]] == sorted(positions)[::-1]
 
@@ -195,4 +207,4 @@ def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) ->
     reporting.projector.rebuild("decision_log")
 
     assert reporting.rows("SELECT * FROM reporting.decision_log ORDER BY position") == live
-    assert len(live) == 10
+    assert len(live) == 12

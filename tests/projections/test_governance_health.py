@@ -21,7 +21,9 @@ from domain.commands import (
     ClassifyInitiative,
     ReleaseInitiativeResources,
     ReleaseSponsor,
+    RequestApproval,
     ResourceImprovementItem,
+    ResourceInitiative,
     RetireObjective,
     ReviewImprovementItem,
     ReviewInitiative,
@@ -29,7 +31,7 @@ from domain.commands import (
 )
 from domain.gates import Gate, Outcome
 from domain.improvement import PdcaStage
-from domain.values import Approval, Path, Period, ReviewStatus, Strength
+from domain.values import Path, Period, ReviewStatus, Strength
 from projections.base import Projection
 from projections.governance_health import Check, GovernanceHealth, governance_health
 from service.application import Polarity
@@ -39,6 +41,7 @@ from tests.service.scenarios import (
     Q1,
     STEWARD,
     STRATEGIC,
+    approved,
     decide_gate,
     go,
     in_planning,
@@ -93,6 +96,7 @@ class Portfolio:
     b: UUID  # item raised day 50, decided operational against the policy
     c: UUID  # item raised day 50 with 3 FTE of t2 in Q2: an approved over-allocation
     d: UUID  # item raised day 2 with 2 FTE of t2 in Q1; its objective retired on day 3
+    r: UUID  # a request on day 50 for 5 FTE of t2 in Q2 for n, never decided (72 hours)
 
 
 def resource_item(
@@ -101,21 +105,15 @@ def resource_item(
     team: UUID,
     period: Period,
     fte: int,
-    approval: Approval | None = None,
+    over_capacity: bool = False,
 ) -> None:
-    app.handle(
-        STEWARD,
-        ResourceImprovementItem(
-            item,
-            owner="olga",
-            due=DUE,
-            reason="booked",
-            team_id=team,
-            period=period,
-            fte=Decimal(fte),
-            approval=approval,
-        ),
+    command = ResourceImprovementItem(
+        item, owner="olga", due=DUE, reason="booked", team_id=team, period=period, fte=Decimal(fte)
     )
+    if over_capacity:
+        approved(app, command)
+    else:
+        app.handle(STEWARD, command)
 
 
 def past_g1(app: Polarity, outcome: Outcome = Outcome.GO) -> UUID:
@@ -166,19 +164,21 @@ def portfolio(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) ->
     decide_gate(app, p, go(Gate.G3), reason="resourced")
     clock.day(50)
     n, m, b, c = proposed(app), proposed(app), raised_item(app), raised_item(app)
-    app.handle(
-        STEWARD,
+    approved(
+        app,
         ClassifyInitiative(
             m, criteria=OPERATIONAL, reason="r", decided=Path.STRATEGIC, override_reason="board"
         ),
     )
-    app.handle(
-        STEWARD,
+    approved(
+        app,
         ClassifyImprovementItem(
             b, criteria=STRATEGIC, reason="r", decided=Path.OPERATIONAL, override_reason="small"
         ),
     )
-    resource_item(app, c, t2, Q2, 3, Approval("vera", "peak season"))
+    resource_item(app, c, t2, Q2, 3, over_capacity=True)
+    over = ResourceInitiative(n, team_id=t2, period=Q2, fte=Decimal(5), reason="launch")
+    r = app.handle(STEWARD, RequestApproval(over, reason="launch window")).id
     clock.day(60)
     app.handle(
         STEWARD,
@@ -188,7 +188,7 @@ def portfolio(reporting_with: ReportingWith, monkeypatch: pytest.MonkeyPatch) ->
     )
     clock.day(65)
     app.handle(STEWARD, ReviewImprovementItem(a, status=ReviewStatus.GREEN, reason="huddle"))
-    return Portfolio(reporting.caught_up(), t1, t2, p, x, s, h, k, n, m, a, b, c, d)
+    return Portfolio(reporting.caught_up(), t1, t2, p, x, s, h, k, n, m, a, b, c, d, r)
 
 
 async def checks(reporting: Reporting, now: datetime, **options: Any) -> dict[str, set[Any]]:
@@ -273,6 +273,8 @@ async def test_every_reflection_question_names_the_work_teams_and_periods_failin
         "teams_over_allocated": {v.t2},
         # Q1: 3 strategic of 6 allocated = 0.5, inside [0.3, 0.5]. Q2: 0 of 3 = 0, outside.
         "path_balance_outside_band": {"2027-Q2"},
+        # r expired on day 53 undecided; the requests for m, b and c were approved.
+        "approvals_pending_beyond_limit": {v.r},
     }
 
 
@@ -293,6 +295,7 @@ async def test_the_checks_come_in_the_articles_order_with_their_questions(
         ("likely_misclassified", "work_item"),
         ("teams_over_allocated", "team"),
         ("path_balance_outside_band", "period"),
+        ("approvals_pending_beyond_limit", "approval_request"),
     ]
     assert all(c.question.endswith("?") and c.definition for c in found)
     assert not any(c.healthy for c in found)

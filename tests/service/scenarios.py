@@ -8,7 +8,9 @@ from uuid import UUID
 
 from domain.classification import Criteria, Scope
 from domain.commands import (
+    NEEDS_SECOND_PERSON,
     AlignInitiative,
+    ApproveRequest,
     AssignSponsor,
     ClassifyInitiative,
     DecideGateReview,
@@ -17,6 +19,7 @@ from domain.commands import (
     ProposeInitiative,
     RaiseImprovementItem,
     RegisterTeam,
+    RequestApproval,
     ResourceInitiative,
     SetTeamCapacity,
     VoteAtGate,
@@ -29,10 +32,18 @@ from service.unit_of_work import Context, Result
 
 STEWARD = Context(Actor("stella", ("steward",)))
 GATEKEEPER = Context(Actor("gina", ("gatekeeper",)))
+SPONSOR = Context(Actor("vera", ("sponsor",)))
 Q1 = Period(2027, 1)
 
 STRATEGIC = Criteria(Scope.ENTERPRISE, 24, True, True, Decimal(2_000_000), False)
 OPERATIONAL = Criteria(Scope.TEAM, 2, False, False, Decimal(0), True)
+
+
+def approved(app: Polarity, action: NEEDS_SECOND_PERSON, why: str = "peak season") -> UUID:
+    """`action` requested by the steward and approved by a sponsor: the request's id."""
+    request = app.handle(STEWARD, RequestApproval(action, reason=why)).id
+    app.handle(SPONSOR, ApproveRequest(request, reason=why))
+    return request
 
 
 def team_with_capacity(app: Polarity, fte: str = "4", name: str = "Line 3") -> UUID:

@@ -118,14 +118,17 @@ def test_an_over_allocation_is_approved_by_someone_other_than_the_requester(
     loaded: Loaded,
 ) -> None:
     approved = loaded.rows(
-        "SELECT actor_id, summary->'allocation'->'approval'->>'approved_by' AS approver "
+        "SELECT actor_id, summary->'allocation'->'approval'->>'approved_by' AS approver, "
+        "summary->'allocation'->'approval'->>'requested_by' AS requester "
         "FROM reporting.decision_log WHERE summary->'allocation'->'approval' <> 'null'"
     )
 
     assert approved
     for row in approved:
         assert row["approver"] in CAST
-        assert row["approver"] != row["actor_id"]
+        assert row["requester"] in CAST
+        assert row["approver"] == row["actor_id"]  # the approval books it
+        assert row["approver"] != row["requester"]
 
 
 def test_every_event_is_recorded_by_a_person_of_the_cast_under_their_one_role(
@@ -152,7 +155,11 @@ def test_decisions_are_recorded_by_the_roles_that_take_them(loaded: Loaded) -> N
     assert roles["Initiative.GateDecided"] == set(DecideGateReview.roles) - {"admin"}
     assert roles["Initiative.Reviewed"] == {"sponsor"} <= ReviewInitiative.roles
     assert roles["ImprovementItem.Reviewed"] == {"contributor"} <= ReviewImprovementItem.roles
-    assert roles["Initiative.Classified"] == roles["Team.CapacitySet"] == {"steward"}
+    assert roles["Team.CapacitySet"] == {"steward"}
+    # an override of the policy takes effect when a sponsor approves the steward's request
+    assert roles["Initiative.Classified"] == {"steward", "sponsor"}
+    assert roles["ApprovalRequest.Requested"] == {"steward"}
+    assert roles["ApprovalRequest.Approved"] == {"sponsor"}
 
 
 def test_the_history_spans_eighteen_months_to_yesterday_and_its_time_rises_with_positions(

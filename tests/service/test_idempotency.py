@@ -25,7 +25,7 @@ from domain.commands import Command
 from domain.gates import Criterion, Gate, GateDecision, Outcome
 from domain.improvement import ActDecision, MeasuredResult, PdcaStage
 from domain.objective import Kpi, Level
-from domain.values import Actor, Approval, Countermeasure, Indicator, Period, ReviewStatus
+from domain.values import Actor, Countermeasure, Indicator, Period, ReviewStatus
 from service.application import Polarity
 from service.unit_of_work import Context, IdempotencyKeyReused
 from tests.service.scenarios import (
@@ -184,6 +184,9 @@ STARTS: dict[type[Command], Callable[[Polarity], Command]] = {
     c.SetTeamCapacity: lambda app: c.SetTeamCapacity(
         team_with_capacity(app), Period(2027, 2), Decimal(3), "plan"
     ),
+    c.RequestApproval: lambda app: c.RequestApproval(over_capacity(app), "launch window"),
+    c.ApproveRequest: lambda app: c.ApproveRequest(requested(app), "launch window"),
+    c.RejectRequest: lambda app: c.RejectRequest(requested(app), "no budget this quarter"),
 }
 
 
@@ -194,6 +197,16 @@ def review(app: Polarity, voted_by: tuple[str, ...] = ()) -> UUID:
     for keeper in voted_by:
         app.handle(gatekeeper(keeper), c.VoteAtGate(review, Outcome.GO, "fits"))
     return review
+
+
+def over_capacity(app: Polarity) -> c.ResourceInitiative:
+    initiative, team = with_team(app)
+    return c.ResourceInitiative(initiative, team, Q1, fte=Decimal(5), reason="launch")
+
+
+def requested(app: Polarity) -> UUID:
+    """A request by the steward, which the admin who runs these commands may decide."""
+    return app.handle(STEWARD, c.RequestApproval(over_capacity(app), "launch window")).id
 
 
 def release(app: Polarity) -> Command:
@@ -211,7 +224,6 @@ SAMPLES: dict[Any, Any] = {
     date: date(2028, 1, 1),
     UUID: None,  # a fresh one each time
     Period: Period(2028, 3),
-    Approval: Approval("vera", "peak season"),
     Countermeasure: Countermeasure("cause", "act", "owner", DUE),
     MeasuredResult: MeasuredResult(Decimal(1), Decimal(2)),
     Indicator: Indicator("x", Decimal(1)),
@@ -231,6 +243,8 @@ def sample(kind: Any) -> Any:
 def changed(value: Any, kind: Any, pick: int) -> Any:
     """A value of type `kind` that differs from `value`; `pick` chooses among the ways."""
     args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, UnionType) and NoneType not in args:
+        return changed(value, type(value), pick)  # one of several commands: change it
     if typing.get_origin(kind) in (typing.Union, UnionType):
         (inner,) = [a for a in args if a is not NoneType]
         return sample(inner) if value is None else None if pick % 2 else changed(value, inner, pick)

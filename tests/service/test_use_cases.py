@@ -22,7 +22,7 @@ from domain.gates import Gate, Outcome, Stage
 from domain.improvement import ActDecision, ImprovementItem, MeasuredResult, PdcaStage
 from domain.initiative import Initiative
 from domain.team import Team
-from domain.values import Actor, Approval, Path
+from domain.values import Actor, Path
 from service.application import Polarity
 from service.unit_of_work import Context, NotFound
 from tests.service.scenarios import (
@@ -30,6 +30,7 @@ from tests.service.scenarios import (
     Q1,
     STEWARD,
     STRATEGIC,
+    approved,
     decide_gate,
     go,
     in_planning,
@@ -93,8 +94,8 @@ def test_an_over_allocation_refused_by_the_team_saves_nothing_on_either_side(
 def test_an_over_allocation_approved_by_someone_else_is_booked(app: Polarity) -> None:
     team, initiative = team_with_capacity(app, fte="2"), in_planning(app)
 
-    app.handle(
-        STEWARD,
+    approved(
+        app,
         ResourceInitiative(
             initiative,
             team_id=team,
@@ -102,7 +103,6 @@ def test_an_over_allocation_approved_by_someone_else_is_booked(app: Polarity) ->
             fte=Decimal(3),
             budget=Decimal(0),
             reason="big push",
-            approval=Approval("olga", "launch window"),
         ),
     )
 
