@@ -55,6 +55,7 @@ _FROZEN = {
         over_allocated""",
     "governance_approvals": """id kind subject_id requested_by approver_roles reason
         requested_at expires_at status decided_by decided_at""",
+    "decision_log_reviews": """review_id initiative_id""",
 }
 V1_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(names.split()) for t, names in _FROZEN.items()}
 

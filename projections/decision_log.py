@@ -14,6 +14,7 @@ from psycopg.sql import SQL, Composable, Composed
 from psycopg.types.json import Jsonb
 
 from domain.approval import ApprovalRequest
+from domain.gate_review import GateReview
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
 from domain.initiative import Initiative
@@ -29,6 +30,7 @@ KINDS = {
     "Team": "team",
     "Objective": "objective",
     "ApprovalRequest": "approval_request",
+    "GateReview": "initiative",  # a review's decisions are listed under the initiative reviewed
 }
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 ENVELOPE |= {"reason", "corrects"}
@@ -49,6 +51,10 @@ LOG = """CREATE TABLE IF NOT EXISTS {decision_log} (
     overridden boolean NOT NULL DEFAULT false,
     request_id text,
     summary jsonb NOT NULL
+)"""
+REVIEWS = """CREATE TABLE IF NOT EXISTS {decision_log_reviews} (
+    review_id uuid PRIMARY KEY,
+    initiative_id uuid NOT NULL
 )"""
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS {decision_log_actor} ON {decision_log} (actor_id, position)",
@@ -93,14 +99,21 @@ def field_names(kind: type) -> tuple[str, ...] | None:
     return FIELD_NAMES[kind]
 
 
-def log(state: State, recorded: Recorded, decision_type: str, **more: Any) -> None:
-    """One row for the decision `r` records; `more` joins the event's own details in summary."""
+def log(
+    state: State,
+    recorded: Recorded,
+    decision_type: str,
+    subject: UUID | None = None,
+    **more: Any,
+) -> None:
+    """One row for the decision `recorded` holds, about `subject` (else the event's aggregate);
+    `more` joins the event's own details in the summary."""
     event, actor = recorded.event, recorded.event.actor
     details = {name: v for name, v in vars(event).items() if name not in ENVELOPE}
     event_type = type(event).__qualname__
     state.log("decision_log").insert(
         position=recorded.position,
-        aggregate_id=recorded.aggregate_id,
+        aggregate_id=subject or recorded.aggregate_id,
         aggregate_kind=KINDS[event_type.split(".")[0]],
         version=recorded.version,
         decision_type=decision_type,
@@ -120,8 +133,8 @@ def log(state: State, recorded: Recorded, decision_type: str, **more: Any) -> No
 class DecisionLog(Projection):
     name = "decision_log"
     cost = 2.0
-    tables = ("decision_log",)
-    ddl = (LOG, *INDEXES)
+    tables = ("decision_log", "decision_log_reviews")
+    ddl = (LOG, REVIEWS, *INDEXES)
     logs = ("decision_log",)
     docs = {
         "decision_log": (
@@ -130,11 +143,14 @@ class DecisionLog(Projection):
             {
                 "position": "Global position of the decision's event: the log's order and its "
                 "pagination cursor.",
-                "aggregate_id": "The subject: the initiative, improvement item, team, "
-                "objective or approval request decided on (uuid).",
+                "aggregate_id": "The subject: the initiative (for a gate review's opening and "
+                "votes too), improvement item, team, objective or approval request decided on "
+                "(uuid).",
                 "aggregate_kind": "'initiative', 'improvement_item', 'team', 'objective' or "
                 "'approval_request'.",
-                "version": "The subject's version that recorded the decision.",
+                "version": "The subject's version that recorded the decision; for a gate "
+                "review's opening and votes, the review's version (its id is the summary's "
+                "'review_id').",
                 "decision_type": "What kind of decision: 'classification' (as the policy "
                 "recommends), 'override' (a classification against the recommendation), 'gate' "
                 "(KILL included), 'conditions' (conditions cleared), 'resourcing', 'release', "
@@ -142,7 +158,10 @@ class DecisionLog(Projection):
                 "entering ACT), 'close', 'redirect', 'escalate', 'standardise', 'abandon', "
                 "'capacity', 'retarget', 'retire'; for a decision that needs a second person, "
                 "'approval_request' (asked, the action in the summary), then 'approval' (the "
-                "approver's act; the action's own row follows, by the approver) or 'rejection'.",
+                "approver's act; the action's own row follows, by the approver) or 'rejection'; "
+                "for a gate review, 'gate_review' (opened, its panel and chair in the summary) "
+                "and 'vote' (one per gatekeeper, by the voter: outcome and criteria in the "
+                "summary), before the chair's 'gate' row.",
                 "event_type": "The event recorded, like 'Initiative.GateDecided'.",
                 "actor_id": "Who recorded the decision.",
                 "actor_roles": "The roles the actor held when deciding.",
@@ -161,8 +180,27 @@ class DecisionLog(Projection):
                 "'override', and 'recorded_without_votes' (true for decisions stored before "
                 "gate reviews).",
             },
-        )
+        ),
+        "decision_log_reviews": (
+            "Which initiative each gate review reviews, so its votes are listed under it.",
+            {"review_id": "The gate review (uuid).", "initiative_id": "The initiative (uuid)."},
+        ),
     }
+
+    @handles(GateReview.Opened)
+    def gate_review_opened(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        assert isinstance(event, GateReview.Opened)
+        state.rows("decision_log_reviews").insert(
+            review_id=recorded.aggregate_id, initiative_id=event.initiative_id
+        )
+        log(state, recorded, "gate_review", event.initiative_id, review_id=recorded.aggregate_id)
+
+    @handles(GateReview.Voted)
+    def voted(self, recorded: Recorded, state: State) -> None:
+        """One row per vote, by the gatekeeper who cast it."""
+        reviewed = state.rows("decision_log_reviews")[recorded.aggregate_id]["initiative_id"]
+        log(state, recorded, "vote", reviewed, review_id=recorded.aggregate_id)
 
     @handles(Initiative.Classified, Item.Classified)
     def classified(self, recorded: Recorded, state: State) -> None:

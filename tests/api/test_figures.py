@@ -80,10 +80,20 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
     )
 
     kinds = [edge["node"]["decisionType"] for edge in log["all"]["edges"]]
-    assert kinds == ["classification", "sponsor", "gate", "resourcing"]
-    assert log["all"]["totalCount"] == 4
+    assert kinds == [
+        "classification",
+        "sponsor",
+        "gate_review",
+        "vote",
+        "vote",
+        "gate",
+        "resourcing",
+    ]
+    assert log["all"]["totalCount"] == 7
     assert log["gates"]["totalCount"] == 1
-    gate = log["all"]["edges"][2]["node"]
+    votes = [edge["node"] for edge in log["all"]["edges"][3:5]]
+    assert [vote["actorId"] for vote in votes] == ["gina", "gus"]  # each voter, under their name
+    gate = log["all"]["edges"][5]["node"]
     assert (gate["actorId"], gate["reason"]) == ("gina", "fit")
 
 

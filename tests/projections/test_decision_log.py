@@ -61,9 +61,9 @@ class Subjects:
 
 
 def decisions(app: Polarity) -> Subjects:
-    """Twelve decisions: dana takes four (asks for an override, two resourcing halves,
-    retire), vera two (approves the override, which takes effect by her), gina the gate,
-    stella five."""
+    """Fifteen decisions: dana takes four (asks for an override, two resourcing halves,
+    retire), vera two (approves the override, which takes effect by her), gina and gus a vote
+    each, gina the gate, stella six (opening the gate review among them)."""
     initiative, item, goal = proposed(app), raised_item(app), objective(app)  # not decisions
     override = ClassifyInitiative(
         initiative,
@@ -122,6 +122,9 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
         ("approval", "vera"),
         ("override", "vera"),
         ("sponsor", "stella"),
+        ("gate_review", "stella"),
+        ("vote", "gina"),
+        ("vote", "gus"),
         ("gate", "gina"),
         ("capacity", "stella"),
         ("resourcing", "dana"),
@@ -131,7 +134,7 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
         ("classification", "stella"),
         ("retire", "dana"),
     ]
-    request, approval, override, gate, capacity = rows[0], rows[1], rows[2], rows[4], rows[5]
+    request, approval, override, gate, capacity = rows[0], rows[1], rows[2], rows[7], rows[8]
     assert (request["actor_roles"], request["on_behalf_of"]) == (["director", "steward"], "ceo")
     assert request["summary"]["kind"] == "CLASSIFICATION_OVERRIDE"
     assert request["summary"]["subject_id"] == str(s.initiative)
@@ -155,8 +158,30 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     on_team = next(r for r in rows if r["event_type"] == "Team.AllocationGranted")
     assert on_team["summary"]["allocation"]["period"] == "2027-Q1"
     assert on_team["summary"]["allocation"]["work_item_id"] == str(s.initiative)
-    assert rows[9]["corrects"] == rows[8]["version"]
-    assert rows[10]["overridden"] is False
+    assert rows[12]["corrects"] == rows[11]["version"]
+    assert rows[13]["overridden"] is False
+
+
+def test_a_gate_review_lists_its_opening_and_each_vote_by_its_voter_under_the_initiative(
+    reporting: Reporting,
+) -> None:
+    s = decisions(reporting.app)
+
+    rows = reporting.caught_up().rows(
+        "SELECT * FROM reporting.decision_log WHERE decision_type IN ('gate_review', 'vote') "
+        "ORDER BY position"
+    )
+
+    opened, gina, gus = rows
+    assert {r["aggregate_id"] for r in rows} == {s.initiative}
+    assert {r["aggregate_kind"] for r in rows} == {"initiative"}
+    assert opened["summary"]["review_id"] == gina["summary"]["review_id"]
+    assert opened["summary"]["gatekeepers"] == ["gina", "gus"]
+    assert (opened["summary"]["chair"], opened["actor_id"]) == ("gina", "stella")
+    assert (gina["actor_id"], gina["event_type"]) == ("gina", "GateReview.Voted")
+    assert gina["summary"]["vote"]["outcome"] == "GO"
+    assert (gus["actor_id"], gus["reason"]) == ("gus", "fits")
+    assert gus["summary"]["vote"]["gatekeeper"] == "gus"
 
 
 async def test_the_log_is_filtered_by_actor_type_subject_and_time(reporting: Reporting) -> None:
@@ -176,7 +201,7 @@ async def test_the_log_is_filtered_by_actor_type_subject_and_time(reporting: Rep
         "retire",
     ]
     assert {r["aggregate_kind"] for r in resourcing["rows"]} == {"initiative", "team"}
-    assert on_initiative["total"] == 6  # override, sponsor, gate, resourcing, two reviews
+    assert on_initiative["total"] == 9  # override, sponsor, gate review, 2 votes, gate, ...
     assert [r["position"] for r in window["rows"]] == [r["position"] for r in rows[5:10]]
 
 
@@ -190,12 +215,12 @@ async def test_the_log_pages_by_position_with_the_total_of_every_page(
     ]
 
     first = await read(reporting, first=4)
-    rest = await read(reporting, first=10, after=first["rows"][-1]["position"])
+    rest = await read(reporting, first=20, after=first["rows"][-1]["position"])
     newest = await read(reporting, first=3, newest_first=True)
-    older = await read(reporting, first=10, newest_first=True, after=newest["rows"][-1]["position"])
+    older = await read(reporting, first=20, newest_first=True, after=newest["rows"][-1]["position"])
 
-    assert (first["total"], first["has_next_page"], len(first["rows"])) == (12, True, 4)
-    assert (rest["total"], rest["has_next_page"], len(rest["rows"])) == (12, False, 8)  # 12 - 4
+    assert (first["total"], first["has_next_page"], len(first["rows"])) == (15, True, 4)
+    assert (rest["total"], rest["has_next_page"], len(rest["rows"])) == (15, False, 11)  # 15 - 4
     assert [r["position"] for r in first["rows"] + rest["rows"]] == sorted(positions)
     assert [r["position"] for r in newest["rows"] + older["rows"]] == sorted(positions)[::-1]
 
@@ -207,4 +232,4 @@ def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) ->
     reporting.projector.rebuild("decision_log")
 
     assert reporting.rows("SELECT * FROM reporting.decision_log ORDER BY position") == live
-    assert len(live) == 12
+    assert len(live) == 15
