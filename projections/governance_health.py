@@ -78,6 +78,17 @@ APPROVALS = """CREATE TABLE IF NOT EXISTS {governance_approvals} (
     decided_by text,
     decided_at timestamptz
 )"""
+GATES = """CREATE TABLE IF NOT EXISTS {governance_gates} (
+    initiative_id uuid NOT NULL,
+    version integer NOT NULL,
+    gate text NOT NULL,
+    votes integer NOT NULL,
+    overridden boolean NOT NULL,
+    decided_at timestamptz NOT NULL,
+    PRIMARY KEY (initiative_id, version)
+)"""
+# A gate review's panel has at least two gatekeepers, so its quorum is at least two votes.
+LEAST_QUORUM = 2
 
 
 def update(state: State, recorded: Recorded, **columns: Any) -> None:
@@ -164,8 +175,8 @@ def allocate(state: State, recorded: Recorded, sign: int) -> None:
 
 class GovernanceHealth(Projection):
     name = "governance_health"
-    tables = ("governance_work", "governance_capacity", "governance_approvals")
-    ddl = (WORK, CAPACITY, APPROVALS)
+    tables = ("governance_work", "governance_capacity", "governance_approvals", "governance_gates")
+    ddl = (WORK, CAPACITY, APPROVALS, GATES)
     docs = {
         "governance_work": (
             "One row per work item on either path with the facts the governance-health checks "
@@ -232,6 +243,19 @@ class GovernanceHealth(Projection):
                 "decided_at": "When it was approved or rejected (UTC); null while pending.",
             },
         ),
+        "governance_gates": (
+            "One row per gate decision, with the votes it rests on and whether its chair "
+            "overrode them.",
+            {
+                "initiative_id": "The initiative decided on (uuid).",
+                "version": "The initiative's version that recorded the decision.",
+                "gate": "The gate decided: 'G1' … 'G5'.",
+                "votes": "How many gatekeepers' votes the decision rests on; 0 for a decision "
+                "stored before gate reviews.",
+                "overridden": "True when the chair decided against the votes (with a reason).",
+                "decided_at": "When the decision was recorded (UTC).",
+            },
+        ),
     }
 
     # Creation, classification, stages --------------------------------------------------------
@@ -255,6 +279,15 @@ class GovernanceHealth(Projection):
 
     @handles(Initiative.GateDecided)
     def gate_decided(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        state.rows("governance_gates").insert(
+            initiative_id=recorded.aggregate_id,
+            version=recorded.version,
+            gate=event.decision.gate.value,
+            votes=len(event.votes),
+            overridden=event.override is not None,
+            decided_at=recorded.recorded_at,
+        )
         after = recorded.event.decision.standing_after
         set_stage(
             state, recorded, after.stage.value, after.held_from.value if after.held_from else None
@@ -524,6 +557,23 @@ QUESTIONS = (
         "they expired: asked more than POLARITY_APPROVAL_HOURS ago and never decided.",
         "SELECT id::text FROM {governance_approvals} "
         "WHERE status = 'PENDING' AND expires_at < %(now)s ORDER BY id",
+    ),
+    Question(
+        "gates_decided_against_votes",
+        "work_item",
+        "Does every gate decision follow the gatekeepers' votes?",
+        "Initiatives with a gate decision whose chair overrode the votes (the decision log "
+        "gives the reason).",
+        "SELECT DISTINCT initiative_id::text FROM {governance_gates} WHERE overridden ORDER BY 1",
+    ),
+    Question(
+        "decisions_without_quorum",
+        "work_item",
+        "Does every gate decision rest on a quorum of votes?",
+        "Initiatives with a gate decision recorded on fewer votes than the smallest quorum "
+        f"({LEAST_QUORUM}): decisions stored before gate reviews, without votes.",
+        "SELECT DISTINCT initiative_id::text FROM {governance_gates} "
+        f"WHERE votes < {LEAST_QUORUM} ORDER BY 1",
     ),
 )
 HEALTH = "SELECT " + ", ".join(f"array({q.select}) AS {q.name}" for q in QUESTIONS)

@@ -115,7 +115,8 @@ def test_governance_health_answers_the_reflection_questions_with_the_ids_concern
     )
 
     checks = {c["name"]: c for c in answers["governanceHealth"]}
-    assert len(checks) == 9
+    assert len(checks) == 11
+    assert checks["gates_decided_against_votes"]["count"] == 0  # gina's GO followed the votes
     assert all(c["question"] and c["healthy"] == (c["count"] == 0) for c in checks.values())
     initiative_id = base64.b64decode(raw).decode().split(":")[1]
     unaligned = {w["id"] for w in answers["alignment"]["unalignedWork"]}

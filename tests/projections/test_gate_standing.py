@@ -6,12 +6,15 @@ from __future__ import annotations
 from enum import Enum
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
+from psycopg.rows import dict_row
 
 from domain.commands import DecideGateReview, OpenGateReview, VoteAtGate
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
+from projections.governance_health import governance_health
 from service.application import Polarity
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
@@ -207,3 +210,31 @@ def test_a_chair_overriding_the_votes_shows_as_overridden_in_the_decision_log(
     assert row["overridden"] is True
     assert row["summary"]["override"] == "the board asked to wait"
     assert app.get(initiative, Initiative).gates[-1].override == "the board asked to wait"
+
+
+async def test_governance_health_names_gates_decided_against_the_votes_or_without_a_quorum(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    long_ago, overridden, followed = (strategic_with_sponsor(app) for _ in range(3))
+    stored_long_ago(app, long_ago, Outcome.HOLD.value)
+    decide_gate(app, overridden, go(Gate.G1), "board wants it", override="board mandate")
+    decide(app, followed, Gate.G1, Outcome.GO)
+    reporting.caught_up()
+
+    rows = reporting.rows(
+        "SELECT initiative_id, votes, overridden FROM reporting.governance_gates "
+        "ORDER BY decided_at"
+    )
+    async with await psycopg.AsyncConnection.connect(
+        reporting.database.conninfo, row_factory=dict_row
+    ) as conn:
+        failing = {check.name: set(check.ids) for check in await governance_health(conn)}
+
+    assert [(r["initiative_id"], r["votes"], r["overridden"]) for r in rows] == [
+        (long_ago, 0, False),
+        (overridden, 2, True),
+        (followed, 2, False),
+    ]
+    assert failing["gates_decided_against_votes"] == {str(overridden)}
+    assert failing["decisions_without_quorum"] == {str(long_ago)}
