@@ -56,6 +56,8 @@ _FROZEN = {
     "governance_approvals": """id kind subject_id requested_by approver_roles reason
         requested_at expires_at status decided_by decided_at""",
     "decision_log_reviews": """review_id initiative_id""",
+    "pipeline_reviews": """review_id initiative_id gate chair panel votes opened_at
+        decided_at""",
     "governance_gates": """initiative_id version gate votes overridden decided_at""",
 }
 V1_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(names.split()) for t, names in _FROZEN.items()}

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from domain.gate_review import GateReview
 from domain.gates import Outcome, Stage
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
@@ -52,6 +53,16 @@ GATES = """CREATE TABLE IF NOT EXISTS {pipeline_gates} (
     next_gate_date date,
     position bigint NOT NULL,
     PRIMARY KEY (initiative_id, version)
+)"""
+REVIEWS = """CREATE TABLE IF NOT EXISTS {pipeline_reviews} (
+    review_id uuid PRIMARY KEY,
+    initiative_id uuid NOT NULL,
+    gate text NOT NULL,
+    chair text NOT NULL,
+    panel integer NOT NULL,
+    votes integer NOT NULL DEFAULT 0,
+    opened_at timestamptz NOT NULL,
+    decided_at timestamptz
 )"""
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS {pipeline_stages_path_stage} ON {pipeline_stages} (path, stage)",
@@ -113,8 +124,8 @@ def decided_from(state: State, recorded: Recorded) -> tuple[Stage, Stage | None]
 class Pipeline(Projection):
     name = "pipeline"
     cost = 1.5
-    tables = ("pipeline_stages", "pipeline_gates")
-    ddl = (STAGES, GATES, *INDEXES)
+    tables = ("pipeline_stages", "pipeline_gates", "pipeline_reviews")
+    ddl = (STAGES, GATES, REVIEWS, *INDEXES)
     # Clearing conditions finds an initiative's open ones (in SQL: index pipeline_gates_open).
     indexes = {"pipeline_gates": (("initiative_id", "conditions_open"),)}
     docs = {
@@ -163,7 +174,47 @@ class Pipeline(Projection):
                 "position": "Global position of the decision's event.",
             },
         ),
+        "pipeline_reviews": (
+            "One row per gate review: its panel, the votes cast so far, when it was opened and "
+            "decided. An open review's age is computed at read time: now() - opened_at.",
+            {
+                "review_id": "The gate review (uuid).",
+                "initiative_id": "The initiative under review (uuid).",
+                "gate": "The gate reviewed: 'G1' … 'G5'.",
+                "chair": "The gatekeeper who chairs it and records the decision.",
+                "panel": "How many gatekeepers sit on the panel.",
+                "votes": "How many of them have voted so far.",
+                "opened_at": "When the review was opened (UTC).",
+                "decided_at": "When the chair recorded the decision (UTC); null while open.",
+            },
+        ),
     }
+
+    # Gate reviews -----------------------------------------------------------------------------
+
+    @handles(GateReview.Opened)
+    def review_opened(self, recorded: Recorded, state: State) -> None:
+        event = recorded.event
+        state.rows("pipeline_reviews").insert(
+            review_id=recorded.aggregate_id,
+            initiative_id=event.initiative_id,
+            gate=event.gate.value,
+            chair=event.chair,
+            panel=len(event.gatekeepers),
+            opened_at=recorded.recorded_at,
+        )
+
+    @handles(GateReview.Voted)
+    def review_voted(self, recorded: Recorded, state: State) -> None:
+        reviews = state.rows("pipeline_reviews")
+        votes = reviews[recorded.aggregate_id]["votes"]
+        reviews.update(recorded.aggregate_id, votes=votes + 1)
+
+    @handles(GateReview.Decided)
+    def review_decided(self, recorded: Recorded, state: State) -> None:
+        state.rows("pipeline_reviews").update(
+            recorded.aggregate_id, decided_at=recorded.recorded_at
+        )
 
     # Initiatives ------------------------------------------------------------------------------
 
@@ -288,6 +339,16 @@ JOIN reporting.pipeline_stages s ON s.work_item_id = g.initiative_id
 WHERE g.conditions_open AND (%(org_unit)s::text IS NULL OR s.org_unit = %(org_unit)s)
 ORDER BY g.decided_at, g.initiative_id"""
 
+OPEN_REVIEWS = """SELECT r.review_id, r.initiative_id, s.title, s.org_unit, r.gate, r.chair,
+    r.panel, r.votes, r.opened_at,
+    round(extract(epoch FROM coalesce(%(now)s::timestamptz, now()) - r.opened_at)::numeric
+        / 86400, 2)
+        AS days_open
+FROM reporting.pipeline_reviews r
+JOIN reporting.pipeline_stages s ON s.work_item_id = r.initiative_id
+WHERE r.decided_at IS NULL AND (%(org_unit)s::text IS NULL OR s.org_unit = %(org_unit)s)
+ORDER BY r.opened_at, r.review_id"""
+
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
 
@@ -342,3 +403,10 @@ async def open_conditional_gos(
 ) -> list[dict[str, Any]]:
     """Standing conditional gos whose conditions are not cleared yet, oldest first."""
     return await _all(conn, OPEN_CONDITIONS, {"org_unit": org_unit, "now": now})
+
+
+async def open_gate_reviews(
+    conn: Connection, *, org_unit: str | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Gate reviews opened and not decided yet, oldest first, with their age in days."""
+    return await _all(conn, OPEN_REVIEWS, {"org_unit": org_unit, "now": now})

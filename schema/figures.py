@@ -156,6 +156,20 @@ class OpenConditionalGo:
     days_open: Decimal
 
 
+@strawberry.type(description="A gate review opened and not decided yet, with its age.")
+class OpenGateReview:
+    review_id: relay.GlobalID
+    initiative_id: relay.GlobalID
+    title: str
+    org_unit: str
+    gate: str
+    chair: str
+    panel: int
+    votes: int
+    opened_at: datetime
+    days_open: Decimal
+
+
 @strawberry.type(description="Pipeline and gates: stages, time in stage, decisions, kill rate.")
 class PipelineFigures:
     items_per_stage: list[StageCount]
@@ -163,6 +177,7 @@ class PipelineFigures:
     decisions_by_gate: list[GateOutcomeCount]
     kill_rate: list[KillRate]
     open_conditional_gos: list[OpenConditionalGo]
+    open_gate_reviews: list[OpenGateReview]
 
 
 @strawberry.type(description="One decision with who took it, when and why.")
@@ -334,6 +349,12 @@ class FiguresQuery:
                 open_conditional_gos=rows_as(
                     OpenConditionalGo,
                     await pipeline.open_conditional_gos(conn, org_unit=org_unit),
+                    initiative_id=global_initiative_id,
+                ),
+                open_gate_reviews=rows_as(
+                    OpenGateReview,
+                    await pipeline.open_gate_reviews(conn, org_unit=org_unit),
+                    review_id=lambda id: relay.GlobalID("GateReview", str(id)),
                     initiative_id=global_initiative_id,
                 ),
             )

@@ -45,7 +45,8 @@ def test_capacity_path_balance_and_pipeline_figures_follow_the_writes(api: Clien
             teamId capacityFte strategicFte utilisation overAllocated }
           strategicShare(orgUnit: $unit, period: "2031-Q1", consistentWith: $at) {
             strategicShare insideBand }
-          pipeline(orgUnit: $unit, consistentWith: $at) { itemsPerStage { path stage items } } }""",
+          pipeline(orgUnit: $unit, consistentWith: $at) {
+            itemsPerStage { path stage items } openGateReviews { gate daysOpen } } }""",
         unit=unit,
         at=made["position"],
     )
@@ -62,6 +63,7 @@ def test_capacity_path_balance_and_pipeline_figures_follow_the_writes(api: Clien
     assert figures["pipeline"]["itemsPerStage"] == [
         {"path": "STRATEGIC", "stage": "SCOPING", "items": 1}
     ]
+    assert figures["pipeline"]["openGateReviews"] == []  # its G1 review is decided
 
 
 def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) -> None:

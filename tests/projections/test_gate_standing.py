@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from domain.commands import DecideGateReview, OpenGateReview, VoteAtGate
 from domain.gates import Gate, Outcome
 from domain.initiative import Initiative
+from projections import pipeline
 from projections.governance_health import governance_health
 from service.application import Polarity
 from tests.projections.conftest import Reporting
@@ -238,3 +239,24 @@ async def test_governance_health_names_gates_decided_against_the_votes_or_withou
     ]
     assert failing["gates_decided_against_votes"] == {str(overridden)}
     assert failing["decisions_without_quorum"] == {str(long_ago)}
+
+
+async def test_the_pipeline_lists_open_gate_reviews_with_their_votes_and_age(
+    reporting: Reporting,
+) -> None:
+    app = reporting.app
+    waiting, decided = strategic_with_sponsor(app), strategic_with_sponsor(app)
+    review = app.handle(STEWARD, OpenGateReview(waiting, ("gina", "gus", "gil"), "gina")).id
+    app.handle(gatekeeper("gus"), VoteAtGate(review, Outcome.GO, "fits"))
+    decide(app, decided, Gate.G1, Outcome.GO)
+    reporting.caught_up()
+
+    async with await psycopg.AsyncConnection.connect(
+        reporting.database.conninfo, row_factory=dict_row
+    ) as conn:
+        (open_review,) = await pipeline.open_gate_reviews(conn)
+
+    assert (open_review["review_id"], open_review["initiative_id"]) == (review, waiting)
+    assert (open_review["gate"], open_review["chair"]) == ("G1", "gina")
+    assert (open_review["panel"], open_review["votes"]) == (3, 1)
+    assert open_review["days_open"] >= 0
