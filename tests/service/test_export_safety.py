@@ -108,8 +108,9 @@ def test_every_text_cell_of_every_view_that_starts_like_a_formula_gets_a_quote(
         rows = exported(connection, view)
 
         assert not [cell for row in rows for cell in row.values() if could_run_as_formula(cell)]
-        shown = {frozenset(row[name] for name in texts) for row in rows}
-        assert shown == {frozenset({"'" + text}) for text in HOSTILE}, view.table
+        if texts:  # a view of ids and numbers only (decision_log_reviews) has nothing to quote
+            shown = {frozenset(row[name] for name in texts) for row in rows}
+            assert shown == {frozenset({"'" + text}) for text in HOSTILE}, view.table
 
 
 def test_negative_numbers_in_every_view_stay_numbers(connection: Connection) -> None:
