@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -40,6 +37,7 @@ from service.persistence import (
     PolarityRecorder,
     Stamp,
     current_envelope,
+    plain,
 )
 from service.transcoding import transcoder
 from service.unit_of_work import (
@@ -326,26 +324,11 @@ class Polarity(Application[UUID]):
 
 
 def _fingerprint(command: Command) -> str:
-    """A digest of the whole command, canonically encoded: its type and every field, so that a
+    """A digest of the whole command: every field, nested value objects too, as the plain
+    JSON-ready data the history shows (the command's type is compared beside it), so that a
     key reused with any difference is told apart."""
-    text = json.dumps(_canonical(command), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(plain(command), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    """`value` as JSON-ready data that equal values share (1.0 and 1.00 are one number)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"": type(value).__name__, **fields}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value.is_finite() else str(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)  # UUID, date, Period: their one text form
 
 
 def _envelope(context: Context, primary: Governed) -> Stamp:
