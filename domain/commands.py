@@ -174,6 +174,11 @@ class OpenGateReview(Command):
     reason: str | None = None
     corrects: int | None = None
 
+    @property
+    def target(self) -> UUID:
+        """The initiative, which notes the review it opens: one open review per initiative."""
+        return self.initiative_id
+
 
 @dataclass(frozen=True)
 class VoteAtGate(Change):
@@ -198,6 +203,14 @@ class DecideGateReview(Change):
     next_gate_date: date | None = None
     conditions: tuple[str, ...] = ()
     override: str | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawGateReview(Change):
+    """Close the review `id` without a decision, saying why, so that another can be opened."""
+
+    roles = may("steward sponsor gatekeeper")
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ def supported_by(outcome: Outcome, votes: tuple[GateVote, ...]) -> bool:
     return any(vote.outcome is outcome for vote in votes)
 
 
+def quorum_of(panel: int) -> int:
+    """How many of a panel of `panel` gatekeepers must vote before the chair decides: more than
+    half of them."""
+    return panel // 2 + 1
+
+
 class GateReview(Governed):
     """The review of one initiative's pending gate by a panel of gatekeepers and its chair."""
 
@@ -77,6 +83,11 @@ class GateReview(Governed):
     class Decided(Governed.Event):
         decision: GateDecision
         override: str | None
+
+    class Withdrawn(Governed.Event):
+        """The review closed without a decision (a panel that cannot meet, a gate overtaken)."""
+
+    withdrawn = False  # a class default, so that a review snapshotted before withdrawal loads
 
     @event(Opened)
     def __init__(
@@ -148,8 +159,7 @@ class GateReview(Governed):
 
     @property
     def quorum(self) -> int:
-        """More than half of the panel."""
-        return len(self.gatekeepers) // 2 + 1
+        return quorum_of(len(self.gatekeepers))
 
     def vote(self, vote: GateVote, by: Actor) -> None:
         self._require_open()
@@ -225,6 +235,15 @@ class GateReview(Governed):
         self.decided = True
         self.override = override
 
+    def withdraw(self, by: Actor, reason: str) -> None:
+        """Close the review undecided, saying why; its votes stay on record."""
+        self._require_open()
+        self._withdrawn(actor=by, reason=decision_reason(reason))
+
+    @event(Withdrawn)
+    def _withdrawn(self, actor: Actor, reason: str) -> None:
+        self.withdrawn = True
+
     def _check_quorum(self, interested: Sequence[str]) -> None:
         if len(self.votes) < self.quorum:
             raise RuleViolation(
@@ -241,3 +260,5 @@ class GateReview(Governed):
     def _require_open(self) -> None:
         if self.decided:
             raise RuleViolation("This gate review is already decided.", code="REVIEW_DECIDED")
+        if self.withdrawn:
+            raise RuleViolation("This gate review was withdrawn.", code="REVIEW_WITHDRAWN")

@@ -51,6 +51,10 @@ class GateRecord:
 class Initiative(Governed):
     """Changes what the organisation does or how it operates."""
 
+    # The gate review open now, if any; a class default, so that an initiative stored (or
+    # snapshotted) before reviews were tracked loads with none.
+    open_review: UUID | None = None
+
     class Proposed(Governed.Created):
         title: str
         problem: str
@@ -83,21 +87,38 @@ class Initiative(Governed):
     class ResourcesReleased(Governed.Event):
         allocation: Allocation
 
+    class GateReviewOpened(Governed.Event):
+        """A gate review of this initiative opened: no other opens until it is decided or
+        withdrawn (two panels never decide one gate)."""
+
+        review_id: UUID
+        gate: Gate
+
+    class GateReviewWithdrawn(Governed.Event):
+        review_id: UUID
+
     class GateDecided(Governed.Event):
         """Version 2 added the votes the decision rests on and the chair's override, if any;
-        a decision stored before has neither: it was recorded without votes."""
+        a decision stored before has neither: it was recorded without votes. Version 3 added
+        the review's panel, which sets the quorum the votes are weighed against."""
 
-        class_version = 2
+        class_version = 3
 
         decision: GateDecision
         corrects: int | None
         votes: tuple[GateVote, ...]
         override: str | None
+        panel: tuple[str, ...]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["votes"] = []
             state["override"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """The panel was not stored; its voters are the least it can have been."""
+            state["panel"] = [vote.gatekeeper for vote in state["votes"]]  # decoded GateVotes
 
     class ConditionsCleared(Governed.Event):
         conditions: tuple[str, ...]
@@ -385,9 +406,18 @@ class Initiative(Governed):
         corrects: int | None = None,
         votes: tuple[GateVote, ...] = (),
         override: str | None = None,
+        panel: tuple[str, ...] = (),
+        review_id: UUID | None = None,
     ) -> None:
         """Record a gate decision; through the application only a gate review's chair takes
-        one, resting on the review's `votes` (or overriding them, saying why in `override`)."""
+        one, resting on the `votes` of the review `review_id` and its `panel` (or overriding
+        the votes, saying why in `override`)."""
+        if self.open_review is not None and review_id != self.open_review:
+            raise RuleViolation(
+                f"Gate review {self.open_review} is open for this initiative: the gate is "
+                "decided there, or the review withdrawn first.",
+                code="REVIEW_ALREADY_OPEN",
+            )
         expected = self.gate_to_review(corrects)
         check_gate(
             decision,
@@ -404,11 +434,41 @@ class Initiative(Governed):
             corrects=corrects,
             votes=votes,
             override=override,
+            panel=panel,
             actor=by,
             reason=reason,
         )
         if decision.outcome is Outcome.KILL:
             self._release_everything(by, f"killed at {decision.gate.value}: {reason}")
+
+    def gate_review_opened(
+        self, review_id: UUID, gate: Gate, by: Actor, reason: str | None = None
+    ) -> None:
+        """Note the review opened for `gate`; refused while another is open."""
+        if self.open_review is not None:
+            raise RuleViolation(
+                f"Gate review {self.open_review} is already open for this initiative; decide "
+                "or withdraw it first.",
+                code="REVIEW_ALREADY_OPEN",
+            )
+        self._gate_review_opened(
+            review_id=review_id, gate=gate, actor=by, reason=optional_reason(reason)
+        )
+
+    @event(GateReviewOpened)
+    def _gate_review_opened(
+        self, review_id: UUID, gate: Gate, actor: Actor, reason: str | None
+    ) -> None:
+        self.open_review = review_id
+
+    def gate_review_withdrawn(self, review_id: UUID, by: Actor, reason: str) -> None:
+        if review_id != self.open_review:  # a review opened before they were tracked
+            return
+        self._gate_review_withdrawn(review_id=review_id, actor=by, reason=decision_reason(reason))
+
+    @event(GateReviewWithdrawn)
+    def _gate_review_withdrawn(self, review_id: UUID, actor: Actor, reason: str) -> None:
+        self.open_review = None
 
     @property
     def interested(self) -> tuple[str, ...]:
@@ -454,9 +514,11 @@ class Initiative(Governed):
         corrects: int | None,
         votes: tuple[GateVote, ...],
         override: str | None,
+        panel: tuple[str, ...],
         actor: Actor,
         reason: str,
     ) -> None:
+        self.open_review = None
         if corrects is not None:
             undone = self.gates.pop()
             self.stage, self.held_from = undone.state_before

@@ -287,6 +287,15 @@ class InitiativeDecideGateReviewInput(CommandInput):
 
 
 @strawberry.input
+class InitiativeWithdrawGateReviewInput(CommandInput):
+    review_id: relay.GlobalID = strawberry.field(description="The gate review withdrawn.")
+    reason: str
+
+    def to_command(self) -> c.WithdrawGateReview:
+        return c.WithdrawGateReview(uuid_of(self.review_id, "GateReview", "reviewId"), self.reason)
+
+
+@strawberry.input
 class InitiativeClearConditionsInput(CommandInput):
     id: relay.GlobalID
     evidence: str

@@ -34,6 +34,7 @@ from schema.inputs import (
     InitiativeResourceInput,
     InitiativeReviewInput,
     InitiativeVoteGateInput,
+    InitiativeWithdrawGateReviewInput,
     ObjectiveDefineInput,
     ObjectiveRetargetInput,
     ReasonInput,
@@ -203,6 +204,14 @@ class InitiativeMutations:
         self, info: Ctx, input: InitiativeDecideGateReviewInput
     ) -> InitiativePayload:
         return await execute(info, input, input.to_command, InitiativePayload)
+
+    @strawberry.mutation(
+        description="Close a gate review without a decision, so that another can be opened."
+    )
+    async def initiative_withdraw_gate_review(
+        self, info: Ctx, input: InitiativeWithdrawGateReviewInput
+    ) -> GateReviewPayload:
+        return await execute(info, input, input.to_command, GateReviewPayload)
 
     @strawberry.mutation
     async def initiative_clear_conditions(

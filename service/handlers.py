@@ -146,18 +146,18 @@ def release_initiative_resources(s: Session, cmd: c.ReleaseInitiativeResources) 
 @handles(c.OpenGateReview)
 def open_gate_review(s: Session, cmd: c.OpenGateReview) -> GateReview:
     initiative = s.get(cmd.initiative_id, Initiative)
-    return s.add(
-        GateReview.open(
-            initiative_id=initiative.id,
-            gate=initiative.gate_to_review(cmd.corrects),
-            gatekeepers=cmd.gatekeepers,
-            chair=cmd.chair,
-            interested=initiative.interested,
-            by=s.actor,
-            reason=cmd.reason,
-            corrects=cmd.corrects,
-        )
+    review = GateReview.open(
+        initiative_id=initiative.id,
+        gate=initiative.gate_to_review(cmd.corrects),
+        gatekeepers=cmd.gatekeepers,
+        chair=cmd.chair,
+        interested=initiative.interested,
+        by=s.actor,
+        reason=cmd.reason,
+        corrects=cmd.corrects,
     )
+    initiative.gate_review_opened(review.id, review.gate, s.actor, cmd.reason)
+    return s.add(review)
 
 
 @handles(c.VoteAtGate)
@@ -190,10 +190,25 @@ def decide_gate_review(s: Session, cmd: c.DecideGateReview) -> Initiative:
     )
     before = dict(initiative.allocations)
     initiative.decide_gate(
-        decision, s.actor, cmd.reason, review.corrects, tuple(review.votes), review.override
+        decision,
+        s.actor,
+        cmd.reason,
+        review.corrects,
+        tuple(review.votes),
+        review.override,
+        tuple(review.gatekeepers),
+        review.id,
     )
     release_on_teams(s, before, initiative.allocations, cmd.reason)
     return initiative
+
+
+@handles(c.WithdrawGateReview)
+def withdraw_gate_review(s: Session, cmd: c.WithdrawGateReview) -> GateReview:
+    review = s.get(cmd.id, GateReview)
+    review.withdraw(s.actor, cmd.reason)
+    s.get(review.initiative_id, Initiative).gate_review_withdrawn(review.id, s.actor, cmd.reason)
+    return review
 
 
 @handles(c.ClearConditions)

@@ -22,6 +22,7 @@ APPROVAL = f"approvalRequestId version position {ERRORS}"
 SELECTIONS = {
     "initiativeOpenGateReview": REVIEW,
     "initiativeVoteGate": REVIEW,
+    "initiativeWithdrawGateReview": REVIEW,
     "approval": APPROVAL,
     "initiative": INITIATIVE,
     "improvementItem": ITEM,

@@ -198,3 +198,68 @@ def test_a_chair_named_sponsor_after_the_review_opened_may_no_longer_decide_it()
     with pytest.raises(RuleViolation) as refused:
         the_review.decide(Outcome.GO, gina, "fits", interested=("alice", "gina"))
     assert refused.value.code == "CHAIR_NOT_INDEPENDENT"
+
+
+# One review at a time, and withdrawal -----------------------------------------------------------
+
+
+def test_a_second_review_of_an_initiative_is_refused_while_one_is_open() -> None:
+    initiative = sponsored()
+    initiative.gate_review_opened(uuid4(), Gate.G1, stella)
+
+    with pytest.raises(RuleViolation) as refused:
+        initiative.gate_review_opened(uuid4(), Gate.G1, stella)
+    assert refused.value.code == "REVIEW_ALREADY_OPEN"
+
+
+def test_while_a_review_is_open_no_other_decision_is_recorded_for_the_gate() -> None:
+    initiative = sponsored()
+    initiative.gate_review_opened(uuid4(), Gate.G1, stella)
+    other = voted(review(), (gina, vote(gina)), (gus, vote(gus)))
+    decision = other.decide(Outcome.GO, gina, "fits")
+
+    with pytest.raises(RuleViolation) as refused:
+        initiative.decide_gate(decision, gina, "fits", votes=tuple(other.votes), review_id=other.id)
+    assert refused.value.code == "REVIEW_ALREADY_OPEN"
+
+
+def test_the_open_reviews_decision_closes_it_and_records_its_panel() -> None:
+    initiative = sponsored()
+    the_review = voted(review(), (gina, vote(gina)), (gus, vote(gus)))
+    initiative.gate_review_opened(the_review.id, Gate.G1, stella)
+    decision = the_review.decide(Outcome.GO, gina, "fits")
+
+    initiative.decide_gate(
+        decision,
+        gina,
+        "fits",
+        votes=tuple(the_review.votes),
+        panel=tuple(the_review.gatekeepers),
+        review_id=the_review.id,
+    )
+
+    events = events_of(initiative)
+    assert initiative.open_review is None
+    assert events[-1].panel == ("gina", "gus", "gail")  # type: ignore[attr-defined]
+    assert replayed(events, type(initiative)).open_review is None
+
+
+def test_a_withdrawn_review_takes_no_votes_and_frees_the_gate_for_another() -> None:
+    initiative = sponsored()
+    the_review = voted(review(), (gina, vote(gina)))
+    initiative.gate_review_opened(the_review.id, Gate.G1, stella)
+
+    the_review.withdraw(stella, "the panel cannot meet before the budget round")
+    initiative.gate_review_withdrawn(the_review.id, stella, "the panel cannot meet")
+
+    with pytest.raises(RuleViolation) as refused:
+        the_review.vote(vote(gus), gus)
+    assert refused.value.code == "REVIEW_WITHDRAWN"
+    initiative.gate_review_opened(uuid4(), Gate.G1, stella)  # another may open now
+    assert [v.gatekeeper for v in the_review.votes] == ["gina"]  # its votes stay on record
+
+
+def test_a_withdrawal_says_why() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        review().withdraw(stella, "  ")
+    assert refused.value.field == "reason"

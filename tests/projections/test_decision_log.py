@@ -150,7 +150,7 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     assert summary["override_reason"] == "board mandate"
     assert gate["summary"]["decision"]["outcome"] == "GO"
     assert gate["summary"]["decision"]["gatekeepers"] == ["gina", "gus"]
-    assert (gate["event_type"], gate["version"]) == ("Initiative.GateDecided", 4)
+    assert (gate["event_type"], gate["version"]) == ("Initiative.GateDecided", 5)
     assert (capacity["aggregate_kind"], capacity["summary"]) == (
         "team",
         {"period": "2027-Q1", "fte": "4"},

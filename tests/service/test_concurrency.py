@@ -9,7 +9,14 @@ from uuid import UUID
 
 import pytest
 
-from domain.commands import AssignSponsor, RaiseImprovementItem, RegisterTeam, ReviewInitiative
+from domain.commands import (
+    AssignSponsor,
+    OpenGateReview,
+    RaiseImprovementItem,
+    RegisterTeam,
+    ReviewInitiative,
+)
+from domain.errors import DomainError
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
@@ -192,3 +199,25 @@ def test_one_key_sent_concurrently_with_an_expected_version_gives_every_sender_t
         }
         assert [o for o in outcomes if not isinstance(o, Result)] == []
     assert reviews_recorded(app, initiative) == [f"round {n}" for n in range(ROUNDS)]
+
+
+def test_reviews_opened_at_once_for_one_gate_leave_exactly_one_open(app: Polarity) -> None:
+    """Two panels never review one gate: of reviews opened at the same moment, one opens and
+    the others are refused, whichever thread wins."""
+    initiative = strategic_with_sponsor(app)
+    start = threading.Barrier(THREADS)
+
+    def open_one(n: int) -> list[object]:
+        start.wait()
+        try:
+            opened = OpenGateReview(initiative, ("gina", f"gus{n}"), chair="gina")
+            return [app.handle(STEWARD, opened).id]
+        except DomainError as refused:
+            return [refused.code]
+
+    outcomes = in_parallel(open_one)
+
+    opened = [o for o in outcomes if isinstance(o, UUID)]
+    assert len(opened) == 1
+    assert set(outcomes) - set(opened) <= {"REVIEW_ALREADY_OPEN"}
+    assert app.get(initiative, Initiative).open_review == opened[0]

@@ -31,6 +31,7 @@ from domain.commands import (
     ProposeInitiative,
     ReleaseSponsor,
     VoteAtGate,
+    WithdrawGateReview,
 )
 from domain.errors import DomainError
 from domain.gate_review import GateReview
@@ -151,6 +152,12 @@ def test_no_sequence_of_commands_lets_one_person_make_up_the_quorum_of_their_gat
             if review is not None:
                 self.attempt(by, VoteAtGate(review, outcome, "my view"))
 
+        @rule(by=PERSON, review=reviews, now=st.integers(0, 3))
+        def withdraw(self, by: Context, review: UUID, now: int) -> None:
+            """Now and then a review nobody can decide is withdrawn, so that another opens."""
+            if review is not None and now == 0:
+                self.attempt(by, WithdrawGateReview(review, "the panel cannot meet"))
+
         @rule(review=reviews, data=st.data())
         def panel_votes(self, review: UUID, data: st.DataObject) -> None:
             """Some of those the review names vote, each as they choose: arbitrary voters rarely
@@ -223,6 +230,8 @@ def test_no_sequence_of_commands_lets_one_person_make_up_the_quorum_of_their_gat
             assert isinstance(opened, GateReview.Opened)
             closing = [e for e in rest if isinstance(e, GateReview.Decided)]
             assert len(closing) == 1
+            assert not any(isinstance(e, GateReview.Withdrawn) for e in rest)
+            assert decided.panel == opened.gatekeepers
             voters = [vote.gatekeeper for vote in decided.votes]
             panel = set(opened.gatekeepers)
             assert len(voters) == len(set(voters)), voters
