@@ -59,6 +59,10 @@ _FROZEN = {
     "pipeline_reviews": """review_id initiative_id gate chair panel votes opened_at
         decided_at""",
     "governance_gates": """initiative_id version gate votes overridden decided_at""",
+    "gate_reviews": """review_id initiative_id gate gatekeepers chair quorum corrects opened_by
+        opened_at status outcome override closed_by closed_at close_reason""",
+    "gate_review_votes": """review_id gatekeeper outcome must_meet should_meet_score conditions
+        reason voted_at position""",
 }
 V1_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(names.split()) for t, names in _FROZEN.items()}
 

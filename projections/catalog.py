@@ -6,6 +6,7 @@ from projections.alignment import Alignment
 from projections.base import Projection
 from projections.capacity import Capacity
 from projections.decision_log import DecisionLog
+from projections.gate_reviews import GateReviews
 from projections.governance_health import GovernanceHealth
 from projections.kaizen_flow import KaizenFlow
 from projections.objects import Objects
@@ -21,6 +22,7 @@ def all_projections() -> list[Projection]:
         PathBalance(),
         Capacity(),
         Pipeline(),
+        GateReviews(),
         KaizenFlow(),
         ReviewsDue(),
         Alignment(),

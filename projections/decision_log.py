@@ -161,7 +161,7 @@ class DecisionLog(Projection):
                 "approver's act; the action's own row follows, by the approver) or 'rejection'; "
                 "for a gate review, 'gate_review' (opened, its panel and chair in the summary) "
                 "and 'vote' (one per gatekeeper, by the voter: outcome and criteria in the "
-                "summary), before the chair's 'gate' row.",
+                "summary), before the chair's 'gate' row, or 'withdrawal' (closed undecided).",
                 "event_type": "The event recorded, like 'Initiative.GateDecided'.",
                 "actor_id": "Who recorded the decision.",
                 "actor_roles": "The roles the actor held when deciding.",
@@ -177,8 +177,8 @@ class DecisionLog(Projection):
                 "outcome, allocation, classification …); decimals as exact strings. "
                 "Classifications add 'recommended', 'decided' and 'override_reason'; gate "
                 "decisions carry 'votes' (each gatekeeper's outcome, criteria, score, reason), "
-                "'override', and 'recorded_without_votes' (true for decisions stored before "
-                "gate reviews).",
+                "'override', 'panel' (the review's gatekeepers) and 'recorded_without_votes' "
+                "(true for decisions stored before gate reviews).",
             },
         ),
         "decision_log_reviews": (
@@ -195,6 +195,11 @@ class DecisionLog(Projection):
             review_id=recorded.aggregate_id, initiative_id=event.initiative_id
         )
         log(state, recorded, "gate_review", event.initiative_id, review_id=recorded.aggregate_id)
+
+    @handles(GateReview.Withdrawn)
+    def gate_review_withdrawn(self, recorded: Recorded, state: State) -> None:
+        reviewed = state.rows("decision_log_reviews")[recorded.aggregate_id]["initiative_id"]
+        log(state, recorded, "withdrawal", reviewed, review_id=recorded.aggregate_id)
 
     @handles(GateReview.Voted)
     def voted(self, recorded: Recorded, state: State) -> None:

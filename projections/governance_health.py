@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from domain.approval import ApprovalRequest
+from domain.gate_review import quorum_of
 from domain.gates import Stage
 from domain.improvement import ImprovementItem as Item
 from domain.improvement import PdcaStage
@@ -83,12 +84,17 @@ GATES = """CREATE TABLE IF NOT EXISTS {governance_gates} (
     version integer NOT NULL,
     gate text NOT NULL,
     votes integer NOT NULL,
+    quorum integer NOT NULL DEFAULT 2,
     overridden boolean NOT NULL,
     decided_at timestamptz NOT NULL,
     PRIMARY KEY (initiative_id, version)
 )"""
+# Added with the panel on gate decisions; rows written before hold the least quorum there is.
+GATES_QUORUM = (
+    "ALTER TABLE {governance_gates} ADD COLUMN IF NOT EXISTS quorum integer NOT NULL DEFAULT 2"
+)
 # A gate review's panel has at least two gatekeepers, so its quorum is at least two votes.
-LEAST_QUORUM = 2
+LEAST_QUORUM = quorum_of(2)
 
 
 def update(state: State, recorded: Recorded, **columns: Any) -> None:
@@ -176,7 +182,7 @@ def allocate(state: State, recorded: Recorded, sign: int) -> None:
 class GovernanceHealth(Projection):
     name = "governance_health"
     tables = ("governance_work", "governance_capacity", "governance_approvals", "governance_gates")
-    ddl = (WORK, CAPACITY, APPROVALS, GATES)
+    ddl = (WORK, CAPACITY, APPROVALS, GATES, GATES_QUORUM)
     docs = {
         "governance_work": (
             "One row per work item on either path with the facts the governance-health checks "
@@ -252,6 +258,8 @@ class GovernanceHealth(Projection):
                 "gate": "The gate decided: 'G1' … 'G5'.",
                 "votes": "How many gatekeepers' votes the decision rests on; 0 for a decision "
                 "stored before gate reviews.",
+                "quorum": "How many votes the review's panel needed: more than half of it (2, "
+                "the least, for a decision whose panel was not stored).",
                 "overridden": "True when the chair decided against the votes (with a reason).",
                 "decided_at": "When the decision was recorded (UTC).",
             },
@@ -285,6 +293,7 @@ class GovernanceHealth(Projection):
             version=recorded.version,
             gate=event.decision.gate.value,
             votes=len(event.votes),
+            quorum=quorum_of(len(event.panel)) if event.panel else LEAST_QUORUM,
             overridden=event.override is not None,
             decided_at=recorded.recorded_at,
         )
@@ -570,10 +579,10 @@ QUESTIONS = (
         "decisions_without_quorum",
         "work_item",
         "Does every gate decision rest on a quorum of votes?",
-        "Initiatives with a gate decision recorded on fewer votes than the smallest quorum "
-        f"({LEAST_QUORUM}): decisions stored before gate reviews, without votes.",
+        "Initiatives with a gate decision recorded on fewer votes than its panel's quorum "
+        f"(at least {LEAST_QUORUM}): decisions stored before gate reviews, without votes.",
         "SELECT DISTINCT initiative_id::text FROM {governance_gates} "
-        f"WHERE votes < {LEAST_QUORUM} ORDER BY 1",
+        "WHERE votes < quorum ORDER BY 1",
     ),
 )
 HEALTH = "SELECT " + ", ".join(f"array({q.select}) AS {q.name}" for q in QUESTIONS)

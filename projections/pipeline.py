@@ -175,8 +175,9 @@ class Pipeline(Projection):
             },
         ),
         "pipeline_reviews": (
-            "One row per gate review: its panel, the votes cast so far, when it was opened and "
-            "decided. An open review's age is computed at read time: now() - opened_at.",
+            "One row per gate review not withdrawn: its panel, the votes cast so far, when it "
+            "was opened and decided. An open review's age is computed at read time: "
+            "now() - opened_at.",
             {
                 "review_id": "The gate review (uuid).",
                 "initiative_id": "The initiative under review (uuid).",
@@ -215,6 +216,10 @@ class Pipeline(Projection):
         state.rows("pipeline_reviews").update(
             recorded.aggregate_id, decided_at=recorded.recorded_at
         )
+
+    @handles(GateReview.Withdrawn)
+    def review_withdrawn(self, recorded: Recorded, state: State) -> None:
+        state.rows("pipeline_reviews").delete(recorded.aggregate_id)
 
     # Initiatives ------------------------------------------------------------------------------
 

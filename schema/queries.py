@@ -15,6 +15,7 @@ from schema.approvals import ApprovalQuery
 from schema.audit import AuditQuery
 from schema.context import RequestContext
 from schema.figures import FiguresQuery
+from schema.gate_reviews import GateReviewQuery
 from schema.health import HealthQuery
 from schema.history import EMPTY, RecordedEventConnection, history_page
 from schema.loading import load_as_of, parse_uuid
@@ -116,6 +117,7 @@ class Query(
     AccessLogQuery,
     PolicyQuery,
     ApprovalQuery,
+    GateReviewQuery,
 ):
     @strawberry.field(description="Any object by its opaque global id.")
     async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
