@@ -46,7 +46,7 @@ from domain.values import Actor
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
-from service import access_log, throttle
+from service import access_log, graphiql, throttle
 from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
@@ -267,6 +267,11 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
             body = {"status_code": error.status_code, "detail": error.reason}
             return Response(body, status_code=error.status_code)
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """Our GraphiQL page, whose scripts and styles Polarity serves itself (no CDN)."""
+        return graphiql.page()
+
     @get(exclude_from_auth=True, include_in_schema=False)
     async def handle_http_get(self, request: Request[Any, Any, Any]) -> Response[str]:
         if self.graphql_ide and self.should_render_graphql_ide(self.request_adapter_class(request)):
@@ -356,8 +361,16 @@ async def _enter_in_thread(stack: AsyncExitStack, manager: AbstractContextManage
 def create_app(settings: Settings, database: Database | None = None) -> Litestar:
     """The API on `database`, or on the one the settings name (started here if embedded)."""
     settings.validate_for_serving()
+    graphiql_assets = [graphiql.assets()] if settings.graphiql else []
     return Litestar(
-        route_handlers=[health, ready, graphql_endpoint(settings), *EXPORT_ROUTES, *AUDIT_ROUTES],
+        route_handlers=[
+            health,
+            ready,
+            graphql_endpoint(settings),
+            *graphiql_assets,
+            *EXPORT_ROUTES,
+            *AUDIT_ROUTES,
+        ],
         on_app_init=[jwt_auth(settings).on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],
