@@ -414,8 +414,8 @@ class Initiative(Governed):
         the votes, saying why in `override`)."""
         if self.open_review is not None and review_id != self.open_review:
             raise RuleViolation(
-                f"Gate review {self.open_review} is open for this initiative: the gate is "
-                "decided there, or the review withdrawn first.",
+                "A gate review is open for this initiative: the gate is decided there, or the "
+                "review withdrawn first.",
                 code="REVIEW_ALREADY_OPEN",
             )
         expected = self.gate_to_review(corrects)
@@ -447,8 +447,7 @@ class Initiative(Governed):
         """Note the review opened for `gate`; refused while another is open."""
         if self.open_review is not None:
             raise RuleViolation(
-                f"Gate review {self.open_review} is already open for this initiative; decide "
-                "or withdraw it first.",
+                "A gate review is already open for this initiative; decide or withdraw it first.",
                 code="REVIEW_ALREADY_OPEN",
             )
         self._gate_review_opened(
