@@ -39,6 +39,7 @@ def inputs() -> dict[str, dict[str, Any]]:
         "initiativeOpenGateReview": {"id": i, "gatekeepers": ["g", "h"], "chair": "g"},
         "initiativeVoteGate": {"reviewId": r, "outcome": "HOLD", **why},
         "initiativeDecideGateReview": {"reviewId": r, "outcome": "HOLD", **why},
+        "initiativeWithdrawGateReview": {"reviewId": r, **why},
         "initiativeClearConditions": {"id": i, "evidence": "e", **why},
         "initiativeReview": {
             "id": i,

@@ -333,14 +333,22 @@ def a_gate_decision_before_classification(cast: Cast) -> Payload:
     return decide(cast, proposed(cast), "G1", "HOLD")
 
 
-@case("WRONG_GATE", field="gate")
-def deciding_a_review_whose_gate_another_review_already_passed(cast: Cast) -> Payload:
+@case("REVIEW_ALREADY_OPEN")
+def a_second_review_while_one_is_open(cast: Cast) -> Payload:
     initiative = sponsored(cast)
-    review = open_review(cast, initiative, GATEKEEPERS, "gina")
-    accepted(decide(cast, initiative, "G1", "GO"))
-    for name in GATEKEEPERS:
-        accepted(vote(cast, review, name))
-    return chair_decides(cast, review, "gina")
+    open_review(cast, initiative, GATEKEEPERS, "gina")
+    return cast.steward.mutate(
+        "initiativeOpenGateReview", id=initiative, gatekeepers=GATEKEEPERS, chair="gus"
+    )
+
+
+@case("REVIEW_WITHDRAWN")
+def a_vote_after_the_review_was_withdrawn(cast: Cast) -> Payload:
+    review = open_review(cast, sponsored(cast), GATEKEEPERS, "gina")
+    accepted(
+        cast.steward.mutate("initiativeWithdrawGateReview", reviewId=review, reason="no panel")
+    )
+    return vote(cast, review, "gina")
 
 
 @case("SPONSOR_REQUIRED", field="outcome")
@@ -677,6 +685,8 @@ UNREACHABLE = {
     "MUST_MEET_FAILED": "A gate decision rests on its review's votes: a GO with a criterion some "
     "vote failed is refused first as DECISION_AGAINST_VOTES, and a chair who overrides the votes "
     "may record it.",
+    "WRONG_GATE": "A review's gate is the initiative's pending gate when it opens, and only one "
+    "review is open at a time, so nothing else can decide that gate before the review does.",
     "APPROVAL_EXPIRED": "Reachable, but only once POLARITY_APPROVAL_HOURS (at least one) have "
     "passed between a request and its approval; tests/service/test_approvals.py moves the "
     "application clock to get it.",

@@ -137,6 +137,7 @@ STARTS: dict[type[Command], Callable[[Polarity], Command]] = {
     c.DecideGateReview: lambda app: c.DecideGateReview(
         review(app, voted_by=("ida", "gus")), Outcome.GO, "fits"
     ),
+    c.WithdrawGateReview: lambda app: c.WithdrawGateReview(review(app), "no panel"),
     c.ClearConditions: lambda app: c.ClearConditions(conditional(app), "signed", "done"),
     c.ReviewInitiative: lambda app: c.ReviewInitiative(
         strategic_with_sponsor(app),
