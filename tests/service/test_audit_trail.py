@@ -54,7 +54,7 @@ def test_every_event_carries_the_full_envelope(app: Polarity) -> None:
     assert (envelope.aggregate_id, envelope.version) == (initiative, result.version)
     assert envelope.position == result.position
     assert envelope.event_type == "Initiative.GateDecided"
-    assert envelope.schema_version == 2  # GateDecided v2 carries its votes
+    assert envelope.schema_version == 3  # GateDecided v3 carries its votes and panel
     assert (envelope.request_id, envelope.correlation_id, envelope.causation_id) == (
         "req-42",
         "corr-7",
