@@ -12,8 +12,10 @@ import strawberry
 from strawberry.types import Info
 
 from projections import alignment, governance_health, kaizen_flow, reviews_due
+from schema import objects
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
+from schema.paging import check_first
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -136,6 +138,16 @@ class AlignmentFigures:
     unaligned_work: list[UnalignedWork]
 
 
+@strawberry.type(description="A work item a check names: what showing it and linking to it need.")
+class CheckedWork:
+    id: UUID
+    kind: str = strawberry.field(description="initiative or improvement_item.")
+    title: str
+
+
+WORK_KINDS = {"Initiative": "initiative", "ImprovementItem": "improvement_item"}
+
+
 @strawberry.type(description="One of the article's reflection questions, answered from the views.")
 class HealthCheck:
     name: str
@@ -147,6 +159,22 @@ class HealthCheck:
     count: int
     ids: list[str]
     healthy: bool
+
+    @strawberry.field(
+        description="The first `first` work items the ids name, in their order, with their kind "
+        "and title as they are now; none unless the subject is work_item."
+    )
+    async def work_items(self, info: Ctx, first: int = 10) -> list[CheckedWork]:
+        check_first(first)
+        if self.subject != "work_item":
+            return []
+        ids = [UUID(text) for text in self.ids[:first]]
+        found = await objects.current_of_any_kind(info.context, ids)
+        return [
+            CheckedWork(id=i, kind=WORK_KINDS[type(found[i]).__name__], title=found[i].title)
+            for i in ids
+            if type(found.get(i)).__name__ in WORK_KINDS
+        ]
 
 
 @strawberry.type

@@ -66,6 +66,12 @@ class Page:
 
 async def current(context: RequestContext, kind: str, ids: Sequence[UUID]) -> dict[UUID, Any]:
     """The objects of this kind with these ids, as they are now; absent ones are left out."""
+    found = await current_of_any_kind(context, ids)
+    return {i: aggregate for i, aggregate in found.items() if type(aggregate).__name__ == kind}
+
+
+async def current_of_any_kind(context: RequestContext, ids: Sequence[UUID]) -> dict[UUID, Any]:
+    """The objects with these ids, whatever their kind, as they are now; absent ones left out."""
     if not ids:
         return {}
     async with context.pool.connection() as conn:
@@ -81,7 +87,7 @@ async def current(context: RequestContext, kind: str, ids: Sequence[UUID]) -> di
     for stored in newer:
         event: Any = mapper.to_domain_event(stored)
         found[stored.originator_id] = event.mutate(found.get(stored.originator_id))
-    return {i: aggregate for i, aggregate in found.items() if type(aggregate).__name__ == kind}
+    return found
 
 
 async def page(context: RequestContext, kind: str, first: int, after: str | None) -> Page:

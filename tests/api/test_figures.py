@@ -7,7 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from tests.api.conftest import Client, bearer
+from service.database import Database
+from service.settings import Settings
+from tests.api.conftest import Client, bearer, serving
 from tests.api.graphql import STRATEGIC, Caller, review_gate
 
 pytestmark = pytest.mark.database
@@ -124,3 +126,29 @@ def test_governance_health_answers_the_reflection_questions_with_the_ids_concern
     unaligned = {w["id"] for w in answers["alignment"]["unalignedWork"]}
     assert initiative_id in unaligned, "the initiative serves no objective yet"
     assert {c["cadence"] for c in answers["reviewsDue"]["byCadence"]} <= {"weekly", "monthly"}
+
+
+def test_a_health_check_names_its_work_items_with_their_kind_and_title(
+    settings: Settings, own_database: Database
+) -> None:
+    with serving(settings, own_database) as api:  # alone: the checks name only this test's work
+        steward = Caller(api, bearer("stella", "steward"))
+        made = a_resourced_initiative(steward, Caller(api, bearer("gina", "gatekeeper")), "Ops")
+        item = steward.ok("improvementItemRaise", title="Fix rework", problem="p", area="Ops")
+        answers = steward.query(
+            """query($at: Int!) { governanceHealth(consistentWith: $at) {
+                 name ids workItems(first: 100) { id kind title } } }""",
+            at=item["position"],
+        )
+
+    checks = {c["name"]: c for c in answers["governanceHealth"]}
+    unaligned = checks["not_aligned"]
+    named = {w["id"]: (w["kind"], w["title"]) for w in unaligned["workItems"]}
+    initiative_id = base64.b64decode(made["initiative"]).decode().split(":")[1]
+    item_id = base64.b64decode(item["improvementItem"]["id"]).decode().split(":")[1]
+    assert named == {
+        initiative_id: ("initiative", "Go"),
+        item_id: ("improvement_item", "Fix rework"),
+    }
+    assert [w["id"] for w in unaligned["workItems"]] == unaligned["ids"]
+    assert checks["teams_over_allocated"]["workItems"] == []  # it names teams, not work
