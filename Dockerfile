@@ -20,6 +20,7 @@ COPY domain ./domain
 COPY service ./service
 COPY projections ./projections
 COPY schema ./schema
+COPY portal ./portal
 RUN pip install . && rm -rf /src
 
 # Working directory of the service; var/ holds the embedded server's data when

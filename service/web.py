@@ -43,6 +43,7 @@ from domain.commands import ROLES
 from domain.errors import InvalidInput
 from domain.limits import MAX_NAME, check_text
 from domain.values import Actor
+from portal import Portal
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
@@ -371,6 +372,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             *EXPORT_ROUTES,
             *AUDIT_ROUTES,
         ],
+        plugins=[Portal(settings, jwt_auth(settings), request_context)],
         on_app_init=[jwt_auth(settings).on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],

@@ -9,15 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"domain", "service", "projections", "schema"}
+OURS = {"domain", "service", "projections", "schema", "portal"}
 ALLOWED = {
     "domain": set(),
     "projections": {"domain"},
     "service": {"domain", "projections"},
     "schema": {"domain", "service", "projections"},
+    "portal": {"schema", "service", "domain"},
 }
-# The web application is where the layers are put together, so it alone may mount the schema.
-COMPOSITION_ROOT = {"service/web.py": {"schema"}}
+# The web application is where the layers are put together, so it alone may mount the schema
+# and the portal.
+COMPOSITION_ROOT = {"service/web.py": {"schema", "portal"}}
 # The model and nothing of storage: no event store, no JSON codec, no database driver.
 DOMAIN_MAY_USE = ("eventsourcing.domain",)
 

@@ -1,0 +1,1 @@
+"""The portal, tested in a real browser."""
