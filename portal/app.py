@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -60,12 +60,20 @@ ContextOf = Callable[[Request[Any, Any, Any]], Awaitable[RequestContext]]
 
 class Portal(InitPlugin):
     """Mounts the portal. `context` builds the API's RequestContext for a request whose user
-    is set: the portal's reads run with exactly the context an API request would have."""
+    is set: the portal's reads run with exactly the context an API request would have.
+    `pages` are the route handlers of the pages (portal/pages/__init__.py)."""
 
-    def __init__(self, settings: Settings, auth: JWTAuth[Actor, Token], context: ContextOf):
+    def __init__(
+        self,
+        settings: Settings,
+        auth: JWTAuth[Actor, Token],
+        context: ContextOf,
+        pages: Sequence[Any] = PAGES,
+    ) -> None:
         self.settings = settings
         self.verify = Verifier(auth)
         self.context = context
+        self.pages = pages
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend([self.router(), static_files()])
@@ -80,7 +88,7 @@ class Portal(InitPlugin):
     def router(self) -> Router:
         return Router(
             path="/",
-            route_handlers=[*session_routes(self.verify), *PAGES],
+            route_handlers=[*session_routes(self.verify), *self.pages],
             dependencies={"reader": Provide(self.reader)},
             middleware=[DefineMiddleware(CSRFMiddleware, config=self.csrf())],
             exception_handlers={

@@ -56,6 +56,8 @@ WIDTHS = (1280, 375)
 PAGES = {
     "overview": "/",
 }
+# Who the accessibility and screenshot tests sign in as: roles that may read every page.
+SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL_SETTINGS = TEST_SETTINGS
 
