@@ -16,9 +16,8 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
@@ -128,13 +127,12 @@ def session_routes(verify: Verify) -> list[Any]:
     """GET and POST /sign-in, POST /sign-out."""
 
     @get(SIGN_IN, name="sign_in")
-    async def show_sign_in(next: str | None = None) -> Template:
+    async def show_sign_in(next: FromQuery[str | None] = None) -> Template:
         return sign_in_form(next_path=local_path(next))
 
     @post(SIGN_IN, name="sign_in_post", status_code=HTTP_303_SEE_OTHER)
     async def sign_in(
-        request: Request[Any, Any, Any],
-        data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED),  # noqa: B008
+        request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
         next_path = local_path(data.get("next"))
         encoded = data.get("token", "").strip().removeprefix("Bearer ").strip()

@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from domain import clock
@@ -68,7 +70,9 @@ class Answer:
 
 
 @get("/", name="overview")
-async def overview(reader: Reader, period: str | None = None) -> Template:
+async def overview(
+    reader: NamedDependency[Reader], period: FromQuery[str | None] = None
+) -> Template:
     data = await reader.read(QUERY)
     share = data["strategicShare"]
     periods = [row["period"] for row in share]

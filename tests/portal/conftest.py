@@ -4,7 +4,7 @@ in, read the same figures over GraphQL, check accessibility and take screenshots
 
 A page's tests need only these fixtures:
     portal      the served app: portal.url(path), portal.token(sub, *roles), portal.graphql(...)
-    browser     one headless Chromium for the session (never downloaded: /usr/bin/chromium)
+    browser     one headless Chromium per module (never downloaded: /usr/bin/chromium)
     page        a fresh browser context and page per test, signed out, 1280 px wide
 and these helpers: sign_in(page, portal, sub, *roles), serious_violations(page),
 photograph(page, name) (both widths, into screenshot_dir()).
@@ -141,9 +141,12 @@ def portal(demo_database: tuple[Database, DemoPortfolio]) -> Iterator[Portal]:
         listening.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """The system's Chromium (Debian's package), headless, in a fresh profile of its own."""
+    """The system's Chromium (Debian's package), headless, in a fresh profile of its own.
+
+    Per module, not per session: while Playwright's sync API is open it holds the main
+    thread's event loop, and the suite's async tests that run after these need it."""
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is required in CI: {CHROMIUM} is missing (.ci/run installs it)")

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 from litestar import Litestar, Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from litestar.testing import TestClient
 
@@ -22,7 +23,7 @@ CHECKPOINTS = "{ auditCheckpoints { position } }"
 
 
 @get("/checkpoints-probe")
-async def checkpoints(reader: Reader) -> Template:
+async def checkpoints(reader: NamedDependency[Reader]) -> Template:
     """A page that reads what only auditors and admins may read."""
     data = await reader.read(CHECKPOINTS)
     return page("refused.html", reader, title="Probe", crumbs=[Link("Probe")], **data)
