@@ -138,6 +138,9 @@ def session_routes(verify: Verify) -> list[Any]:
         encoded = data.get("token", "").strip().removeprefix("Bearer ").strip()
         if not encoded or len(encoded) > MOST_TOKEN_CHARACTERS:
             return sign_in_form("Paste a bearer token to sign in.", next_path, HTTP_400_BAD_REQUEST)
+        if encoded.startswith("polarity token"):
+            said = "That is the command: run it in a terminal, then paste the token it prints."
+            return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST)
         try:
             _, token = await verify(encoded, request)
         except NotAuthorizedException as error:

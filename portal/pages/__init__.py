@@ -1,5 +1,9 @@
-"""The portal's pages, one module each: its GraphQL query, the view of the answer, and its
-route handler (see overview.py); a page is registered by adding its handler here."""
+"""The portal's pages, one module each, registered in PAGES.
+
+A page is a module here (its GraphQL QUERY, and a handler that reads it as the reader and
+returns `page(template, reader, ...)`: see overview.py), a template that extends base.html
+(portal/templates), its handler added below, and its path added to PAGES in
+tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
