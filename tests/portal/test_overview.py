@@ -179,3 +179,16 @@ def test_on_a_phone_only_the_tables_scroll_sideways_not_the_page(
         "wraps => Math.max(...wraps.map(w => w.scrollWidth - w.clientWidth))"
     )
     assert widest > 0, "the tables are wider than a phone and scroll in their wrapper"
+
+
+def test_a_page_loads_nothing_from_anywhere_but_polarity(page: Page, portal: Portal) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    sign_in(page, portal, "priya.shah", "steward")
+    page.reload()
+
+    assert requested
+    assert [url for url in requested if not url.startswith(portal.base)] == []
+    styles = page.evaluate("[...document.styleSheets].map(s => s.href)")
+    assert styles == [portal.url("/static/portal/portal.css")]
+    assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # it applied
