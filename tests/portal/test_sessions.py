@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.session import local_path
-from tests.portal.conftest import Portal, sign_in
+from tests.portal.conftest import PAGES, Portal, sign_in
 
 pytestmark = pytest.mark.database
 
@@ -28,6 +28,15 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_then_back(
     expect(page).to_have_url(portal.url("/?period=2026-Q1"))
     expect(page.locator(".who .person")).to_have_text("priya.shah")
     expect(page.locator(".who .roles")).to_have_text("(steward)")
+
+
+@pytest.mark.parametrize("path", sorted(PAGES.values()))
+def test_no_page_shows_anything_to_a_visitor_who_is_not_signed_in(
+    portal: Portal, path: str
+) -> None:
+    response = httpx.get(portal.url(path), follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?next=")
 
 
 def test_signing_out_ends_the_session(page: Page, portal: Portal) -> None:
