@@ -23,6 +23,7 @@ class RequestContext:
     actor: Actor  # the token's subject and roles; never a field the client sends
     request_id: str
     settings: Settings
+    actor_name: str | None = None  # the person's display name, when the token gives one
     correlation_id: str | None = None  # X-Correlation-Id; the request id when absent
     causation_id: str | None = None  # X-Causation-Id: what the client says caused this request
     integrity: Integrity | None = None  # the service's watch on its audit trail

@@ -42,6 +42,9 @@ class Viewer:
     id: str
     roles: list[str]
     on_behalf_of: str | None
+    name: str | None = strawberry.field(
+        default=None, description="The person's display name, when the token gives one."
+    )
 
 
 @strawberry.type
@@ -131,7 +134,12 @@ class Query(
     @strawberry.field(description="Who the bearer token says is asking.")
     def viewer(self, info: Ctx) -> Viewer:
         actor = info.context.actor
-        return Viewer(id=actor.id, roles=list(actor.roles), on_behalf_of=actor.on_behalf_of)
+        return Viewer(
+            id=actor.id,
+            roles=list(actor.roles),
+            on_behalf_of=actor.on_behalf_of,
+            name=info.context.actor_name,
+        )
 
     @strawberry.field(description=TIME_TRAVEL)
     async def initiative(

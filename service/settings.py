@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
@@ -37,6 +38,20 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_CHECKPOINT_SECONDS": "seconds between signed checkpoints (default 3600)",
     "POLARITY_VERIFY_SECONDS": "seconds between background checks of new events against the "
     "hash chain, or off (default 10)",
+    "POLARITY_JWT_ISSUER": "OpenID Connect issuer whose RS256/ES256 tokens the API accepts, as "
+    "in their iss claim (unset: only tokens signed with POLARITY_JWT_SECRET)",
+    "POLARITY_JWT_AUDIENCE": "the aud those tokens must name (several: separated by commas); "
+    "required with an issuer",
+    "POLARITY_JWT_JWKS_URL": "where the issuer publishes its keys (default: jwks_uri of its "
+    "/.well-known/openid-configuration)",
+    "POLARITY_JWT_ROLES_CLAIM": "claim holding the person's roles; a dotted path for a nested "
+    "one, like realm_access.roles (default roles)",
+    "POLARITY_JWT_NAME_CLAIM": "claim holding the person's display name (default name)",
+    "POLARITY_JWT_ALLOW_HS256": "also accept tokens signed with POLARITY_JWT_SECRET in "
+    "production when an issuer is set (default false)",
+    "POLARITY_OIDC_CLIENT_ID": "the portal's client id at the issuer: the portal then signs "
+    "people in there (authorization code flow with PKCE)",
+    "POLARITY_OIDC_CLIENT_SECRET": "that client's secret (unset: a public client)",
 }
 RATE_UNITS = ("second", "minute", "hour")
 Rate = tuple[str, int] | None  # (unit, requests), or None: no limit
@@ -68,10 +83,29 @@ class Settings:
     audit_key_file: Path | None = None
     checkpoint_seconds: int = 3600
     verify_seconds: int | None = None  # the background verifier: off unless set (from_env: 10)
+    jwt_issuer: str | None = None  # an OpenID Connect issuer whose tokens are accepted too
+    jwt_audience: str | None = None
+    jwt_jwks_url: str | None = None  # None: discovered from the issuer
+    jwt_roles_claim: str = "roles"
+    jwt_name_claim: str = "name"
+    jwt_allow_hs256: bool = False  # production with an issuer: accept our own HS256 tokens too
+    jwks_refresh_seconds: float = 30.0  # at most one refetch of the keys this often (unknown kid)
+    oidc_client_id: str | None = None  # the portal's client at the issuer
+    oidc_client_secret: str | None = None
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def accepts_secret_tokens(self) -> bool:
+        """Whether HS256 tokens signed with jwt_secret are accepted: always, except in production
+        with an issuer configured, unless explicitly allowed."""
+        return not (self.is_production and self.jwt_issuer) or self.jwt_allow_hs256
+
+    @property
+    def portal_signs_in_at_issuer(self) -> bool:
+        return bool(self.jwt_issuer and self.oidc_client_id)
 
     @property
     def missing_audit_key(self) -> str:
@@ -82,8 +116,10 @@ class Settings:
         )
 
     def validate_for_serving(self) -> None:
-        """Refuse to serve production with a missing, default or short token-signing secret,
-        or without a key to sign the audit trail's checkpoints."""
+        """Refuse an issuer without an audience (or its options without an issuer); refuse to
+        serve production with a missing, default or short token-signing secret, or without a
+        key to sign the audit trail's checkpoints."""
+        self._validate_issuer()
         if not self.is_production:
             return
         if self.jwt_secret == DEFAULT_JWT_SECRET:
@@ -99,6 +135,32 @@ class Settings:
             )
         if not (self.audit_key or self.audit_key_file):
             raise SettingsError(self.missing_audit_key)
+
+    def _validate_issuer(self) -> None:
+        if self.jwt_issuer is None:
+            needing = [
+                name
+                for name, value in (
+                    ("POLARITY_JWT_AUDIENCE", self.jwt_audience),
+                    ("POLARITY_JWT_JWKS_URL", self.jwt_jwks_url),
+                    ("POLARITY_OIDC_CLIENT_ID", self.oidc_client_id),
+                )
+                if value
+            ]
+            if needing:
+                raise SettingsError(f"{', '.join(needing)} needs POLARITY_JWT_ISSUER to be set")
+            return
+        for name, url in (
+            ("POLARITY_JWT_ISSUER", self.jwt_issuer),
+            ("POLARITY_JWT_JWKS_URL", self.jwt_jwks_url),
+        ):
+            if url is not None and urlsplit(url).scheme not in ("http", "https"):
+                raise SettingsError(f"{name} must be an http(s) URL, not {url!r}")
+        if not self.jwt_audience:
+            raise SettingsError(
+                "POLARITY_JWT_AUDIENCE is not set: with an issuer, the API accepts only its "
+                "tokens meant for this service (their aud claim), so name that audience"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -133,6 +195,14 @@ class Settings:
             verify_seconds=None
             if env.get("POLARITY_VERIFY_SECONDS", "").strip().lower() == "off"
             else _positive_int(env, "POLARITY_VERIFY_SECONDS", 10),
+            jwt_issuer=env.get("POLARITY_JWT_ISSUER", "").strip() or None,
+            jwt_audience=env.get("POLARITY_JWT_AUDIENCE", "").strip() or None,
+            jwt_jwks_url=env.get("POLARITY_JWT_JWKS_URL", "").strip() or None,
+            jwt_roles_claim=env.get("POLARITY_JWT_ROLES_CLAIM", "").strip() or "roles",
+            jwt_name_claim=env.get("POLARITY_JWT_NAME_CLAIM", "").strip() or "name",
+            jwt_allow_hs256=_flag(env, "POLARITY_JWT_ALLOW_HS256", False),
+            oidc_client_id=env.get("POLARITY_OIDC_CLIENT_ID", "").strip() or None,
+            oidc_client_secret=env.get("POLARITY_OIDC_CLIENT_SECRET") or None,
         )
 
 

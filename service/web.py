@@ -27,7 +27,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     TooManyRequestsException,
 )
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import Token
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -53,10 +53,12 @@ from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
 from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
+from service.identity import IdentityProvider
 from service.integrity import Integrity
 from service.projector import Projector
 from service.roles import take_up
 from service.settings import Settings
+from service.tokens import BearerAuth
 
 log = logging.getLogger("polarity.web")
 
@@ -95,12 +97,21 @@ def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any
     return Actor(id=token.sub, roles=tuple(roles), on_behalf_of=on_behalf_of or None)
 
 
-def jwt_auth(settings: Settings) -> JWTAuth[Actor, Token]:
-    return JWTAuth[Actor, Token](
+def display_name(token: Token) -> str | None:
+    """The person's name as the token gives it (an issuer's name claim), if it does."""
+    name = token.extras.get("name")
+    return name if isinstance(name, str) else None
+
+
+def jwt_auth(settings: Settings, provider: IdentityProvider | None = None) -> BearerAuth:
+    """Tokens signed with the secret, and the issuer's (`provider`) when one is configured."""
+    return BearerAuth(
         token_secret=settings.jwt_secret,
         algorithm=ALGORITHM,
         retrieve_user_handler=actor_from_token,
         default_token_expiration=TOKEN_LIFETIME,
+        provider=provider,
+        accept_secret=settings.accepts_secret_tokens,
     )
 
 
@@ -153,7 +164,8 @@ async def stamp_and_log(message: Message, scope: Scope) -> None:
 
 def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     detail = exc.detail
-    if isinstance(exc.__cause__, jwt.PyJWTError):  # say why: expired, bad signature, malformed
+    generic = detail == "Invalid token"  # Litestar's own: say why (expired, malformed, …)
+    if generic and isinstance(exc.__cause__, jwt.PyJWTError):
         detail = f"{detail}: {exc.__cause__}"
     return Response(
         {"status_code": HTTP_401_UNAUTHORIZED, "detail": detail},
@@ -208,6 +220,7 @@ async def request_context(request: Request[Actor, Token, State]) -> RequestConte
         app=state.polarity,
         pool=state.pool,
         actor=request.user,
+        actor_name=display_name(request.auth),
         request_id=request_id(request.scope),
         settings=state.settings,
         correlation_id=_plain_id(request.headers.get("x-correlation-id")),
@@ -362,6 +375,8 @@ async def _enter_in_thread(stack: AsyncExitStack, manager: AbstractContextManage
 def create_app(settings: Settings, database: Database | None = None) -> Litestar:
     """The API on `database`, or on the one the settings name (started here if embedded)."""
     settings.validate_for_serving()
+    provider = IdentityProvider(settings) if settings.jwt_issuer else None
+    auth = jwt_auth(settings, provider)
     graphiql_assets = [graphiql.assets()] if settings.graphiql else []
     return Litestar(
         route_handlers=[
@@ -372,8 +387,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             *EXPORT_ROUTES,
             *AUDIT_ROUTES,
         ],
-        plugins=[Portal(settings, jwt_auth(settings), request_context)],
-        on_app_init=[jwt_auth(settings).on_app_init, throttle.before_authentication(settings)],
+        plugins=[Portal(settings, auth, request_context)],
+        on_app_init=[auth.on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],
         state=State({"settings": settings}),

@@ -1,0 +1,92 @@
+"""Which bearer tokens the API takes: HS256 ones signed with Polarity's own secret (development,
+`polarity token`), and RS256/ES256 ones from the configured OpenID Connect issuer.
+
+The token's header says how it is signed; each kind goes to its own check, and anything else
+(`none`, another algorithm, HS256 claiming to come from the issuer) is refused with a sentence
+that says so. Both kinds end in the same Token and the same `retrieve_user_handler`, so an
+actor is built from a token in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+
+from domain.values import Actor
+from service.identity import ALGORITHMS, IdentityProvider, refused
+
+SECRET_ALGORITHM = "HS256"
+
+
+class BearerMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, routing each token to the check for how it is signed."""
+
+    def __init__(
+        self,
+        *args: Any,
+        provider: IdentityProvider | None = None,
+        accept_secret: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        self.accept_secret = accept_secret
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        try:
+            algorithm = jwt.get_unverified_header(encoded_token).get("alg")
+        except jwt.PyJWTError as error:
+            raise NotAuthorizedException("Invalid token") from error
+        if algorithm == SECRET_ALGORITHM:
+            self._check_secret_token(encoded_token)
+            return await super().authenticate_token(encoded_token, connection)
+        if self.provider is None or algorithm not in ALGORITHMS:
+            raise refused(f"it is signed with {algorithm!r}; {self._accepted}")
+        token = await self.provider.token(encoded_token)
+        user = await self.retrieve_user_handler(token, connection)
+        return AuthenticationResult(user=user, auth=token)
+
+    def _check_secret_token(self, encoded: str) -> None:
+        if self.provider is None:
+            return
+        if not self.accept_secret:
+            raise refused(f"it is signed with HS256; {self._accepted}")
+        try:
+            issuer = jwt.decode(encoded, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            return  # unreadable: the secret's own check says why
+        if issuer == self.provider.issuer:  # a public key used as an HMAC secret, say
+            raise refused(f"a token from {issuer} must be signed with RS256 or ES256, not HS256")
+
+    @property
+    def _accepted(self) -> str:
+        kinds = [f"RS256 or ES256 from {self.provider.issuer}"] if self.provider else []
+        if self.accept_secret:
+            kinds.append("HS256 signed with this service's secret")
+        return f"this service accepts {' and '.join(kinds)}"
+
+
+@dataclass
+class BearerAuth(JWTAuth[Actor, Token]):
+    """JWTAuth whose middleware also takes the issuer's tokens (`provider`), and in production
+    may refuse the secret's (`accept_secret`)."""
+
+    provider: IdentityProvider | None = None
+    accept_secret: bool = True
+    authentication_middleware_class: type[JWTAuthenticationMiddleware] = field(
+        default=BearerMiddleware
+    )
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        define = super().middleware
+        define.kwargs.update(provider=self.provider, accept_secret=self.accept_secret)
+        return define
