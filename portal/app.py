@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,13 @@ from domain.values import Actor
 from portal import formatting, links
 from portal.layout import Link, page
 from portal.pages import PAGES
+from portal.provider import choices as provider_choices
+from portal.provider import provider_routes
 from portal.reading import Reader, ReadRefused
 from portal.session import SESSION_COOKIE, SignInRequired, Verifier, session_routes, to_sign_in
 from schema.build import build_schema
 from schema.context import RequestContext
+from service.identity import IdentityProvider
 from service.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -69,11 +72,13 @@ class Portal(InitPlugin):
         auth: JWTAuth[Actor, Token],
         context: ContextOf,
         pages: Sequence[Any] = PAGES,
+        provider: IdentityProvider | None = None,
     ) -> None:
         self.settings = settings
         self.verify = Verifier(auth)
         self.context = context
         self.pages = pages
+        self.provider = provider  # the OpenID Connect issuer people may sign in at
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend([self.router(), static_files()])
@@ -88,7 +93,7 @@ class Portal(InitPlugin):
     def router(self) -> Router:
         return Router(
             path="/",
-            route_handlers=[*session_routes(self.verify), *self.pages],
+            route_handlers=[*self.sign_in_routes(), *self.pages],
             dependencies={"reader": Provide(self.reader)},
             middleware=[DefineMiddleware(CSRFMiddleware, config=self.csrf())],
             exception_handlers={
@@ -100,6 +105,16 @@ class Portal(InitPlugin):
             opt={"exclude_from_auth": True},  # the session cookie stands for the token here
             include_in_schema=False,
         )
+
+    def sign_in_routes(self) -> list[Any]:
+        """Sign-in with a token; and at the issuer, when the portal is its client."""
+        settings, provider = self.settings, self.provider
+        if provider is None or not settings.portal_signs_in_at_issuer:
+            return session_routes(self.verify)
+        return [
+            *session_routes(self.verify, partial(provider_choices, settings, provider)),
+            *provider_routes(settings, provider, self.verify),
+        ]
 
     def csrf(self) -> CSRFConfig:
         """Double-submit tokens for the portal's forms, signed with a key of their own."""

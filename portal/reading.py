@@ -51,6 +51,11 @@ class Reader:
     def roles(self) -> tuple[str, ...]:
         return self.actor.roles
 
+    @property
+    def name(self) -> str:
+        """Who the masthead names: the token's display name, else the actor's id."""
+        return self.context.actor_name or self.actor.id
+
     def holds(self, *roles: str) -> bool:
         """Whether the reader holds any of `roles` (a page may show more to some roles)."""
         return not set(roles).isdisjoint(self.actor.roles)

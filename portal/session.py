@@ -1,4 +1,5 @@
-"""Signing in with the API's own bearer token.
+"""Signing in with a bearer token the API takes: pasted, or (portal/provider.py) obtained from
+the OpenID Connect issuer the service trusts.
 
 The session is an HttpOnly, SameSite=Strict cookie (Secure over https) that holds the token
 itself: every request checks it exactly as the API checks a bearer token (the same JWT
@@ -9,6 +10,7 @@ Authorization header."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,6 +30,7 @@ from portal.layout import Link, page
 
 SESSION_COOKIE = "polarity_session"
 SIGN_IN = "/sign-in"
+PROVIDER_SIGN_IN = "/sign-in/provider"  # portal/provider.py
 HOME = "/"
 MOST_TOKEN_CHARACTERS = 8_000  # far above any token we sign; a longer paste is not a token
 
@@ -91,10 +94,16 @@ def why_refused(error: NotAuthorizedException) -> str:
 
 
 def signed_in(
-    request: Request[Any, Any, Any], token: Token, encoded: str, next_path: str
+    request: Request[Any, Any, Any],
+    token: Token,
+    encoded: str,
+    next_path: str,
+    response: Response[Any] | None = None,
 ) -> Response[Any]:
-    """Signed in: the cookie holds the token until it expires, then the browser drops it."""
-    response = Redirect(next_path, status_code=HTTP_303_SEE_OTHER)
+    """Signed in: the cookie holds the token until it expires, then the browser drops it. The
+    response is a redirect to `next_path` unless another is given."""
+    if response is None:
+        response = Redirect(next_path, status_code=HTTP_303_SEE_OTHER)
     lifetime = int((token.exp - datetime.now(UTC)).total_seconds())
     response.set_cookie(
         SESSION_COOKIE,
@@ -108,7 +117,22 @@ def signed_in(
     return response
 
 
-def sign_in_form(error: str | None = None, next_path: str = HOME, status: int = 200) -> Template:
+@dataclass(frozen=True)
+class Choices:
+    """How the sign-in page offers to sign in: at the issuer, by pasting a token, or both."""
+
+    provider: str | None = None  # "Sign in with <provider>"
+    token_form: bool = True
+    signed_out_at: str | None = None  # the provider's end-session URL, offered after sign-out
+
+
+def sign_in_form(
+    error: str | None = None,
+    next_path: str = HOME,
+    status: int = 200,
+    choices: Choices = Choices(),
+    signed_out: bool = False,
+) -> Template:
     return page(
         "sign_in.html",
         None,
@@ -117,39 +141,56 @@ def sign_in_form(error: str | None = None, next_path: str = HOME, status: int = 
         status=status,
         error=error,
         next=next_path,
+        provider=choices.provider,
+        provider_href=f"{PROVIDER_SIGN_IN}?{urlencode({'next': next_path})}",
+        token_form=choices.token_form,
+        end_session=choices.signed_out_at if signed_out else None,
     )
 
 
 Verify = Callable[[str, Connection], Awaitable[tuple[Actor, Token]]]
+ChoicesFor = Callable[[Request[Any, Any, Any]], Choices]
 
 
-def session_routes(verify: Verify) -> list[Any]:
-    """GET and POST /sign-in, POST /sign-out."""
+def session_routes(verify: Verify, choices: ChoicesFor = lambda _: Choices()) -> list[Any]:
+    """GET and POST /sign-in, POST /sign-out; `choices` says what the sign-in page offers."""
 
     @get(SIGN_IN, name="sign_in")
-    async def show_sign_in(next: FromQuery[str | None] = None) -> Template:
-        return sign_in_form(next_path=local_path(next))
+    async def show_sign_in(
+        request: Request[Any, Any, Any],
+        next: FromQuery[str | None] = None,
+        signed_out: FromQuery[bool] = False,
+    ) -> Template:
+        return sign_in_form(
+            next_path=local_path(next), choices=choices(request), signed_out=signed_out
+        )
 
     @post(SIGN_IN, name="sign_in_post", status_code=HTTP_303_SEE_OTHER)
     async def sign_in(
         request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
         next_path = local_path(data.get("next"))
+        offer = choices(request)
         encoded = data.get("token", "").strip().removeprefix("Bearer ").strip()
         if not encoded or len(encoded) > MOST_TOKEN_CHARACTERS:
-            return sign_in_form("Paste a bearer token to sign in.", next_path, HTTP_400_BAD_REQUEST)
+            said = "Paste a bearer token to sign in."
+            return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST, offer)
         if encoded.startswith("polarity token"):
             said = "That is the command: run it in a terminal, then paste the token it prints."
-            return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST)
+            return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST, offer)
         try:
             _, token = await verify(encoded, request)
         except NotAuthorizedException as error:
-            return sign_in_form(why_refused(error), next_path, HTTP_400_BAD_REQUEST)
+            return sign_in_form(why_refused(error), next_path, HTTP_400_BAD_REQUEST, offer)
         return signed_in(request, token, encoded, next_path)
 
     @post("/sign-out", name="sign_out", status_code=HTTP_303_SEE_OTHER)
-    async def sign_out() -> Response[Any]:
-        response = Redirect(SIGN_IN, status_code=HTTP_303_SEE_OTHER)
+    async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+        """End the portal's session; the sign-in page then offers to sign out at the provider
+        too, when it has an end-session endpoint."""
+        there = choices(request).signed_out_at
+        to = f"{SIGN_IN}?signed_out=true" if there else SIGN_IN
+        response = Redirect(to, status_code=HTTP_303_SEE_OTHER)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 

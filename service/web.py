@@ -387,7 +387,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             *EXPORT_ROUTES,
             *AUDIT_ROUTES,
         ],
-        plugins=[Portal(settings, auth, request_context)],
+        plugins=[Portal(settings, auth, request_context, provider=provider)],
         on_app_init=[auth.on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database)],

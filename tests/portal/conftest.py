@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ import httpx
 import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
+from litestar import Litestar
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from projections.catalog import all_projections
@@ -115,17 +117,13 @@ def demo_database(database: Database) -> Iterator[tuple[Database, DemoPortfolio]
     next(fresh, None)
 
 
-@pytest.fixture(scope="session")
-def portal(demo_database: tuple[Database, DemoPortfolio]) -> Iterator[Portal]:
-    """The whole service (API and portal) served by uvicorn on a free port, in a thread."""
-    database, made = demo_database
+@contextmanager
+def served(app: Litestar) -> Iterator[str]:
+    """`app` served by uvicorn on a free port of 127.0.0.1, in a thread; yields its base URL."""
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(PORTAL_SETTINGS, database=database), log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -134,11 +132,19 @@ def portal(demo_database: tuple[Database, DemoPortfolio]) -> Iterator[Portal]:
         assert time.monotonic() < deadline, "the service did not start within a minute"
         time.sleep(0.05)
     try:
-        yield Portal(f"http://127.0.0.1:{port}", PORTAL_SETTINGS, made)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         listening.close()
+
+
+@pytest.fixture(scope="session")
+def portal(demo_database: tuple[Database, DemoPortfolio]) -> Iterator[Portal]:
+    """The whole service (API and portal) served by uvicorn on a free port, in a thread."""
+    database, made = demo_database
+    with served(create_app(PORTAL_SETTINGS, database=database)) as base:
+        yield Portal(base, PORTAL_SETTINGS, made)
 
 
 @pytest.fixture(scope="module")
