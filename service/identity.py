@@ -192,13 +192,17 @@ class IdentityProvider:
 
     # Tokens --------------------------------------------------------------------------------
 
-    async def claims(self, encoded: str, audience: str | None = None) -> dict[str, Any]:
+    async def claims(
+        self, encoded: str, audience: str | None = None, header: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The token's claims once its signature, issuer, audience (`audience`, else the API's)
-        and times hold; else a 401 that says why. ProviderUnavailable (503) in an outage."""
-        try:
-            header = jwt.get_unverified_header(encoded)
-        except jwt.PyJWTError as error:
-            raise NotAuthorizedException("Invalid token") from error
+        and times hold; else a 401 that says why. ProviderUnavailable (503) in an outage.
+        `header`: the token's unverified header, when the caller has read it already."""
+        if header is None:
+            try:
+                header = jwt.get_unverified_header(encoded)
+            except jwt.PyJWTError as error:
+                raise NotAuthorizedException("Invalid token") from error
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise refused(f"it names no key id (kid) of {self.issuer}")
@@ -231,9 +235,9 @@ class IdentityProvider:
             raise refused("it has expired") from jwt.ExpiredSignatureError("Signature has expired")
         return claims
 
-    async def token(self, encoded: str) -> Token:
+    async def token(self, encoded: str, header: dict[str, Any] | None = None) -> Token:
         """The verified token, its roles and display name read from the configured claims."""
-        claims = await self.claims(encoded)
+        claims = await self.claims(encoded, header=header)
         subject = claims["sub"]
         extras: dict[str, Any] = {"roles": self.roles(claims)}
         if name := self.display_name(claims):

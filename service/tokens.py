@@ -42,15 +42,16 @@ class BearerMiddleware(JWTAuthenticationMiddleware):
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         try:
-            algorithm = jwt.get_unverified_header(encoded_token).get("alg")
+            header = jwt.get_unverified_header(encoded_token)
         except jwt.PyJWTError as error:
             raise NotAuthorizedException("Invalid token") from error
+        algorithm = header.get("alg")
         if algorithm == SECRET_ALGORITHM:
             self._check_secret_token(encoded_token)
             return await super().authenticate_token(encoded_token, connection)
         if self.provider is None or algorithm not in ALGORITHMS:
             raise refused(f"it is signed with {algorithm!r}; {self._accepted}")
-        token = await self.provider.token(encoded_token)
+        token = await self.provider.token(encoded_token, header)
         user = await self.retrieve_user_handler(token, connection)
         return AuthenticationResult(user=user, auth=token)
 
