@@ -41,7 +41,7 @@ from portal.reading import Reader, ReadRefused
 from portal.session import SESSION_COOKIE, SignInRequired, Verifier, session_routes, to_sign_in
 from schema.build import build_schema
 from schema.context import RequestContext
-from service.identity import IdentityProvider
+from service.identity import IdentityProvider, ProviderUnavailable
 from service.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -100,6 +100,7 @@ class Portal(InitPlugin):
                 SignInRequired: to_sign_in,
                 ReadRefused: refused,
                 PermissionDeniedException: form_refused,
+                ProviderUnavailable: provider_unavailable,
             },
             response_headers=SECURITY_HEADERS,
             opt={"exclude_from_auth": True},  # the session cookie stands for the token here
@@ -178,6 +179,20 @@ def refused(request: Request[Any, Any, Any], error: ReadRefused) -> Template:
         status=error.status,
         code=error.code,
         message=error.message,
+    )
+
+
+def provider_unavailable(request: Request[Any, Any, Any], error: ProviderUnavailable) -> Template:
+    """The session's token cannot be checked: the identity provider is out of reach."""
+    title = "Your session cannot be checked just now"
+    return page(
+        "refused.html",
+        None,
+        title=title,
+        crumbs=[Link(title)],
+        status=503,
+        code="SERVICE_UNAVAILABLE",
+        message=f"{error.detail}. Try again in a minute.",
     )
 
 

@@ -168,3 +168,19 @@ def test_in_production_the_sign_in_page_offers_only_the_provider(
 
     assert f"Sign in with {provider.host}" in page.text
     assert 'id="token"' not in page.text
+
+
+def test_a_session_that_cannot_be_checked_while_the_provider_is_away_is_a_page_saying_so(
+    demo_database: tuple[Database, DemoPortfolio],
+) -> None:
+    database, _ = demo_database
+    with serve() as away:
+        token = away.token()
+        settings = at_issuer(away)
+    # The provider is gone before the service first needs its keys.
+    with served(create_app(settings, database)) as base:
+        response = httpx.get(f"{base}/", cookies={"polarity_session": token})
+
+    assert response.status_code == 503
+    assert "Your session cannot be checked just now" in response.text
+    assert f"The identity provider {away.issuer} cannot be reached" in response.text
