@@ -323,12 +323,31 @@ COLUMNS = SQL(
 )
 
 
-def _where(conditions: list[tuple[str, Any]]) -> tuple[Composable, list[Any]]:
+def where(conditions: list[tuple[str, Any]]) -> tuple[Composable, list[Any]]:
     """Only the filters given, so each query can use its index."""
     given = [(clause, value) for clause, value in conditions if value is not None]
     if not given:
         return SQL("true"), []
     return SQL(" AND ").join(SQL(clause) for clause, _ in given), [value for _, value in given]
+
+
+def matching(
+    *,
+    actor: str | None = None,
+    decision_type: str | None = None,
+    subject: UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[tuple[str, Any]]:
+    """The conditions on a row of the log (or of its v1 view, whose columns bear the same
+    names) for the filters given: `since` inclusive, `until` exclusive; None takes all."""
+    return [
+        ("actor_id = %s", actor),
+        ("decision_type = %s", decision_type),
+        ("aggregate_id = %s", subject),
+        ("recorded_at >= %s", since),
+        ("recorded_at < %s", until),
+    ]
 
 
 async def decision_log(
@@ -340,28 +359,33 @@ async def decision_log(
     since: datetime | None = None,
     until: datetime | None = None,
     after: int | None = None,
+    before: int | None = None,
     first: int = 50,
     newest_first: bool = False,
+    backward: bool = False,
 ) -> dict[str, Any]:
     """A page of decisions matching the filters (`since` inclusive, `until` exclusive), in
-    position order (or newest first), starting after the position `after`; with the total
-    that match the filters, whatever the page."""
-    filters = [
-        ("actor_id = %s", actor),
-        ("decision_type = %s", decision_type),
-        ("aggregate_id = %s", subject),
-        ("recorded_at >= %s", since),
-        ("recorded_at < %s", until),
-    ]
-    where, params = _where(filters)
+    position order (or newest first): the `first` after the position `after`, or going
+    `backward` the `first` just before the position `before` (before the end if None). With
+    the total that match the filters, whatever the page, and whether there are more beyond it
+    (`more`: after the page going forward, before it going back)."""
+    filters = matching(
+        actor=actor, decision_type=decision_type, subject=subject, since=since, until=until
+    )
+    condition, params = where(filters)
     count = await conn.execute(
-        SQL("SELECT count(*) AS total FROM reporting.decision_log WHERE {}").format(where), params
+        SQL("SELECT count(*) AS total FROM reporting.decision_log WHERE {}").format(condition),
+        params,
     )
     total = (await count.fetchone() or {}).get("total", 0)
-    cursor_clause = "position < %s" if newest_first else "position > %s"
-    page_where, page_params = _where([*filters, (cursor_clause, after)])
+    descending = newest_first != backward
+    cursor_clause = "position < %s" if descending else "position > %s"
+    anchor = before if backward else after
+    page_where, page_params = where([*filters, (cursor_clause, anchor)])
     query: Composed = SQL(
         "SELECT {} FROM reporting.decision_log WHERE {} ORDER BY position {} LIMIT %s"
-    ).format(COLUMNS, page_where, SQL("DESC" if newest_first else "ASC"))
+    ).format(COLUMNS, page_where, SQL("DESC" if descending else "ASC"))
     rows = await (await conn.execute(query, [*page_params, first + 1])).fetchall()
-    return {"rows": rows[:first], "total": total, "has_next_page": len(rows) > first}
+    page = rows[:first][::-1] if backward else rows[:first]
+    more = len(rows) > first
+    return {"rows": page, "total": total, "more": more, "has_next_page": more and not backward}

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -15,10 +15,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from projections import capacity, decision_log, path_balance, pipeline
+from schema import decided_work
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
+from schema.decided_work import WorkItems, concerned
+from schema.health import CheckedWork
 from schema.loading import uuid_or_none
-from schema.paging import check_first, position_of
+from schema.paging import LAST, Window, page_size, position_of
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -197,9 +200,19 @@ class Decision:
     overridden: bool
     request_id: str | None
     summary: JSON
+    _concerns: strawberry.Private[UUID | None]
+    _work_items: strawberry.Private[WorkItems]
+
+    @strawberry.field(
+        description="The work item the decision concerns, as it is now: the subject if an "
+        "initiative or improvement item, else the work item a team's allocation or an approval "
+        "request names; null for other decisions."
+    )
+    async def work_item(self) -> CheckedWork | None:
+        return None if self._concerns is None else await self._work_items.load(self._concerns)
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Decision:
+    def of(cls, row: dict[str, Any], work_items: WorkItems) -> Decision:
         kind = row["aggregate_kind"]
         return cls(
             position=row["position"],
@@ -217,6 +230,8 @@ class Decision:
             overridden=row["overridden"],
             request_id=row["request_id"],
             summary=row["summary"],
+            _concerns=concerned(kind, row["aggregate_id"], row["summary"]),
+            _work_items=work_items,
         )
 
 
@@ -370,10 +385,13 @@ class FiguresQuery:
         filter: DecisionFilter | None = None,
         first: int = 50,
         after: str | None = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: str | None = None,
         newest_first: bool = False,
         consistent_with: int | None = None,
     ) -> DecisionConnection:
-        check_first(first)
+        window = Window(first, after, last, before)
+        size = page_size(window)
         f = filter or DecisionFilter()
         subject = uuid_or_none(f.subject_id, *TYPE_NAMES.values())
         page = await read(
@@ -388,16 +406,23 @@ class FiguresQuery:
                 since=f.since,
                 until=f.until,
                 after=_position_after(after),
-                first=first,
+                before=_position_after(before),
+                first=size,
                 newest_first=newest_first,
+                backward=window.backward,
             ),
         )
-        edges = [DecisionEdge(cursor=str(r["position"]), node=Decision.of(r)) for r in page["rows"]]
+        work_items = decided_work.work_items(info.context)
+        edges = [
+            DecisionEdge(cursor=str(r["position"]), node=Decision.of(r, work_items))
+            for r in page["rows"]
+        ]
+        anchored = (before if window.backward else after) is not None
         return DecisionConnection(
             edges=edges,
             page_info=relay.PageInfo(
-                has_next_page=page["has_next_page"],
-                has_previous_page=after is not None,
+                has_next_page=anchored if window.backward else page["more"],
+                has_previous_page=page["more"] if window.backward else anchored,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),

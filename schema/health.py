@@ -138,7 +138,9 @@ class AlignmentFigures:
     unaligned_work: list[UnalignedWork]
 
 
-@strawberry.type(description="A work item a check names: what showing it and linking to it need.")
+@strawberry.type(
+    description="A work item a check or a decision names: what showing it and linking to it need."
+)
 class CheckedWork:
     id: UUID
     kind: str = strawberry.field(description="initiative or improvement_item.")

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import NamedTuple
 
 from graphql import GraphQLError
 
 MAX_PAGE = 100
 MAX_CURSOR = 200  # characters: every cursor given out is far shorter
 _POSITION = re.compile(r"[0-9]{1,18}")  # a store position fits PostgreSQL's bigint
+LAST = (
+    "Page backward: the `last` items just before the cursor `before` (or at the end of the "
+    "list), in the list's order; `first` is then ignored."
+)
+
+
+class Window(NamedTuple):
+    """Which page of a list: the `first` after `after`, or the `last` before `before`."""
+
+    first: int
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
 
 
 def encode_cursor(value: object, kind: str = "position") -> str:
@@ -53,3 +71,22 @@ def check_first(first: int) -> None:
             f"first must be between 1 and {MAX_PAGE}, not {first}.",
             extensions={"code": "BAD_USER_INPUT"},
         )
+
+
+def page_size(window: Window) -> int:
+    """How many items the page holds: `last` when paging back, else `first`. Paging both ways
+    at once, or `before` without `last`, is refused."""
+    if window.last is None:
+        if window.before is not None:
+            raise bad_input("before pages backward: give last (how many) with it.")
+        check_first(window.first)
+        return window.first
+    if window.after is not None:
+        raise bad_input("Page forward with first and after, or back with last and before.")
+    if not 1 <= window.last <= MAX_PAGE:
+        raise bad_input(f"last must be between 1 and {MAX_PAGE}, not {window.last}.")
+    return window.last
+
+
+def bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})

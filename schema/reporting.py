@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -16,8 +16,9 @@ from strawberry.types import Info
 
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
+from schema.keyset import Keyset, PortfolioOrder
 from schema.loading import uuid_or_none
-from schema.paging import check_first, decode_cursor, not_a_cursor
+from schema.paging import LAST, Window, decode_cursor, not_a_cursor, page_size
 from schema.types import InitiativeStage, Path, PdcaStage, ReviewStatus
 
 Ctx = Info[RequestContext, None]
@@ -145,7 +146,7 @@ def _cursor(aggregate_id: UUID) -> str:
     return base64.urlsafe_b64encode(f"portfolio:{aggregate_id}".encode()).decode()
 
 
-def _after(cursor: str | None) -> UUID | None:
+def _anchor(cursor: str | None) -> UUID | None:
     if cursor is None:
         return None
     try:
@@ -154,23 +155,37 @@ def _after(cursor: str | None) -> UUID | None:
         raise not_a_cursor(cursor) from None
 
 
+ROWS = SQL(
+    "SELECT *, next_review_due < now() AS review_overdue FROM reporting.portfolio "
+    "WHERE {} ORDER BY {} LIMIT %s"
+)
+
+
 async def portfolio_page(
-    info: Ctx, filter: PortfolioFilter | None, first: int, after: str | None
+    info: Ctx,
+    filter: PortfolioFilter | None,
+    order: PortfolioOrder | None,
+    window: Window,
 ) -> PortfolioConnection:
-    check_first(first)
+    """One page of the portfolio in `order`: the `first` rows after `after`, or the `last`
+    rows before `before`, with the total that match the filter."""
+    size = page_size(window)
     where, params = _where(filter)
-    start = _after(after)
-    page_where = SQL("{} AND id > %s").format(where) if start else where
-    rows_sql = SQL(
-        "SELECT *, next_review_due < now() AS review_overdue FROM reporting.portfolio "
-        "WHERE {} ORDER BY id LIMIT %s"
-    ).format(page_where)
+    backward = window.backward
+    keyset = Keyset.of(order, backward)
+    anchor = _anchor(window.before if backward else window.after)
+    page_where, page_params = where, list(params)
+    if anchor is not None:
+        beyond, anchor_params = keyset.beyond(anchor)
+        page_where = SQL("{} AND {}").format(where, beyond)
+        page_params += anchor_params
+    rows_sql = ROWS.format(page_where, keyset.order_by())
     count_sql = SQL("SELECT count(*) AS total FROM reporting.portfolio WHERE {}").format(where)
     async with info.context.pool.connection() as conn:
-        page_params = [*params, *([start] if start else []), first + 1]
-        rows = await (await conn.execute(rows_sql, page_params)).fetchall()
+        rows = await (await conn.execute(rows_sql, [*page_params, size + 1])).fetchall()
         total = await (await conn.execute(count_sql, params)).fetchone()
-    shown = rows[:first]
+    shown = rows[:size][::-1] if backward else rows[:size]
+    more = len(rows) > size
     cursors = [_cursor(row["id"]) for row in shown]
     return PortfolioConnection(
         edges=[
@@ -178,8 +193,8 @@ async def portfolio_page(
             for c, r in zip(cursors, shown, strict=True)
         ],
         page_info=relay.PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=start is not None,
+            has_next_page=anchor is not None if backward else more,
+            has_previous_page=more if backward else anchor is not None,
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
         ),
@@ -187,19 +202,62 @@ async def portfolio_page(
     )
 
 
+@strawberry.type(
+    description="The values the portfolio's filters can take: those its items hold now."
+)
+class PortfolioChoices:
+    stages: list[str]
+    org_units: list[str]
+    sponsors: list[str]
+    owners: list[str]
+
+
+CHOICES = SQL("SELECT {} FROM (SELECT 1) AS one").format(
+    SQL(", ").join(
+        SQL(
+            "array(SELECT DISTINCT {column} FROM reporting.portfolio "
+            "WHERE {column} IS NOT NULL ORDER BY 1) AS {column}"
+        ).format(column=Identifier(column))
+        for column in ("stage", "org_unit", "sponsor", "owner")
+    )
+)
+
+
 @strawberry.type
 class ReportingQuery:
     @strawberry.field(
-        description="Every work item on both paths, from the portfolio view. consistentWith: "
-        "wait (up to 5 s) until the view includes the write at that position."
+        description="Every work item on both paths, from the portfolio view, in `orderBy` "
+        "(by id unless given). consistentWith: wait (up to 5 s) until the view includes the "
+        "write at that position."
     )
     async def portfolio(
         self,
         info: Ctx,
         filter: PortfolioFilter | None = None,
+        order_by: PortfolioOrder | None = None,
         first: int = 20,
         after: str | None = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: str | None = None,
         consistent_with: int | None = None,
     ) -> PortfolioConnection:
         await wait_for_views(info.context, consistent_with, ["portfolio"])
-        return await portfolio_page(info, filter, first, after)
+        return await portfolio_page(info, filter, order_by, Window(first, after, last, before))
+
+    @strawberry.field(
+        description="The stages, org units, sponsors and owners the portfolio's items hold, each "
+        "sorted: the choices its filters offer. consistentWith: as for portfolio."
+    )
+    async def portfolio_choices(
+        self, info: Ctx, consistent_with: int | None = None
+    ) -> PortfolioChoices:
+        await wait_for_views(info.context, consistent_with, ["portfolio"])
+        async with info.context.pool.connection() as conn:
+            row = await (await conn.execute(CHOICES)).fetchone()
+        assert row is not None  # one row, whatever the view holds
+        return PortfolioChoices(
+            stages=row["stage"],
+            org_units=row["org_unit"],
+            sponsors=row["sponsor"],
+            owners=row["owner"],
+        )

@@ -101,6 +101,69 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
     assert (gate["actorId"], gate["reason"]) == ("gina", "fit")
 
 
+DECISIONS = """query($f: DecisionFilter, $first: Int! = 3, $after: String, $last: Int,
+    $before: String, $newest: Boolean! = false) {
+  decisionLog(filter: $f, first: $first, after: $after, last: $last, before: $before,
+      newestFirst: $newest) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { decisionType subjectKind workItem { id kind title } } } } }"""
+
+
+def test_the_decision_log_pages_back_as_it_paged_forward_either_way_round(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
+    made = a_resourced_initiative(steward, gatekeeper, f"unit-{uuid4().hex[:8]}")
+    subject = {"subjectId": made["initiative"]}
+    steward.query("query($at: Int!) { decisionLog(consistentWith: $at) { totalCount } }",
+                  at=made["position"])  # fmt: skip
+
+    for newest in (False, True):
+        forward: list[str] = []
+        cursor = None
+        while True:
+            page = steward.query(DECISIONS, f=subject, after=cursor, newest=newest)["decisionLog"]
+            forward += [edge["node"]["decisionType"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            cursor = page["pageInfo"]["endCursor"]
+        back: list[str] = []
+        cursor = None
+        while True:
+            page = steward.query(DECISIONS, f=subject, last=3, before=cursor, newest=newest)
+            log = page["decisionLog"]
+            back = [edge["node"]["decisionType"] for edge in log["edges"]] + back
+            if not log["pageInfo"]["hasPreviousPage"]:
+                break
+            assert log["pageInfo"]["hasNextPage"] == (cursor is not None)
+            cursor = log["pageInfo"]["startCursor"]
+
+        assert len(forward) == 7
+        assert back == forward
+        assert forward[0] == ("resourcing" if newest else "classification")
+
+
+def test_each_decision_names_the_work_item_it_concerns(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
+    made = a_resourced_initiative(steward, gatekeeper, f"unit-{uuid4().hex[:8]}")
+    initiative = base64.b64decode(made["initiative"]).decode().split(":")[1]
+    named = {"id": initiative, "kind": "initiative", "title": "Go"}
+
+    log = steward.query(
+        DECISIONS.replace("$f: DecisionFilter", "$f: DecisionFilter, $at: Int").replace(
+            "newestFirst: $newest)", "newestFirst: $newest, consistentWith: $at)"
+        ),
+        f={"subjectId": made["team"]},
+        first=10,
+        at=made["position"],
+    )["decisionLog"]
+
+    rows = [(e["node"]["decisionType"], e["node"]["workItem"]) for e in log["edges"]]
+    assert rows == [("capacity", None), ("resourcing", named)]  # the team's grant names it
+    by_initiative = steward.query(DECISIONS, f={"subjectId": made["initiative"]}, first=10)
+    assert all(e["node"]["workItem"] == named for e in by_initiative["decisionLog"]["edges"])
+
+
 def test_governance_health_answers_the_reflection_questions_with_the_ids_concerned(
     api: Client,
 ) -> None:

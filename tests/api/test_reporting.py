@@ -86,3 +86,102 @@ def test_a_position_nothing_was_written_at_is_refused_at_once(api: Client) -> No
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "Nothing has been written at position" in error["message"]
+
+
+ORDERED = """query($f: PortfolioFilter, $order: PortfolioOrder, $first: Int! = 2, $after: String,
+    $last: Int, $before: String) {
+  portfolio(filter: $f, orderBy: $order, first: $first, after: $after, last: $last,
+      before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { title sponsor } } } }"""
+
+
+def a_unit_of_initiatives(steward: Caller, sponsors: dict[str, str | None]) -> tuple[str, int]:
+    """Initiatives titled as the keys of `sponsors` in a new org unit, each with its sponsor."""
+    unit, last = f"unit-{uuid4().hex[:8]}", 0
+    for title, sponsor in sponsors.items():
+        gid = steward.ok("initiativePropose", title=title, problem="p", orgUnit=unit)
+        last = gid["position"]
+        if sponsor is not None:
+            made = gid["initiative"]["id"]
+            steward.ok("initiativeClassify", id=made, criteria=STRATEGIC, reason="big")
+            last = steward.ok("initiativeAssignSponsor", id=made, sponsor=sponsor)["position"]
+    return unit, last
+
+
+def every_page(caller: Caller, unit: str, order: dict[str, str], backward: bool) -> list[str]:
+    """The titles of the unit's initiatives, two a page, forward from the first page or back
+    from the last, in the order the list gives them."""
+    titles: list[str] = []
+    cursor = None
+    while True:
+        paging = {"last": 2, "before": cursor} if backward else {"after": cursor}
+        page = caller.query(ORDERED, f={"orgUnit": unit}, order=order, **paging)["portfolio"]
+        shown = [edge["node"]["title"] for edge in page["edges"]]
+        titles = shown + titles if backward else titles + shown
+        info = page["pageInfo"]
+        if not info["hasPreviousPage" if backward else "hasNextPage"]:
+            return titles
+        cursor = info["startCursor" if backward else "endCursor"]
+
+
+def test_the_portfolio_is_ordered_by_a_field_either_way_and_pages_back_as_it_paged_forward(
+    api: Client,
+) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    titles = ["delta", "alpha", "echo", "charlie", "bravo"]
+    unit, last = a_unit_of_initiatives(steward, dict.fromkeys(titles))
+    steward.query(PORTFOLIO, f={"orgUnit": unit}, first=1, at=last)
+
+    for direction, expected in (("ASC", sorted(titles)), ("DESC", sorted(titles)[::-1])):
+        order = {"field": "TITLE", "direction": direction}
+        assert every_page(steward, unit, order, backward=False) == expected
+        assert every_page(steward, unit, order, backward=True) == expected
+
+
+def test_items_without_a_sponsor_come_last_whichever_way_the_sponsors_are_ordered(
+    api: Client,
+) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    sponsors = {"one": None, "two": "zoe", "three": "amir", "four": None, "five": "maya"}
+    unit, last = a_unit_of_initiatives(steward, sponsors)
+    steward.query(PORTFOLIO, f={"orgUnit": unit}, first=1, at=last)
+
+    def sponsors_in(direction: str, backward: bool) -> list[str | None]:
+        order = {"field": "SPONSOR", "direction": direction}
+        return [sponsors[t] for t in every_page(steward, unit, order, backward)]
+
+    assert sponsors_in("ASC", backward=False) == ["amir", "maya", "zoe", None, None]
+    assert sponsors_in("DESC", backward=False) == ["zoe", "maya", "amir", None, None]
+    assert sponsors_in("DESC", backward=True) == ["zoe", "maya", "amir", None, None]
+
+
+def test_paging_both_ways_at_once_is_refused_with_a_reason(api: Client) -> None:
+    caller = Caller(api, bearer("aud", "auditor"))
+    first = caller.query(ORDERED)["portfolio"]["pageInfo"]["endCursor"]
+
+    for paging, said in (
+        ({"after": first, "last": 2}, "Page forward with first and after, or back"),
+        ({"before": first}, "before pages backward: give last"),
+        ({"last": 101}, "last must be between 1 and 100"),
+    ):
+        (error,) = caller.raw(ORDERED, **paging)["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert said in error["message"]
+
+
+def test_the_portfolio_choices_are_the_values_its_items_hold(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    unit, last = a_unit_of_initiatives(steward, {"one": "zoe-" + uuid4().hex[:6]})
+
+    choices = steward.query(
+        """query($at: Int) {
+          portfolioChoices(consistentWith: $at) { stages orgUnits sponsors owners } }""",
+        at=last,
+    )["portfolioChoices"]
+
+    assert unit in choices["orgUnits"]
+    assert "PROPOSED" in choices["stages"] or "SCOPING" in choices["stages"]
+    assert any(sponsor.startswith("zoe-") for sponsor in choices["sponsors"])
+    for values in choices.values():
+        assert len(values) == len(set(values))
