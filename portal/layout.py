@@ -33,6 +33,7 @@ NAV = (
     Link("Alignment", "/alignment"),
     Link("Decision log", "/decisions"),
     Link("Audit", "/audit"),
+    Link("Downloads", "/downloads"),
 )
 HOME = NAV[0]
 

@@ -2,9 +2,10 @@
 schema of its own and chained like the events.
 
 Audited are every request by an auditor or an admin, and every export, feed and audit download
-by anyone. As the last byte of a response is handed to the server, a note of it is queued (a few
-microseconds); a thread with a connection of its own turns the notes into rows, chains them and
-writes them in batches, so the response never waits for the log.
+by anyone, through the API or the portal. As the last byte of a response is handed to the
+server, a note of it is queued (a few microseconds); a thread with a connection of its own turns
+the notes into rows, chains them and writes them in batches, so the response never waits for
+the log.
 
 Each row's link is `service.chain.link` over the link before it, with the row's position, its
 entry id as the aggregate id, version 1, the topic `ACCESS_TOPIC` and `Entry.state()` (the row's
@@ -43,7 +44,8 @@ SCHEMA, TABLE = "audit", "access_log"
 QUALIFIED = f"{SCHEMA}.{TABLE}"
 ACCESS_TOPIC = "polarity.access_log.v1"
 AUDITED_ROLES = frozenset({"auditor", "admin"})
-AUDITED_PATHS = ("/exports/", "/feeds/", "/audit/")
+# The API's exports, feed and audit downloads, and the portal's CSV downloads of the same.
+AUDITED_PATHS = ("/exports/", "/feeds/", "/audit/", "/downloads/", "/decisions.csv")
 BATCH, MOST_WAITING, ATTEMPTS = 500, 100_000, 6
 LINGER = 0.25  # seconds a batch waits for more notes
 LOCK_KEY = int.from_bytes(b"accesslg")  # the advisory lock the log's writers take in turn

@@ -46,8 +46,11 @@ def of_request(path: str, query_string: str, body: bytes | None, next_after: str
     """What the request at `path` read, from its query string, GraphQL body or feed header."""
     if path == "/graphql":
         return of_graphql(body or b"")
-    if path.startswith("/exports/"):
-        return Reads("export", views=(path.removeprefix("/exports/").removesuffix(".csv"),))
+    for exports in ("/exports/", "/downloads/"):  # the API's, and the portal's of the same
+        if path.startswith(exports):
+            return Reads("export", views=(path.removeprefix(exports).removesuffix(".csv"),))
+    if path == "/decisions.csv":  # the portal's decision log; the row's path keeps its filters
+        return Reads("export", views=("decision_log",))
     if path == "/feeds/events":
         after = parse_qs(query_string).get("after", ["0"])[0]
         read = after.isdigit() and next_after is not None and next_after != after

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, Protocol
 
@@ -34,9 +35,10 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 
 from domain.values import Actor
+from projections import decision_log
 from projections.bi import View, bi_views
 from projections.catalog import all_projections
 from service import access_log, damage
@@ -56,11 +58,16 @@ def problem(status: int, detail: str, **more: Any) -> Response[Any]:
     return Response({"status_code": status, "detail": detail, **more}, status_code=status)
 
 
-def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] | None:
+def refusal(actor: Actor, allowed: frozenset[str], what: str) -> str | None:
+    """Why `actor` may not read `what`, or None if one of their roles is `allowed`."""
     if allowed.intersection(actor.roles):
         return None
-    roles = ", ".join(sorted(allowed))
-    return problem(HTTP_403_FORBIDDEN, f"Only these roles may read {what}: {roles}.")
+    return f"Only these roles may read {what}: {', '.join(sorted(allowed))}."
+
+
+def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] | None:
+    said = refusal(actor, allowed, what)
+    return None if said is None else problem(HTTP_403_FORBIDDEN, said)
 
 
 # CSV exports ---------------------------------------------------------------------------------
@@ -95,24 +102,48 @@ async def export_csv(request: AuthRequest, state: State, filename: str) -> Respo
         known = sorted(f"{table}.csv" for table in exportable())
         detail = f"No export is called {filename}; there are {', '.join(known)}."
         return problem(HTTP_404_NOT_FOUND, detail, exports=known)
+    return await view_csv(state, view)
+
+
+async def view_csv(state: State, view: View, rows: Rows | None = None) -> Response[Any]:
+    """`view` as CSV with a header row, streamed as PostgreSQL produces it: every row, or those
+    `rows` selects, in its order. The API's exports and the portal's downloads both send this."""
+    return await csv_download(state, view, view.qualified, f"{view.table}.csv", rows)
+
+
+async def csv_download(
+    state: State, copied: Copied, qualified: str, filename: str, rows: Rows | None = None
+) -> Response[Any]:
     async with state.pool.connection() as connection:
-        cursor = await connection.execute(COLUMN_TYPES, (view.qualified,))
+        cursor = await connection.execute(COLUMN_TYPES, (qualified,))
         columns = await cursor.fetchall()
     if not columns:
         detail = "The reporting views are not set up yet; try again shortly."
         return problem(HTTP_503_SERVICE_UNAVAILABLE, detail)
+    query = safe_csv_copy(copied, text_like(columns), rows)
     return Stream(
-        partial(copy_csv, state, safe_csv_copy(view, text_like(columns))),
+        partial(copy_csv, state, query, rows.params if rows else ()),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{view.table}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-async def copy_csv(state: State, query: Composed) -> AsyncIterator[bytes]:
-    """What `query` (a COPY ... TO STDOUT) writes, block by block; times in UTC."""
+async def decision_log_csv(state: State, **filters: Any) -> Response[Any]:
+    """The decision log as CSV, oldest first: the rows GraphQL's decisionLog gives for the same
+    filters (`projections.decision_log.matching`'s keywords), in the v1 view's columns."""
+    condition, params = decision_log.where(decision_log.matching(**filters))
+    rows = Rows(condition, tuple(params), SQL("position"))
+    return await view_csv(state, exportable()["decision_log"], rows)
+
+
+async def copy_csv(
+    state: State, query: Composed, params: Sequence[Any] = ()
+) -> AsyncIterator[bytes]:
+    """What `query` (a COPY ... TO STDOUT) writes, block by block; times in UTC. COPY takes no
+    server-side parameters: psycopg merges `params` into the statement, quoted, as it sends it."""
     async with state.pool.connection() as connection, connection.cursor() as cursor:
         await cursor.execute("SET LOCAL TimeZone TO 'UTC'")
-        async with cursor.copy(query) as copy:
+        async with cursor.copy(query, params or None) as copy:
             async for block in copy:
                 yield bytes(block)
 
@@ -135,14 +166,27 @@ class Copied(Protocol):
     def columns(self) -> tuple[str, ...]: ...
 
 
-def safe_csv_copy(view: Copied, text_like: Collection[str]) -> Composed:
-    """A COPY of `view` as CSV that spreadsheets open as data, as OWASP recommends: every field
-    quoted, and a ' before each text-like cell that starts with =, +, -, @, a tab or a carriage
-    return. PostgreSQL does it as it copies, so the export still streams straight from COPY."""
+@dataclass(frozen=True)
+class Rows:
+    """Which rows of a view a CSV holds, and their order: a condition with its parameters."""
+
+    condition: Composable
+    params: tuple[Any, ...] = ()
+    order_by: Composable | None = None
+
+
+def safe_csv_copy(view: Copied, text_like: Collection[str], rows: Rows | None = None) -> Composed:
+    """A COPY of `view` (or of the `rows` of it) as CSV that spreadsheets open as data, as OWASP
+    recommends: every field quoted, and a ' before each text-like cell that starts with =, +, -,
+    @, a tab or a carriage return. PostgreSQL does it as it copies, so the export still streams
+    straight from COPY."""
     columns = (neutralised(c) if c in text_like else Identifier(c) for c in view.columns)
-    return SQL(
-        "COPY (SELECT {} FROM {}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)"
-    ).format(SQL(", ").join(columns), view.identifier)
+    selected = SQL("SELECT {} FROM {}").format(SQL(", ").join(columns), view.identifier)
+    if rows is not None:
+        selected = SQL("{} WHERE {}").format(selected, rows.condition)
+        if rows.order_by is not None:
+            selected = SQL("{} ORDER BY {}").format(selected, rows.order_by)
+    return SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)").format(selected)
 
 
 def neutralised(column: str) -> Composed:
@@ -160,14 +204,12 @@ async def access_log_csv(request: AuthRequest, state: State) -> Response[Any]:
     """The access log as CSV, oldest first, for auditors and admins."""
     if denied := refused(request.user, access_log.AUDITED_ROLES, "the access log"):
         return denied
-    async with state.pool.connection() as connection:
-        cursor = await connection.execute(COLUMN_TYPES, (access_log.QUALIFIED,))
-        columns = await cursor.fetchall()
-    return Stream(
-        partial(copy_csv, state, safe_csv_copy(access_log.Table(), text_like(columns))),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="access_log.csv"'},
-    )
+    return await access_log_download(state)
+
+
+async def access_log_download(state: State) -> Response[Any]:
+    table = access_log.Table()
+    return await csv_download(state, table, access_log.QUALIFIED, "access_log.csv")
 
 
 # The change feed -----------------------------------------------------------------------------

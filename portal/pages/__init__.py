@@ -7,6 +7,13 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import overview
+from portal.pages import decisions, downloads, overview, portfolio
 
-PAGES: list[Any] = [overview.overview]
+PAGES: list[Any] = [
+    overview.overview,
+    portfolio.portfolio,
+    downloads.downloads,
+    downloads.download,
+    decisions.decisions,
+    decisions.decisions_csv,
+]

@@ -57,6 +57,9 @@ WIDTHS = (1280, 375)
 # demo data. A new page adds its line here: the accessibility and screenshot tests cover it.
 PAGES = {
     "overview": "/",
+    "portfolio": "/portfolio",
+    "downloads": "/downloads",
+    "decisions": "/decisions",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")

@@ -23,7 +23,10 @@ FIGURES = """{
   operational: portfolio(filter: {path: OPERATIONAL}) { totalCount }
   governanceHealth { name count healthy workItems(first: 10) { id kind title } }
 }"""
-NAV = ["/", "/portfolio", "/pipeline", "/capacity", "/kaizen", "/alignment", "/decisions", "/audit"]
+NAV = [
+    "/", "/portfolio", "/pipeline", "/capacity", "/kaizen", "/alignment", "/decisions", "/audit",
+    "/downloads",
+]  # fmt: skip
 
 
 def api_figures(portal: Portal) -> dict[str, Any]:
