@@ -15,5 +15,5 @@ PAGES: list[Any] = [
     downloads.downloads,
     downloads.download,
     decisions.decisions,
-    decisions.decisions_csv,
+    downloads.decisions_csv,
 ]

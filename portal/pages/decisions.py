@@ -1,6 +1,6 @@
 """Decision log (/decisions): every decision with who took it, when and why, filtered by actor,
-decision type, work item and dates, paged by the API's cursors; and /decisions.csv, the same
-decisions as the API's export code writes them."""
+decision type, work item and dates, paged by the API's cursors. The same filters select what
+/decisions.csv downloads (portal/pages/downloads.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.layout import Link, page
 from portal.links import global_id, work_url
 from portal.listing import PAGE_SIZE, Address, Checked, pager
-from portal.pages.downloads import allowed
 from portal.reading import Reader, ReadRefused
 from portal.summaries import DECISION_TYPES, what
 from service import exports
@@ -167,19 +165,6 @@ async def decisions(reader: NamedDependency[Reader], request: Request[Any, Any, 
     )
 
 
-@get("/decisions.csv", name="decisions_csv")
-async def decisions_csv(
-    reader: NamedDependency[Reader], request: Request[Any, Any, Any], state: State
-) -> Response[Any]:
-    """The decisions the filters select, oldest first, as the API's export of the decision log
-    writes them: the v1 view's columns and its formula-safe cells."""
-    allowed(reader, exports.EXPORTERS, "CSV exports")
-    filters = checked(request.query_params)
-    if filters.problems:
-        raise ReadRefused("BAD_USER_INPUT", " ".join(filters.problems))
-    return await exports.decision_log_csv(state, **filters.keywords())
-
-
 @dataclass(frozen=True)
 class Row:
     decision: dict[str, Any]
@@ -208,3 +193,7 @@ def subject_title(filters: Filters, rows: list[Row]) -> str | None:
     named = (r.work for r in rows if r.work and r.work.href and r.work.href.endswith(subject))
     found = next(named, None)
     return found.label if found else subject
+
+
+# What the page reads when opened without parameters (make bench reads the same over the API).
+VARIABLES = checked({}).variables()
