@@ -131,11 +131,33 @@ class UnalignedWork:
     created_at: datetime
 
 
+@strawberry.type(description="A work item aligned directly to an objective, and how strongly.")
+class ServingWork:
+    objective_id: UUID
+    id: UUID
+    kind: str
+    path: str
+    title: str
+    org_unit: str
+    strength: str
+    aligned_at: datetime
+
+
 @strawberry.type(description="Alignment: objectives and the work that serves them, and the gaps.")
 class AlignmentFigures:
     objectives: list[ObjectiveServed]
     unserved_objectives: list[ObjectiveServed]
     unaligned_work: list[UnalignedWork]
+
+    @strawberry.field(
+        description="The active work aligned directly to each objective listed, with its "
+        "strength: by objective, then strategic first, strongest first."
+    )
+    async def serving_work(self, info: Ctx) -> list[ServingWork]:
+        ids = [objective.id for objective in self.objectives]
+        async with info.context.pool.connection() as conn:
+            serving = await alignment.work_serving_each(conn, objective_ids=ids)
+        return [like(ServingWork, work) for work in serving]
 
 
 @strawberry.type(description="A work item a check names: what showing it and linking to it need.")

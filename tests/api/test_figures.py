@@ -152,3 +152,42 @@ def test_a_health_check_names_its_work_items_with_their_kind_and_title(
     }
     assert [w["id"] for w in unaligned["workItems"]] == unaligned["ids"]
     assert checks["teams_over_allocated"]["workItems"] == []  # it names teams, not work
+
+
+def plain(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().split(":")[1]
+
+
+def test_alignment_lists_the_work_serving_each_objective_with_its_strength(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward", "sponsor", "contributor"))
+    kpis = [{"name": "share", "target": "30", "unit": "%"}]
+    defined = {"owner": "ceo", "kpis": kpis, "due": "2030-12-31"}
+    aim = steward.ok("objectiveDefine", title="Aim", level="BREAKTHROUGH", **defined)
+    aim_id = aim["objective"]["id"]
+    year = steward.ok("objectiveDefine", title="Year", level="ANNUAL", parentId=aim_id, **defined)
+    year_id = year["objective"]["id"]
+    initiative = steward.ok("initiativePropose", title="Big", problem="p", orgUnit="Ops")
+    initiative_id = initiative["initiative"]["id"]
+    steward.ok("initiativeClassify", id=initiative_id, criteria=STRATEGIC, reason="big")
+    steward.ok("initiativeAlign", id=initiative_id, objectiveId=aim_id, strength="STRONG")
+    item = steward.ok("improvementItemRaise", title="Small", problem="p", area="Line 1")
+    item_id = item["improvementItem"]["id"]
+    aligned = steward.ok("improvementItemAlign", id=item_id, objectiveId=year_id, strength="WEAK")
+
+    figures = steward.query(
+        """query($at: Int!) { alignment(consistentWith: $at) {
+             objectives { id work }
+             servingWork { objectiveId id kind path title orgUnit strength alignedAt } } }""",
+        at=aligned["position"],
+    )["alignment"]
+
+    ours = {plain(aim_id), plain(year_id)}
+    serving = [w for w in figures["servingWork"] if w["objectiveId"] in ours]
+    assert {(w["objectiveId"], w["id"], w["kind"], w["path"], w["strength"]) for w in serving} == {
+        (plain(aim_id), plain(initiative_id), "initiative", "STRATEGIC", "STRONG"),
+        (plain(year_id), plain(item_id), "improvement_item", "OPERATIONAL", "WEAK"),
+    }
+    counted = {o["id"]: o["work"] for o in figures["objectives"]}
+    for objective in ours:
+        assert counted[objective] == sum(w["objectiveId"] == objective for w in serving)
+    assert {w["title"]: w["orgUnit"] for w in serving} == {"Big": "Ops", "Small": "Line 1"}
