@@ -7,6 +7,9 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import overview
+from portal.pages import overview, pipeline
 
-PAGES: list[Any] = [overview.overview]
+PAGES: list[Any] = [
+    overview.overview,
+    pipeline.pipeline,
+]

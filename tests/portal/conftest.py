@@ -57,6 +57,7 @@ WIDTHS = (1280, 375)
 # demo data. A new page adds its line here: the accessibility and screenshot tests cover it.
 PAGES = {
     "overview": "/",
+    "pipeline": "/pipeline",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
