@@ -7,9 +7,10 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import overview, pipeline
+from portal.pages import capacity, overview, pipeline
 
 PAGES: list[Any] = [
     overview.overview,
     pipeline.pipeline,
+    capacity.capacity,
 ]

@@ -58,6 +58,7 @@ WIDTHS = (1280, 375)
 PAGES = {
     "overview": "/",
     "pipeline": "/pipeline",
+    "capacity": "/capacity",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
