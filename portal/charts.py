@@ -115,8 +115,8 @@ class Scale:
         steps = [self.top * i / TICKS for i in range(TICKS + 1)]
         return tuple(Tick(self.y(step), shown(step)) for step in steps)
 
-    def x_ticks(self, labels: Sequence[str]) -> tuple[Tick, ...]:
-        every = max(1, len(labels) // 12)  # at most about a dozen labels fit the width
+    def x_ticks(self, labels: Sequence[str], most: int = 12) -> tuple[Tick, ...]:
+        every = max(1, len(labels) // most)  # about a dozen short labels fit the width
         return tuple(
             Tick(self.centre(i), label) for i, label in enumerate(labels) if i % every == 0
         )
@@ -167,10 +167,11 @@ def bar_chart(
     series: Mapping[str, Sequence[Number]],
     *,
     top: Decimal | None = None,
+    labels_shown: int = 12,
     shown: Format = plain,
 ) -> Chart:
     """Grouped bars: for each label, one bar per series, side by side; the value axis runs
-    to `top` (default: the highest value)."""
+    to `top` (default: the highest value), and about `labels_shown` labels stand under it."""
     highest = max((Decimal(v) for values in series.values() for v in values), default=Decimal(1))
     scale = Scale(highest if top is None else top, len(labels))
     names = tuple(series)
@@ -186,7 +187,7 @@ def bar_chart(
     return Chart(
         title=title,
         series=names,
-        x_ticks=scale.x_ticks(labels),
+        x_ticks=scale.x_ticks(labels, labels_shown),
         y_ticks=scale.y_ticks(shown),
         bars=tuple(bars),
     )

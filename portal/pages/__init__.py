@@ -7,10 +7,11 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import capacity, overview, pipeline
+from portal.pages import capacity, kaizen, overview, pipeline
 
 PAGES: list[Any] = [
     overview.overview,
     pipeline.pipeline,
     capacity.capacity,
+    kaizen.kaizen,
 ]

@@ -59,6 +59,7 @@ PAGES = {
     "overview": "/",
     "pipeline": "/pipeline",
     "capacity": "/capacity",
+    "kaizen": "/kaizen",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
