@@ -7,11 +7,12 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import capacity, kaizen, overview, pipeline
+from portal.pages import alignment, capacity, kaizen, overview, pipeline
 
 PAGES: list[Any] = [
     overview.overview,
     pipeline.pipeline,
     capacity.capacity,
     kaizen.kaizen,
+    alignment.alignment,
 ]

@@ -60,6 +60,7 @@ PAGES = {
     "pipeline": "/pipeline",
     "capacity": "/capacity",
     "kaizen": "/kaizen",
+    "alignment": "/alignment",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
