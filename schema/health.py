@@ -151,12 +151,14 @@ class AlignmentFigures:
 
     @strawberry.field(
         description="The active work aligned directly to each objective listed, with its "
-        "strength: by objective, then strategic first, strongest first."
+        "strength: by objective, then strategic first, strongest first; the first `first` "
+        "(1 to 100) of each objective (its `work` says how many there are)."
     )
-    async def serving_work(self, info: Ctx) -> list[ServingWork]:
+    async def serving_work(self, info: Ctx, first: int = 100) -> list[ServingWork]:
+        check_first(first)
         ids = [objective.id for objective in self.objectives]
         async with info.context.pool.connection() as conn:
-            serving = await alignment.work_serving_each(conn, objective_ids=ids)
+            serving = await alignment.work_serving_each(conn, objective_ids=ids, each=first)
         return [like(ServingWork, work) for work in serving]
 
 

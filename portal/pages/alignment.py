@@ -23,14 +23,16 @@ QUERY = """query Alignment {
       work strategic operational strong moderate weak viaChildren }
     unservedObjectives { id title level owner due }
     unalignedWork { id kind path title orgUnit createdAt }
-    servingWork { objectiveId id kind path title orgUnit strength }
+    servingWork(first: 10) { objectiveId id kind path title orgUnit strength }
   }
 }"""
+LISTED = 50  # rows of a list shown; the rest are counted
 
 
 @dataclass
 class Branch:
-    """An objective, the work aligned directly to it, and the annual objectives under it."""
+    """An objective, the first of the work aligned directly to it (its `work` counts them all),
+    and the annual objectives under it."""
 
     objective: dict[str, Any]
     work: list[dict[str, Any]] = field(default_factory=list)
@@ -51,6 +53,7 @@ async def alignment(reader: NamedDependency[Reader]) -> Template:
         objectives=figures["objectives"],
         unserved=figures["unservedObjectives"],
         unaligned=figures["unalignedWork"],
+        listed=LISTED,
     )
 
 

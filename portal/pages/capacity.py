@@ -27,6 +27,8 @@ QUERY = """query Capacity($period: String!, $valid: Boolean!) {
     period orgUnit teams capacityFte strategicFte operationalFte allocatedFte utilisation
     overAllocatedTeams }
 }"""
+# What the page reads when opened without a quarter (make bench reads the same over the API).
+VARIABLES = {"period": this_quarter(), "valid": True}
 SHORT = 24  # characters of a team's name that fit beside its bar; the table has the rest
 
 

@@ -28,6 +28,7 @@ QUERY = """query Kaizen {
 # How many of the latest weeks the chart and its table may show, as the form offers them.
 WINDOWS = {"13": 13, "26": 26, "52": 52, "all": None}
 DEFAULT_WINDOW = "26"
+LISTED = 50  # rows of a list of items shown; the rest are counted
 
 
 class BadWindow(ValueError):
@@ -68,6 +69,7 @@ async def kaizen(reader: NamedDependency[Reader], weeks: FromQuery[str | None] =
         unassigned=flow["unassigned"],
         stagnant=flow["stagnant"],
         rate=flow["standardisation"],
+        listed=LISTED,
     )
 
 

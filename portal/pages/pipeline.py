@@ -38,6 +38,7 @@ PATHS = {
     "OPERATIONAL": ("Operational improvement", [s.value for s in PdcaStage]),
 }
 OUTCOMES = [o.value for o in Outcome]
+LISTED = 50  # rows of a list shown; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class OpenReview:
     """A gate review waiting for its decision, and its panel as gateReviews reads it."""
 
     review: dict[str, Any]
-    panel: dict[str, Any] | None  # none if beyond the first 50 open reviews
+    panel: dict[str, Any] | None  # none if gateReviews read it beyond its first 50
 
     @property
     def members(self) -> list[tuple[str, bool]]:
@@ -100,11 +101,13 @@ async def pipeline(reader: NamedDependency[Reader]) -> Template:
         gates=gate_rows(figures["decisionsByGate"], kills),
         outcomes=OUTCOMES,
         overall=kills.get(None),
-        conditional=[with_plain_id(go) for go in figures["openConditionalGos"]],
+        conditional=[with_plain_id(go) for go in figures["openConditionalGos"][:LISTED]],
+        conditional_total=len(figures["openConditionalGos"]),
         reviews=[
             OpenReview(with_plain_id(review), panels.get(review["reviewId"]))
-            for review in figures["openGateReviews"]
+            for review in figures["openGateReviews"][:LISTED]
         ],
+        reviews_total=len(figures["openGateReviews"]),
     )
 
 
