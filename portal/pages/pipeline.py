@@ -15,6 +15,7 @@ from litestar.response import Template
 from domain.gates import Gate, Outcome, Stage
 from domain.improvement import PdcaStage
 from portal.charts import Chart, row_chart
+from portal.formatting import label
 from portal.layout import Link, page
 from portal.links import plain_id
 from portal.reading import Reader
@@ -121,7 +122,7 @@ def path_pipeline(
     stages = [StageRow(stage, items.get(stage, 0), age.get(stage)) for stage in order]
     chart = row_chart(
         f"{name}: work items per stage",
-        [stage_name(row.stage) for row in stages],
+        [label(row.stage) for row in stages],
         {"Work items": [row.items for row in stages]},
         width=480,  # half the width of the page's column, beside the other path's
     )
@@ -148,8 +149,3 @@ def gate_rows(
 def with_plain_id(row: dict[str, Any]) -> dict[str, Any]:
     """The row with the initiative's uuid beside its global id, for the link to its page."""
     return {**row, "initiative": plain_id(row["initiativeId"])}
-
-
-def stage_name(code: str) -> str:
-    """ON_HOLD -> On hold."""
-    return code.replace("_", " ").capitalize()
