@@ -3,6 +3,7 @@ templates/macros.html turns into inline SVG beside a text equivalent. No script,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -114,8 +115,8 @@ class Scale:
         steps = [self.top * i / TICKS for i in range(TICKS + 1)]
         return tuple(Tick(self.y(step), shown(step)) for step in steps)
 
-    def x_ticks(self, labels: Sequence[str]) -> tuple[Tick, ...]:
-        every = max(1, len(labels) // 12)  # at most about a dozen labels fit the width
+    def x_ticks(self, labels: Sequence[str], most: int = 12) -> tuple[Tick, ...]:
+        every = max(1, len(labels) // most)  # about a dozen short labels fit the width
         return tuple(
             Tick(self.centre(i), label) for i, label in enumerate(labels) if i % every == 0
         )
@@ -165,11 +166,14 @@ def bar_chart(
     labels: Sequence[str],
     series: Mapping[str, Sequence[Number]],
     *,
+    top: Decimal | None = None,
+    labels_shown: int = 12,
     shown: Format = plain,
 ) -> Chart:
-    """Grouped bars: for each label, one bar per series, side by side."""
+    """Grouped bars: for each label, one bar per series, side by side; the value axis runs
+    to `top` (default: the highest value), and about `labels_shown` labels stand under it."""
     highest = max((Decimal(v) for values in series.values() for v in values), default=Decimal(1))
-    scale = Scale(highest, len(labels))
+    scale = Scale(highest if top is None else top, len(labels))
     names = tuple(series)
     bars = []
     for i, label in enumerate(labels):
@@ -183,7 +187,65 @@ def bar_chart(
     return Chart(
         title=title,
         series=names,
-        x_ticks=scale.x_ticks(labels),
+        x_ticks=scale.x_ticks(labels, labels_shown),
         y_ticks=scale.y_ticks(shown),
         bars=tuple(bars),
+    )
+
+
+def whole_top(highest: Number) -> Decimal:
+    """The top of a value axis with a whole number at each of its ticks, at or above
+    `highest` (3 -> 5, 35 -> 35, 36 -> 40, 10.5 -> 15)."""
+    step = max(math.ceil(Decimal(highest) / TICKS), 1)
+    return Decimal(step * TICKS)
+
+
+ROW, ROW_GAP = 28, 8  # a horizontal bar's row, and the space above and below its bar
+
+
+def row_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[Number]],
+    *,
+    marks: Mapping[str, Sequence[Number]] | None = None,
+    label_width: int = 120,
+    width: int = WIDTH,
+    shown: Format = plain,
+) -> Chart:
+    """Horizontal bars, one row per label, top to bottom: each row's series stacked from the
+    left, and each of `marks` drawn as a thin bar across its row at its value (a capacity, a
+    target). For categories whose names are too long to stand side by side under columns."""
+    marks = marks or {}
+    totals = [sum(Decimal(values[i]) for values in series.values()) for i in range(len(labels))]
+    top = whole_top(max([*totals, *(Decimal(v) for m in marks.values() for v in m)], default=0))
+    plot = width - label_width - RIGHT
+
+    def x(value: Decimal) -> float:
+        return label_width + plot * float(min(value, top) / top)
+
+    bars: list[Bar] = []
+    for i, label in enumerate(labels):
+        y, start = TOP + i * ROW, Decimal(0)
+        for s, values in enumerate(series.values()):
+            end = start + Decimal(values[i])
+            if end > start:  # a part of nothing has no bar to hover
+                text = shown(Decimal(values[i]))
+                bars.append(
+                    Bar(x(start), y + ROW_GAP / 2, x(end) - x(start), ROW - ROW_GAP, s, label, text)
+                )
+            start = end
+        for m, values in enumerate(marks.values(), start=len(series)):
+            at = Decimal(values[i])
+            bars.append(Bar(x(at) - 1.5, y + 1, 3, ROW - 2, m, label, shown(at)))
+    steps = [top * i / TICKS for i in range(TICKS + 1)]
+    return Chart(
+        title=title,
+        series=(*series, *marks),
+        x_ticks=tuple(Tick(x(step), shown(step)) for step in steps),
+        y_ticks=tuple(Tick(TOP + (i + 0.5) * ROW, label) for i, label in enumerate(labels)),
+        bars=tuple(bars),
+        width=width,
+        height=TOP + ROW * len(labels) + BOTTOM,
+        left=label_width,
     )

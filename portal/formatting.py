@@ -66,6 +66,11 @@ def day(value: str | date | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(on.isoformat(), on.strftime("%d %b %Y"))
 
 
+def days(value: object) -> Markup:
+    """A number of days to one decimal place: 154.2."""
+    return NOTHING if value is None else _data(value, f"{decimal(value):,.1f}")
+
+
 def plural(number: int, one: str, many: str | None = None) -> str:
     """`3 teams`, `1 team`."""
     return f"{number:,} {one if number == 1 else (many or one + 's')}"
@@ -84,5 +89,6 @@ FILTERS: dict[str, Any] = {
     "moment": moment,
     "day": day,
     "plural": plural,
+    "days": days,
     "label": label,
 }

@@ -242,6 +242,7 @@ class ObjectiveServed:
 class ServingWork:
     """A work item aligned to an objective, and how strongly."""
 
+    objective_id: UUID
     id: UUID
     kind: str
     path: str
@@ -316,11 +317,17 @@ async def unserved_objectives(
 
 
 WORK_SERVING = """
-SELECT w.id, w.kind, w.path, w.title, w.org_unit, w.active, l.strength, l.aligned_at
-FROM {alignment_links} l JOIN {alignment_work} w ON w.id = l.work_item_id
-WHERE l.objective_id = %(objective)s AND (%(finished)s OR w.active)
-ORDER BY w.path DESC, array_position(ARRAY['STRONG', 'MODERATE', 'WEAK'], l.strength),
-    w.title, w.id
+SELECT objective_id, id, kind, path, title, org_unit, active, strength, aligned_at FROM (
+    SELECT l.objective_id, w.id, w.kind, w.path, w.title, w.org_unit, w.active, l.strength,
+        l.aligned_at,
+        row_number() OVER (PARTITION BY l.objective_id ORDER BY w.path DESC,
+            array_position(ARRAY['STRONG', 'MODERATE', 'WEAK'], l.strength), w.title, w.id)
+            AS nth
+    FROM {alignment_links} l JOIN {alignment_work} w ON w.id = l.work_item_id
+    WHERE l.objective_id = ANY(%(objectives)s) AND (%(finished)s OR w.active)
+) serving
+WHERE %(each)s::int IS NULL OR nth <= %(each)s
+ORDER BY objective_id, nth
 """
 
 
@@ -328,7 +335,21 @@ async def work_serving(
     conn: Connection, *, objective_id: UUID, include_finished: bool = False
 ) -> list[ServingWork]:
     """The work aligned directly to one objective: strategic first, strongest first."""
-    params = {"objective": objective_id, "finished": include_finished}
+    return await work_serving_each(
+        conn, objective_ids=[objective_id], include_finished=include_finished
+    )
+
+
+async def work_serving_each(
+    conn: Connection,
+    *,
+    objective_ids: list[UUID],
+    include_finished: bool = False,
+    each: int | None = None,
+) -> list[ServingWork]:
+    """The work aligned directly to each of the objectives, in one read: by objective, then
+    strategic first, strongest first; the first `each` of each objective if given."""
+    params = {"objectives": objective_ids, "finished": include_finished, "each": each}
     async with conn.cursor(row_factory=class_row(ServingWork)) as cur:
         await cur.execute(LIVE.sql(WORK_SERVING), params)
         return await cur.fetchall()

@@ -131,11 +131,35 @@ class UnalignedWork:
     created_at: datetime
 
 
+@strawberry.type(description="A work item aligned directly to an objective, and how strongly.")
+class ServingWork:
+    objective_id: UUID
+    id: UUID
+    kind: str
+    path: str
+    title: str
+    org_unit: str
+    strength: str
+    aligned_at: datetime
+
+
 @strawberry.type(description="Alignment: objectives and the work that serves them, and the gaps.")
 class AlignmentFigures:
     objectives: list[ObjectiveServed]
     unserved_objectives: list[ObjectiveServed]
     unaligned_work: list[UnalignedWork]
+
+    @strawberry.field(
+        description="The active work aligned directly to each objective listed, with its "
+        "strength: by objective, then strategic first, strongest first; the first `first` "
+        "(1 to 100) of each objective (its `work` says how many there are)."
+    )
+    async def serving_work(self, info: Ctx, first: int = 100) -> list[ServingWork]:
+        check_first(first)
+        ids = [objective.id for objective in self.objectives]
+        async with info.context.pool.connection() as conn:
+            serving = await alignment.work_serving_each(conn, objective_ids=ids, each=first)
+        return [like(ServingWork, work) for work in serving]
 
 
 @strawberry.type(

@@ -7,7 +7,16 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import decisions, downloads, overview, portfolio
+from portal.pages import (
+    alignment,
+    capacity,
+    decisions,
+    downloads,
+    kaizen,
+    overview,
+    pipeline,
+    portfolio,
+)
 
 PAGES: list[Any] = [
     overview.overview,
@@ -16,4 +25,8 @@ PAGES: list[Any] = [
     downloads.download,
     decisions.decisions,
     downloads.decisions_csv,
+    pipeline.pipeline,
+    capacity.capacity,
+    kaizen.kaizen,
+    alignment.alignment,
 ]

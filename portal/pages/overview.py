@@ -15,11 +15,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from domain import clock
 from portal.charts import Chart, as_percent, line_chart
 from portal.formatting import plural
 from portal.layout import Link, page
 from portal.links import plain_id, work_url
+from portal.periods import this_quarter
 from portal.reading import Reader
 
 QUERY = """query Overview {
@@ -97,8 +97,7 @@ def chosen(periods: Sequence[str], asked: str | None) -> str | None:
     before it, or the first there is."""
     if asked in periods:
         return asked
-    now = clock.now()
-    this = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
+    this = this_quarter()
     past = [p for p in periods if p <= this]
     return past[-1] if past else (periods[0] if periods else None)
 

@@ -215,3 +215,61 @@ def test_a_health_check_names_its_work_items_with_their_kind_and_title(
     }
     assert [w["id"] for w in unaligned["workItems"]] == unaligned["ids"]
     assert checks["teams_over_allocated"]["workItems"] == []  # it names teams, not work
+
+
+def plain(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().split(":")[1]
+
+
+def test_alignment_lists_the_work_serving_each_objective_with_its_strength(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward", "sponsor", "contributor"))
+    kpis = [{"name": "share", "target": "30", "unit": "%"}]
+    defined = {"owner": "ceo", "kpis": kpis, "due": "2030-12-31"}
+    aim = steward.ok("objectiveDefine", title="Aim", level="BREAKTHROUGH", **defined)
+    aim_id = aim["objective"]["id"]
+    year = steward.ok("objectiveDefine", title="Year", level="ANNUAL", parentId=aim_id, **defined)
+    year_id = year["objective"]["id"]
+    initiative = steward.ok("initiativePropose", title="Big", problem="p", orgUnit="Ops")
+    initiative_id = initiative["initiative"]["id"]
+    steward.ok("initiativeClassify", id=initiative_id, criteria=STRATEGIC, reason="big")
+    steward.ok("initiativeAlign", id=initiative_id, objectiveId=aim_id, strength="STRONG")
+    item = steward.ok("improvementItemRaise", title="Small", problem="p", area="Line 1")
+    item_id = item["improvementItem"]["id"]
+    steward.ok("improvementItemAlign", id=item_id, objectiveId=year_id, strength="WEAK")
+    more = steward.ok("improvementItemRaise", title="Also", problem="p", area="Line 1")
+    aligned = steward.ok(
+        "improvementItemAlign",
+        id=more["improvementItem"]["id"],
+        objectiveId=aim_id,
+        strength="MODERATE",
+    )
+
+    figures = steward.query(
+        """query($at: Int!) { alignment(consistentWith: $at) {
+             objectives { id work }
+             servingWork { objectiveId id kind path title orgUnit strength alignedAt }
+             firstOfEach: servingWork(first: 1) { objectiveId id } } }""",
+        at=aligned["position"],
+    )["alignment"]
+
+    ours = {plain(aim_id), plain(year_id)}
+    serving = [w for w in figures["servingWork"] if w["objectiveId"] in ours]
+    by_objective = {o: [w for w in serving if w["objectiveId"] == o] for o in ours}
+    assert [(w["id"], w["kind"], w["strength"]) for w in by_objective[plain(aim_id)]] == [
+        (plain(initiative_id), "initiative", "STRONG"),  # strategic first
+        (plain(more["improvementItem"]["id"]), "improvement_item", "MODERATE"),
+    ]
+    assert [(w["id"], w["path"], w["strength"]) for w in by_objective[plain(year_id)]] == [
+        (plain(item_id), "OPERATIONAL", "WEAK")
+    ]
+    counted = {o["id"]: o["work"] for o in figures["objectives"]}
+    assert all(counted[o] == len(by_objective[o]) for o in ours)
+    assert {w["title"]: w["orgUnit"] for w in serving} == {
+        "Big": "Ops",
+        "Small": "Line 1",
+        "Also": "Line 1",
+    }
+    first = [
+        (w["objectiveId"], w["id"]) for w in figures["firstOfEach"] if w["objectiveId"] in ours
+    ]
+    assert sorted(first) == sorted((o, by_objective[o][0]["id"]) for o in ours)

@@ -60,6 +60,10 @@ PAGES = {
     "portfolio": "/portfolio",
     "downloads": "/downloads",
     "decisions": "/decisions",
+    "pipeline": "/pipeline",
+    "capacity": "/capacity",
+    "kaizen": "/kaizen",
+    "alignment": "/alignment",
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
