@@ -100,6 +100,11 @@ class Allocation:
     fte: Decimal
     approved_by: str | None
 
+    @strawberry.field(description="The team as it is now (null if it cannot be read).")
+    async def team(self, info: Info[RequestContext, None]) -> Team | None:
+        (found,) = await Team.resolve_nodes(info=info, node_ids=[self.team_id.node_id])
+        return found
+
     @classmethod
     def of(cls, a: values.Allocation, work_type: str) -> Allocation:
         return cls(
@@ -116,6 +121,11 @@ class Allocation:
 class Alignment:
     objective_id: relay.GlobalID
     strength: Strength  # type: ignore[valid-type]
+
+    @strawberry.field(description="The objective as it is now (null if it cannot be read).")
+    async def objective(self, info: Info[RequestContext, None]) -> Objective | None:
+        (found,) = await Objective.resolve_nodes(info=info, node_ids=[self.objective_id.node_id])
+        return found
 
     @classmethod
     def all_of(cls, objectives: dict[str, values.Strength]) -> list[Alignment]:
