@@ -7,6 +7,7 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import overview
+from portal.pages import overview, work_item
 
 PAGES: list[Any] = [overview.overview]
+PAGES += [work_item.initiative, work_item.improvement]
