@@ -7,7 +7,8 @@ tests/portal/conftest.py. README, "Adding a portal page", says more."""
 
 from typing import Any
 
-from portal.pages import overview, work_item
+from portal.pages import audit, overview, work_item
 
 PAGES: list[Any] = [overview.overview]
 PAGES += [work_item.initiative, work_item.improvement]
+PAGES += [audit.audit]

@@ -60,6 +60,7 @@ WIDTHS = (1280, 375)
 # `{initiative}` and `{improvement}` stand for the ids of DEMO_WORK (see page_paths).
 PAGES = {
     "overview": "/",
+    "audit": "/audit",
     "initiative": "/initiatives/{initiative}",
     "improvement": "/improvements/{improvement}",
 }
