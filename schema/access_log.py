@@ -18,6 +18,7 @@ from service.access_log import AUDITED_ROLES, Table
 
 Ctx = Info[RequestContext, None]
 CURSOR = "access"
+LAST_POSITION = 2**63 - 1  # past any position a bigint holds
 
 
 @strawberry.type(description="One audited request: who, when, what it read, and how it ended.")
@@ -77,14 +78,18 @@ class AccessLogEdge:
     node: AccessLogEntry
 
 
-@strawberry.type(description="A page of the access log, oldest first.")
+@strawberry.type(description="A page of the access log, in the order asked for.")
 class AccessLogConnection:
     edges: list[AccessLogEdge]
     page_info: relay.PageInfo
 
 
 async def access_log_page(
-    context: RequestContext, filter: AccessLogFilter, first: int, after: str | None
+    context: RequestContext,
+    filter: AccessLogFilter,
+    first: int,
+    after: str | None,
+    newest_first: bool = False,
 ) -> AccessLogConnection:
     if AUDITED_ROLES.isdisjoint(context.actor.roles):
         roles = ", ".join(sorted(AUDITED_ROLES))
@@ -93,11 +98,15 @@ async def access_log_page(
             extensions={"code": "FORBIDDEN"},
         )
     check_first(first)
-    start = position_of(decode_cursor(after, CURSOR), after) if after else 0
+    start = position_of(decode_cursor(after, CURSOR), after) if after else None
     where, values = filter.where()
-    query = SQL("SELECT * FROM {} WHERE position > %s AND {} ORDER BY position LIMIT %s").format(
-        Table.identifier, where
+    beyond = SQL("position < %s" if newest_first else "position > %s")
+    order = SQL("position DESC" if newest_first else "position")
+    query = SQL("SELECT * FROM {} WHERE {} AND {} ORDER BY {} LIMIT %s").format(
+        Table.identifier, beyond, where, order
     )
+    if start is None:  # from the first entry, or the last
+        start = LAST_POSITION if newest_first else 0
     async with context.pool.connection() as connection:
         cursor = await connection.execute(query, [start, *values, first + 1])
         rows = await cursor.fetchall()
@@ -111,7 +120,7 @@ async def access_log_page(
         edges=edges,
         page_info=relay.PageInfo(
             has_next_page=len(rows) > first,
-            has_previous_page=start > 0,
+            has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
@@ -122,7 +131,7 @@ async def access_log_page(
 class AccessLogQuery:
     @strawberry.field(
         description="Who read what through the API (auditors and admins only); "
-        f"oldest first, at most {MAX_PAGE} a page."
+        f"oldest first (newestFirst: newest first), at most {MAX_PAGE} a page."
     )
     async def access_log(
         self,
@@ -130,5 +139,8 @@ class AccessLogQuery:
         filter: AccessLogFilter | None = None,
         first: int = MAX_PAGE,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> AccessLogConnection:
-        return await access_log_page(info.context, filter or AccessLogFilter(), first, after)
+        return await access_log_page(
+            info.context, filter or AccessLogFilter(), first, after, newest_first
+        )

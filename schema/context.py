@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -27,3 +28,4 @@ class RequestContext:
     correlation_id: str | None = None  # X-Correlation-Id; the request id when absent
     causation_id: str | None = None  # X-Causation-Id: what the client says caused this request
     integrity: Integrity | None = None  # the service's watch on its audit trail
+    loaders: dict[str, Any] = field(default_factory=dict, compare=False)  # this request's batches

@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
+from strawberry.dataloader import DataLoader
 
 from domain import improvement, initiative, objective, team
 from projections.base import SCHEMA
@@ -88,6 +89,21 @@ async def current_of_any_kind(context: RequestContext, ids: Sequence[UUID]) -> d
         event: Any = mapper.to_domain_event(stored)
         found[stored.originator_id] = event.mutate(found.get(stored.originator_id))
     return found
+
+
+def now_loader(context: RequestContext) -> DataLoader[UUID, Any]:
+    """Loads objects of any kind as they are now, the ids a request's resolvers ask for at once
+    read in one round (a work item's teams and objectives); None for an id of nothing. Nothing
+    is cached: a later mutation of the same request reads afresh."""
+    loader: DataLoader[UUID, Any] | None = context.loaders.get("now")
+    if loader is None:
+
+        async def load(ids: list[UUID]) -> list[Any]:
+            found = await current_of_any_kind(context, ids)
+            return [found.get(i) for i in ids]
+
+        loader = context.loaders["now"] = DataLoader(load_fn=load, cache=False)
+    return loader
 
 
 async def page(context: RequestContext, kind: str, first: int, after: str | None) -> Page:

@@ -72,6 +72,11 @@ async def _as_of(
 ) -> N | None:
     if as_of is not None and version is not None:
         raise GraphQLError("Give asOf or version, not both.", extensions={"code": "BAD_USER_INPUT"})
+    if version is not None and version < 1:
+        raise GraphQLError(
+            f"version must be 1 or more (an object's first event is its version 1), not {version}.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
     aggregate_id = parse_uuid(gid.node_id)
     if gid.type_name != node.__name__ or aggregate_id is None:
         return None

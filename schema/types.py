@@ -17,7 +17,7 @@ from domain import gates, improvement, objective, team, values
 from domain import initiative as initiative_
 from schema.context import RequestContext
 from schema.loading import parse_uuid
-from schema.objects import current
+from schema.objects import current, now_loader
 from schema.policies import ClassificationPolicy, policy_named
 
 Path = strawberry.enum(values.Path)
@@ -100,6 +100,11 @@ class Allocation:
     fte: Decimal
     approved_by: str | None
 
+    @strawberry.field(description="The team as it is now (null if it cannot be read).")
+    async def team(self, info: Info[RequestContext, None]) -> Team | None:
+        found = await now_loader(info.context).load(UUID(self.team_id.node_id))
+        return Team.of(found) if isinstance(found, team.Team) else None
+
     @classmethod
     def of(cls, a: values.Allocation, work_type: str) -> Allocation:
         return cls(
@@ -116,6 +121,11 @@ class Allocation:
 class Alignment:
     objective_id: relay.GlobalID
     strength: Strength  # type: ignore[valid-type]
+
+    @strawberry.field(description="The objective as it is now (null if it cannot be read).")
+    async def objective(self, info: Info[RequestContext, None]) -> Objective | None:
+        found = await now_loader(info.context).load(UUID(self.objective_id.node_id))
+        return Objective.of(found) if isinstance(found, objective.Objective) else None
 
     @classmethod
     def all_of(cls, objectives: dict[str, values.Strength]) -> list[Alignment]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from portal.pages import (
     alignment,
+    audit,
     capacity,
     decisions,
     downloads,
@@ -16,6 +17,7 @@ from portal.pages import (
     overview,
     pipeline,
     portfolio,
+    work_item,
 )
 
 PAGES: list[Any] = [
@@ -29,4 +31,7 @@ PAGES: list[Any] = [
     capacity.capacity,
     kaizen.kaizen,
     alignment.alignment,
+    work_item.initiative,
+    work_item.improvement,
+    audit.audit,
 ]

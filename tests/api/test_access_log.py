@@ -128,6 +128,27 @@ def test_the_log_is_read_a_page_at_a_time(api: Client) -> None:
     assert len(rest["accessLog"]["edges"]) == 1
 
 
+def test_the_log_is_read_newest_first_a_page_at_a_time(api: Client) -> None:
+    auditor = named("auditor")
+    for number in range(3):
+        post(api, bearer(auditor, "auditor"), "{ viewer { id } }", f"{auditor}-{number}")
+    api.app.state.access_log.flush()
+    reader = Caller(api, bearer(named("reader"), "auditor"))
+    newest = """query($f: AccessLogFilter, $after: String) {
+      accessLog(filter: $f, first: 2, after: $after, newestFirst: true) {
+        edges { node { position requestId } }
+        pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+    page = reader.query(newest, f={"actor": auditor})["accessLog"]
+    rest = reader.query(newest, f={"actor": auditor}, after=page["pageInfo"]["endCursor"])
+    more = rest["accessLog"]
+
+    ids = [edge["node"]["requestId"] for edge in page["edges"] + more["edges"]]
+    assert ids == [f"{auditor}-{number}" for number in (2, 1, 0)]
+    assert (page["pageInfo"]["hasNextPage"], page["pageInfo"]["hasPreviousPage"]) == (True, False)
+    assert (more["pageInfo"]["hasNextPage"], more["pageInfo"]["hasPreviousPage"]) == (False, True)
+
+
 def test_only_auditors_and_admins_read_the_log(api: Client) -> None:
     body = Caller(api, bearer(named("steward"), "steward")).raw(LOG)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

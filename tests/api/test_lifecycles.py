@@ -13,6 +13,7 @@ from tests.api.graphql import OPERATIONAL, STRATEGIC, Caller, review_gate
 pytestmark = pytest.mark.database
 
 GATEKEEPERS = ["gina", "gus"]
+OBJECTIVE_TITLE = "Services are 30% of revenue"
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def a_team(steward: Caller) -> str:
 def an_objective(steward: Caller) -> str:
     objective = steward.ok(
         "objectiveDefine",
-        title="Services are 30% of revenue",
+        title=OBJECTIVE_TITLE,
         level="BREAKTHROUGH",
         owner="ceo",
         kpis=[{"name": "service share", "target": "30", "unit": "%"}],
@@ -243,6 +244,44 @@ def test_an_object_reads_as_it_was_at_a_version_and_at_a_moment(
     assert then["byVersion"] == {"version": 1, "classification": None}
     assert then["byMoment"] == {"version": 2, "sponsor": None}
     assert then["now"] == {"version": 3, "sponsor": "sam"}
+
+
+def test_alignments_and_allocations_name_their_objective_and_team_now_and_as_they_were(
+    steward: Caller, sponsor: Caller, contributor: Caller
+) -> None:
+    team, objective = a_team(steward), an_objective(steward)
+    proposed = steward.ok("initiativePropose", title="Go", problem="p", orgUnit="Sales")
+    initiative = proposed["initiative"]["id"]
+    steward.ok("initiativeClassify", id=initiative, criteria=STRATEGIC, reason="why")
+    sponsor.ok("initiativeAlign", id=initiative, objectiveId=objective, strength="STRONG")
+    steward.ok(
+        "initiativeResource", id=initiative, teamId=team, period="2027-Q1", fte="2", reason="go"
+    )
+    raised = contributor.ok("improvementItemRaise", title="Fix", problem="p", area="Line 3")
+    item = raised["improvementItem"]["id"]
+    steward.ok("improvementItemClassify", id=item, criteria=OPERATIONAL, reason="local")
+    steward.ok(
+        "improvementItemResource", id=item, owner="olly", due="2027-03-31", reason="owner",
+        teamId=team, period="2027-Q1", fte="0.5",
+    )  # fmt: skip
+
+    read = steward.query(
+        """query($id: ID!, $item: ID!) {
+             now: initiative(id: $id) { ...named }
+             then: initiative(id: $id, version: 3) { ...named }
+             item: improvementItem(id: $item) { allocation { fte team { id name } } } }
+           fragment named on Initiative {
+             alignments { strength objective { id title } }
+             allocations { fte team { id name } } }""",
+        id=initiative,
+        item=item,
+    )
+
+    aligned = [{"strength": "STRONG", "objective": {"id": objective, "title": OBJECTIVE_TITLE}}]
+    squad = {"id": team, "name": "Nordic squad"}
+    assert read["now"] == {"alignments": aligned, "allocations": [{"fte": "2", "team": squad}]}
+    assert read["then"] == {"alignments": aligned, "allocations": []}
+    assert read["item"] == {"allocation": {"fte": "0.5", "team": squad}}
 
 
 def test_history_gives_every_event_with_its_full_envelope(api: Client) -> None:

@@ -62,6 +62,7 @@ def test_a_malformed_body_is_a_400_with_a_json_body_that_says_why(api: Client, b
 
 
 INITIATIVE_AS_OF = "query($id: ID!, $at: DateTime) { initiative(id: $id, asOf: $at) { id } }"
+INITIATIVE_AT = "query($id: ID!, $v: Int) { initiative(id: $id, version: $v) { id } }"
 PORTFOLIO = """query($f: PortfolioFilter, $after: String) {
   portfolio(filter: $f, after: $after) { totalCount } }"""
 INITIATIVES = "query($after: String) { initiatives(after: $after) { totalCount } }"
@@ -84,6 +85,8 @@ FUZZED = {
         {},
         "GRAPHQL_VALIDATION_FAILED",
     ),
+    "version 0": (INITIATIVE_AT, {"id": gid("Initiative"), "v": 0}, "BAD_USER_INPUT"),
+    "a negative version": (INITIATIVE_AT, {"id": gid("Initiative"), "v": -1}, "BAD_USER_INPUT"),
     "a team's id where an objective's is filtered on": (
         PORTFOLIO,
         {"f": {"objectiveId": gid("Team")}},

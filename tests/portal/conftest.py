@@ -4,6 +4,7 @@ in, read the same figures over GraphQL, check accessibility and take screenshots
 
 A page's tests need only these fixtures:
     portal      the served app: portal.url(path), portal.token(sub, *roles), portal.graphql(...)
+    page_paths  PAGES with the demo's ids filled in (demo_ids: the uuids of DEMO_WORK's items)
     browser     one headless Chromium per module (never downloaded: /usr/bin/chromium)
     page        a fresh browser context and page per test, signed out, 1280 px wide
 and these helpers: sign_in(page, portal, sub, *roles), serious_violations(page),
@@ -31,6 +32,7 @@ from axe_playwright_python.sync_playwright import Axe
 from litestar import Litestar
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from portal.links import plain_id
 from projections.catalog import all_projections
 from service.application import Polarity
 from service.database import Database
@@ -55,6 +57,7 @@ CHROMIUM_ARGS = [
 WIDTHS = (1280, 375)
 # Every page of the portal, by the name its screenshots take, with a path that shows it on the
 # demo data. A new page adds its line here: the accessibility and screenshot tests cover it.
+# `{initiative}` and `{improvement}` stand for the ids of DEMO_WORK (see page_paths).
 PAGES = {
     "overview": "/",
     "portfolio": "/portfolio",
@@ -64,6 +67,14 @@ PAGES = {
     "capacity": "/capacity",
     "kaizen": "/kaizen",
     "alignment": "/alignment",
+    "audit": "/audit",
+    "initiative": "/initiatives/{initiative}",
+    "improvement": "/improvements/{improvement}",
+}
+# The demo's work items the pages above show, by title: their ids are new on each load.
+DEMO_WORK = {
+    "initiative": ("initiatives", "Enter the Nordic market"),
+    "improvement": ("improvementItems", "Coolant concentration checks"),
 }
 # Who the accessibility and screenshot tests sign in as: roles that may read every page.
 SEES_EVERY_PAGE = ("priya.shah", "steward", "auditor")
@@ -152,6 +163,26 @@ def portal(demo_database: tuple[Database, DemoPortfolio]) -> Iterator[Portal]:
     database, made = demo_database
     with served(create_app(PORTAL_SETTINGS, database=database)) as base:
         yield Portal(base, PORTAL_SETTINGS, made)
+
+
+@pytest.fixture(scope="session")
+def demo_ids(portal: Portal) -> dict[str, str]:
+    """The uuid of each of DEMO_WORK's items, found by its title over GraphQL."""
+    found = {}
+    for name, (field, title) in DEMO_WORK.items():
+        listed = portal.graphql(
+            f"{{ {field}(first: 100) {{ edges {{ node {{ id title }} }} }} }}",
+            portal.token("priya.shah", "steward"),
+        )
+        (gid,) = [e["node"]["id"] for e in listed[field]["edges"] if e["node"]["title"] == title]
+        found[name] = plain_id(gid)
+    return found
+
+
+@pytest.fixture(scope="session")
+def page_paths(demo_ids: dict[str, str]) -> dict[str, str]:
+    """PAGES with the demo's ids in place of their placeholders."""
+    return {name: path.format_map(demo_ids) for name, path in PAGES.items()}
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,13 @@ from tests.portal.conftest import PAGES, SEES_EVERY_PAGE, WIDTHS, Portal, photog
 pytestmark = pytest.mark.database
 
 
-def test_every_page_is_photographed_at_both_widths(page: Page, portal: Portal) -> None:
+def test_every_page_is_photographed_at_both_widths(
+    page: Page, portal: Portal, page_paths: dict[str, str]
+) -> None:
     page.goto(portal.url("/sign-in"))
     taken = photograph(page, "sign-in")
     sign_in(page, portal, *SEES_EVERY_PAGE)
-    for name, path in PAGES.items():
+    for name, path in page_paths.items():
         page.goto(portal.url(path))
         taken += photograph(page, name)
 
