@@ -157,8 +157,18 @@ class HealthCheck:
         description="What the ids name: work_item, team, period or approval_request."
     )
     count: int
-    ids: list[str]
     healthy: bool
+    named: strawberry.Private[tuple[str, ...]]
+
+    @strawberry.field(
+        description="The ids of what fails the check (of `subject`), in order: all of them, or "
+        "the first `first` (at most 100)."
+    )
+    def ids(self, first: int | None = None) -> list[str]:
+        if first is None:
+            return list(self.named)
+        check_first(first)
+        return list(self.named[:first])
 
     @strawberry.field(
         description="The first `first` work items the ids name, in their order, with their kind "
@@ -168,7 +178,7 @@ class HealthCheck:
         check_first(first)
         if self.subject != "work_item":
             return []
-        ids = [UUID(text) for text in self.ids[:first]]
+        ids = [UUID(text) for text in self.named[:first]]
         found = await objects.current_of_any_kind(info.context, ids)
         return [
             CheckedWork(id=i, kind=WORK_KINDS[type(found[i]).__name__], title=found[i].title)
@@ -245,8 +255,8 @@ class HealthQuery:
                 definition=c.definition,
                 subject=c.subject,
                 count=c.count,
-                ids=list(c.ids),
                 healthy=c.healthy,
+                named=c.ids,
             )
             for c in checks
         ]
