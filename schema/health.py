@@ -179,11 +179,12 @@ class HealthCheck:
         if self.subject != "work_item":
             return []
         ids = [UUID(text) for text in self.named[:first]]
-        found = await objects.current_of_any_kind(info.context, ids)
+        found = await objects.kinds_and_titles(info.context, ids)
+        named = [(i, *found[i]) for i in ids if i in found]
         return [
-            CheckedWork(id=i, kind=WORK_KINDS[type(found[i]).__name__], title=found[i].title)
-            for i in ids
-            if type(found.get(i)).__name__ in WORK_KINDS
+            CheckedWork(id=i, kind=WORK_KINDS[kind], title=title)
+            for i, kind, title in named
+            if kind in WORK_KINDS
         ]
 
 
