@@ -21,6 +21,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -74,26 +75,34 @@ class Timings:
 
 
 def targets(pages: Sequence[Any], read: Read) -> tuple[list[Target], list[dict[str, str]]]:
-    """What to measure for each page handler, by what its module declares; and the pages that
-    declare too little to be measured, with why."""
-    found, skipped = [], []
+    """What to measure of each page module (once, at its first handler's path), by what it
+    declares; and the modules that declare too little to be measured, with why."""
+    first_paths: dict[ModuleType, str] = {}
     for handler in pages:
-        module = import_module(handler.fn.__module__)
-        name, path = handler.name or handler.fn.__name__, min(handler.paths)
-        query = getattr(module, "QUERY", None)
-        if query is None:
-            skipped.append({"page": name, "why": f"{module.__name__} declares no QUERY"})
-            continue
-        variables = dict(getattr(module, "VARIABLES", {}))
-        if "{" in path:
-            example = getattr(module, "example", None)
-            if example is None:
-                why = f"{path} takes parameters and {module.__name__} declares no example()"
-                skipped.append({"page": name, "why": why})
-                continue
-            path, variables = example(read)
-        found.append(Target(name, path, query, variables))
+        first_paths.setdefault(import_module(handler.fn.__module__), min(handler.paths))
+    found, skipped = [], []
+    for module, path in first_paths.items():
+        name = module.__name__.rpartition(".")[2]
+        try:
+            found.append(declared(module, name, path, read))
+        except (LookupError, RuntimeError) as missing:
+            skipped.append({"page": name, "why": str(missing)})
     return found, skipped
+
+
+def declared(module: ModuleType, name: str, path: str, read: Read) -> Target:
+    """The page at `path` and its module's QUERY, with VARIABLES, or where its path takes
+    parameters, the path and variables its example() gives."""
+    query = getattr(module, "QUERY", None)
+    if query is None:
+        raise LookupError(f"{module.__name__} declares no QUERY")
+    variables = dict(getattr(module, "VARIABLES", {}))
+    if "{" in path:
+        example = getattr(module, "example", None)
+        if example is None:
+            raise LookupError(f"{path} takes parameters and {module.__name__} has no example()")
+        path, variables = example(read)
+    return Target(name, path, query, variables)
 
 
 def reader(base: str, token: str) -> Read:
@@ -139,6 +148,22 @@ def timed(send: Callable[[], httpx.Response], into: Timings) -> None:
     is_json = response.headers["content-type"].startswith("application/json")
     if is_json and "errors" in response.json():
         raise RuntimeError(f"the query of {response.request.url} failed: {response.text}")
+
+
+def answering(
+    browser: httpx.Client, api: httpx.Client, pages: list[Target], skipped: list[dict[str, str]]
+) -> list[Target]:
+    """The pages whose page and query both answer as declared; the others join `skipped`
+    with what went wrong (a QUERY that needs variables its module does not declare, say)."""
+    kept = []
+    for target in pages:
+        try:
+            measure(browser, api, [target], 1, 1)
+        except RuntimeError as refused:
+            skipped.append({"page": target.name, "why": str(refused)[:500]})
+        else:
+            kept.append(target)
+    return kept
 
 
 def measure(
@@ -255,6 +280,7 @@ def served(database: Database, head: int, n: int, rounds: int) -> tuple[list[Any
             closing(signed_in(base, token)) as browser,
             httpx.Client(base_url=base, headers=headers, timeout=60) as api,
         ):
+            pages = answering(browser, api, pages, skipped)
             measure(browser, api, pages, max(n // 10, 2), 1)  # warm-up
             return results(pages, measure(browser, api, pages, n, rounds)), skipped
 
