@@ -44,7 +44,7 @@ READ_TEAM = "query($id: ID!) { team(id: $id) { name capacity { period fte alloca
 
 
 @contextmanager
-def serving(database: Database) -> Iterator[str]:
+def serving(database: Database, port: int = PORT) -> Iterator[str]:
     """uvicorn in a child process on loopback, until the block ends."""
     env = {
         **os.environ,
@@ -53,9 +53,9 @@ def serving(database: Database) -> Iterator[str]:
         "POLARITY_LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "uvicorn", "service.web:app_from_env", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(PORT), "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
         yield base

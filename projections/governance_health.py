@@ -460,13 +460,16 @@ Connection = psycopg.AsyncConnection[dict[str, Any]]
 
 @dataclass(frozen=True)
 class Question:
-    """A reflection question, what fails it, and the SQL selecting the ids that do."""
+    """A reflection question, and the SQL of what fails it: for a question about active work
+    (`work`), a condition on a row of governance_work, since the work questions share one scan
+    of that table; for any other, a SELECT of the ids that fail it."""
 
     name: str
     subject: str  # what the ids name: 'work_item', 'team', 'period' or 'approval_request'
     text: str
     definition: str
-    select: str
+    fails: str
+    work: bool = False
 
 
 @dataclass(frozen=True)
@@ -485,10 +488,6 @@ class Check:
         return self.count == 0
 
 
-def work_failing(condition: str) -> str:
-    return f"SELECT id::text FROM {{governance_work}} WHERE active AND ({condition}) ORDER BY id"
-
-
 STUCK = """stage_entered_at < %(now)s - make_interval(days => CASE kind
     WHEN 'initiative' THEN %(initiative_days)s::int ELSE %(item_days)s::int END)"""
 IN_PERIOD = "(%(period)s::text IS NULL OR period = %(period)s)"
@@ -499,30 +498,32 @@ QUESTIONS = (
         "work_item",
         "Does every strategic initiative past its proposal have an executive sponsor?",
         "Active initiatives beyond PROPOSED (on hold from beyond it too) with no sponsor.",
-        work_failing(
-            "path = 'STRATEGIC' AND coalesce(held_from, stage) <> 'PROPOSED' AND NOT has_sponsor"
-        ),
+        "path = 'STRATEGIC' AND coalesce(held_from, stage) <> 'PROPOSED' AND NOT has_sponsor",
+        work=True,
     ),
     Question(
         "strategic_without_dedicated_resources",
         "work_item",
         "Is every initiative in execution backed by dedicated resources?",
         "Initiatives in EXECUTING holding no FTE (G3 needs resources to enter it).",
-        work_failing("path = 'STRATEGIC' AND stage = 'EXECUTING' AND NOT has_dedicated_resources"),
+        "path = 'STRATEGIC' AND stage = 'EXECUTING' AND NOT has_dedicated_resources",
+        work=True,
     ),
     Question(
         "not_aligned",
         "work_item",
         "Is all active work, on both paths, aligned with an organisational objective?",
         "Active work items aligned to no active (unretired) objective.",
-        work_failing("NOT aligned"),
+        "NOT aligned",
+        work=True,
     ),
     Question(
         "reviews_overdue",
         "work_item",
         "Is every active work item reviewed at its cadence?",
         "Active work whose next review (monthly for initiatives, weekly for items) is past.",
-        work_failing("next_review_due < %(now)s"),
+        "next_review_due < %(now)s",
+        work=True,
     ),
     Question(
         "stuck_in_stage",
@@ -530,7 +531,8 @@ QUESTIONS = (
         "Has any work sat in one stage for too long?",
         "Active work in its current stage (ON_HOLD included) for more than the stuck days of "
         "its kind: 90 for initiatives, 30 for improvement items by default.",
-        work_failing(STUCK),
+        STUCK,
+        work=True,
     ),
     Question(
         "likely_misclassified",
@@ -538,7 +540,8 @@ QUESTIONS = (
         "Is work running on the path the framework advised against, or outgrowing its path?",
         "Active work whose classification overrode the policy's recommendation, or an "
         "improvement item still open after the horizon it was classified with.",
-        work_failing("overridden OR horizon_ends_at < %(now)s"),
+        "overridden OR horizon_ends_at < %(now)s",
+        work=True,
     ),
     Question(
         "teams_over_allocated",
@@ -585,7 +588,13 @@ QUESTIONS = (
         "WHERE votes < quorum ORDER BY 1",
     ),
 )
-HEALTH = "SELECT " + ", ".join(f"array({q.select}) AS {q.name}" for q in QUESTIONS)
+FAILING = ", ".join(
+    f"coalesce(array_agg(id::text ORDER BY id) FILTER (WHERE {q.fails}), '{{{{}}}}') AS {q.name}"
+    if q.work
+    else f"array({q.fails}) AS {q.name}"
+    for q in QUESTIONS
+)
+HEALTH = f"SELECT {FAILING} FROM {{governance_work}} WHERE active"
 
 
 async def governance_health(
@@ -608,7 +617,7 @@ async def governance_health(
     }
     cursor = await conn.execute(LIVE.sql(HEALTH), params)
     row = await cursor.fetchone()
-    assert row is not None  # a SELECT without FROM returns one row
+    assert row is not None  # an aggregate without GROUP BY returns one row
     return [
         Check(q.name, q.text, q.definition, q.subject, len(row[q.name]), tuple(row[q.name]))
         for q in QUESTIONS

@@ -183,8 +183,18 @@ class HealthCheck:
         description="What the ids name: work_item, team, period or approval_request."
     )
     count: int
-    ids: list[str]
     healthy: bool
+    named: strawberry.Private[tuple[str, ...]]
+
+    @strawberry.field(
+        description="The ids of what fails the check (of `subject`), in order: all of them, or "
+        "the first `first` (at most 100)."
+    )
+    def ids(self, first: int | None = None) -> list[str]:
+        if first is None:
+            return list(self.named)
+        check_first(first)
+        return list(self.named[:first])
 
     @strawberry.field(
         description="The first `first` work items the ids name, in their order, with their kind "
@@ -194,12 +204,13 @@ class HealthCheck:
         check_first(first)
         if self.subject != "work_item":
             return []
-        ids = [UUID(text) for text in self.ids[:first]]
-        found = await objects.current_of_any_kind(info.context, ids)
+        ids = [UUID(text) for text in self.named[:first]]
+        found = await objects.kinds_and_titles(info.context, ids)
+        named = [(i, *found[i]) for i in ids if i in found]
         return [
-            CheckedWork(id=i, kind=WORK_KINDS[type(found[i]).__name__], title=found[i].title)
-            for i in ids
-            if type(found.get(i)).__name__ in WORK_KINDS
+            CheckedWork(id=i, kind=WORK_KINDS[kind], title=title)
+            for i, kind, title in named
+            if kind in WORK_KINDS
         ]
 
 
@@ -271,8 +282,8 @@ class HealthQuery:
                 definition=c.definition,
                 subject=c.subject,
                 count=c.count,
-                ids=list(c.ids),
                 healthy=c.healthy,
+                named=c.ids,
             )
             for c in checks
         ]

@@ -40,6 +40,7 @@ APPLIED = SQL("(SELECT coalesce(max(position), 0) FROM {} WHERE projection = 'ob
 )
 
 VIEWED = SQL("SELECT id, kind, version, state::text FROM {} WHERE id = ANY(%s)").format(OBJECTS)
+TITLED = SQL("SELECT id, kind, state->>'title' AS title FROM {} WHERE id = ANY(%s)").format(OBJECTS)
 NEWER = SQL(
     "JOIN unnest(%s::uuid[], %s::integer[]) AS viewed(id, version) "
     "ON e.originator_id = viewed.id AND e.originator_version > viewed.version "
@@ -124,6 +125,23 @@ async def page(context: RequestContext, kind: str, first: int, after: str | None
         has_previous=start > 0,
         total=total["total"] if total else 0,
     )
+
+
+async def kinds_and_titles(
+    context: RequestContext, ids: Sequence[UUID]
+) -> dict[UUID, tuple[str, str]]:
+    """The kind and title of each of these objects. Both are fixed when an object is created,
+    so they are read straight from the view's rows, without restoring the objects; only an
+    object the view has not reached yet is read in full. Absent ones are left out."""
+    if not ids:
+        return {}
+    async with context.pool.connection() as conn:
+        rows = await (await conn.execute(TITLED, (list(ids),))).fetchall()
+    found = {row["id"]: (row["kind"], row["title"]) for row in rows}
+    missing = [i for i in ids if i not in found]
+    for i, aggregate in (await current_of_any_kind(context, missing)).items():
+        found[i] = (type(aggregate).__name__, aggregate.title)
+    return found
 
 
 async def _newer_events(

@@ -219,6 +219,7 @@ def _say_where(settings: Settings) -> None:
     click.echo("Every operation needs a bearer token. Get one with:")
     click.echo("    polarity token --sub alice --role steward")
     click.echo('and send it as the header "Authorization: Bearer <token>".')
+    click.echo(f"The portal is at {url}/: sign in there with such a token.")
 
 
 main.add_command(projections)

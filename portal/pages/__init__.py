@@ -3,7 +3,15 @@
 A page is a module here (its GraphQL QUERY, and a handler that reads it as the reader and
 returns `page(template, reader, ...)`: see overview.py), a template that extends base.html
 (portal/templates), its handler added below, and its path added to PAGES in
-tests/portal/conftest.py. README, "Adding a portal page", says more."""
+tests/portal/conftest.py. README, "Adding a portal page", says more.
+
+`make bench` (benchmarks/portal.py) times each page here beside the read of the same figures
+over the API, by what its module declares: QUERY, the read, sent to POST /graphql with
+VARIABLES (optional: the variables the page reads with when opened at its path without
+parameters), against GET of the page's path. A page whose path takes parameters (a work item's
+id) also declares `example(read)`: given `read(query, **variables)`, which returns a query's
+data as an admin reads it over the API, the path of one such page on the demo and the
+variables its QUERY takes there. A page with no QUERY is listed as not measured."""
 
 from typing import Any
 

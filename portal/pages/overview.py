@@ -29,7 +29,8 @@ QUERY = """query Overview {
   strategic: portfolio(filter: {path: STRATEGIC}, first: 1) { totalCount }
   operational: portfolio(filter: {path: OPERATIONAL}, first: 1) { totalCount }
   governanceHealth {
-    name question definition subject count ids healthy workItems(first: 10) { id kind title } }
+    name question definition subject count healthy ids(first: 10)
+    workItems(first: 10) { id kind title } }
   overAllocated: capacity(overAllocated: true) { teamId teamName period capacityFte allocatedFte }
 }"""
 PATHS = {"STRATEGIC": "Strategic initiatives", "OPERATIONAL": "Operational improvement"}

@@ -7,6 +7,7 @@ events refuses the demo, so that recorded times never go back against positions.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from uuid import UUID
@@ -42,9 +43,14 @@ class DemoPortfolio:
         return PEOPLE
 
 
-def load_demo(app: Recorder, now: datetime | None = None) -> DemoPortfolio:
+def load_demo(
+    app: Recorder,
+    now: datetime | None = None,
+    more: Callable[[Organisation], Iterable[Story]] | None = None,
+) -> DemoPortfolio:
     """Record the demo's history into an empty store, on a clock that runs from eighteen months
-    before `now` (real time unless given) to the last working day before it."""
+    before `now` (real time unless given) to the last working day before it. `more` tells
+    stories of its own beside the demo's, on the same clock (a benchmark's extra work)."""
     if app.holds_events():
         raise StoreNotEmpty(
             "The demo records its history with a simulated clock, so it loads only into an "
@@ -55,7 +61,8 @@ def load_demo(app: Recorder, now: datetime | None = None) -> DemoPortfolio:
     simulated = SimulatedClock(org.calendar.ago(HISTORY, 0))
     until = datetime.combine(today, time(0), UTC)
     with clock.running_on(simulated):
-        commands = play(app, simulated, _stories(org), until)
+        stories = [*_stories(org), *(more(org) if more else ())]
+        commands = play(app, simulated, stories, until)
     return DemoPortfolio(
         teams=dict(org.teams),
         objectives=list(org.objectives.values()),

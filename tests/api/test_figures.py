@@ -191,6 +191,32 @@ def test_governance_health_answers_the_reflection_questions_with_the_ids_concern
     assert {c["cadence"] for c in answers["reviewsDue"]["byCadence"]} <= {"weekly", "monthly"}
 
 
+def test_a_health_check_gives_the_first_of_its_ids_when_asked_for_some(api: Client) -> None:
+    steward = Caller(api, bearer("stella", "steward"))
+    made = a_resourced_initiative(steward, Caller(api, bearer("gina", "gatekeeper")), "Ops")
+    steward.ok("initiativePropose", title="Unaligned too", problem="p", orgUnit="Ops")
+
+    answers = steward.query(
+        """query($at: Int!) { governanceHealth(consistentWith: $at) {
+             name count ids some: ids(first: 1) } }""",
+        at=made["position"],
+    )
+
+    checks = {c["name"]: c for c in answers["governanceHealth"]}
+    assert checks["not_aligned"]["count"] >= 2
+    assert all(len(c["ids"]) == c["count"] for c in checks.values())
+    assert all(c["some"] == c["ids"][:1] for c in checks.values())
+
+
+@pytest.mark.parametrize("first", [0, 101])
+def test_a_health_check_gives_one_to_a_hundred_ids_at_a_time(api: Client, first: int) -> None:
+    body = Caller(api, bearer("stella", "steward")).raw(
+        "query($first: Int!) { governanceHealth { ids(first: $first) } }", first=first
+    )
+
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
+
+
 def test_a_health_check_names_its_work_items_with_their_kind_and_title(
     settings: Settings, own_database: Database
 ) -> None:

@@ -118,3 +118,30 @@ def test_an_id_of_another_kind_or_of_nothing_reads_as_null(quiet: Quiet) -> None
     for node_id in (team_id, str(uuid4())):
         gid = str(relay.GlobalID("Initiative", node_id))
         assert quiet.steward.query(INITIATIVE, id=gid)["initiative"] is None
+
+
+def test_a_health_check_names_work_from_the_view_and_work_the_view_has_not_reached(
+    quiet: Quiet,
+) -> None:
+    viewed = quiet.steward.ok("initiativePropose", title="Viewed", problem="p", orgUnit="S")
+    quiet.projector.catch_up()
+    quiet.sql(  # only the view's row says so: restoring or replaying would say "Viewed"
+        "UPDATE reporting.objects SET state = replace(state::text, 'Viewed', 'In the view')::json"
+    )
+    newer = quiet.steward.ok("improvementItemRaise", title="Newer", problem="p", area="S")
+    quiet.projector.run_batch(["governance_health"])  # the objects view stays behind
+
+    checks = quiet.steward.query(
+        "{ governanceHealth { name workItems(first: 10) { id kind title } } }"
+    )["governanceHealth"]
+
+    (unaligned,) = [c["workItems"] for c in checks if c["name"] == "not_aligned"]
+    named = {w["id"]: (w["kind"], w["title"]) for w in unaligned}
+    assert named == {
+        plain_id(viewed["initiative"]["id"]): ("initiative", "In the view"),
+        plain_id(newer["improvementItem"]["id"]): ("improvement_item", "Newer"),
+    }
+
+
+def plain_id(global_id: str) -> str:
+    return relay.GlobalID.from_id(global_id).node_id

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from benchmarks.filling import InMemoryPolarity
+from benchmarks.portal_data import more_work
 from domain import clock
 from domain.commands import (
     DecideGateReview,
@@ -218,6 +219,21 @@ def test_after_the_demo_events_happen_at_the_real_time_again() -> None:
 
     assert memory.get(later.id, Initiative).created_on >= before
     assert clock.now() >= before
+
+
+def test_more_work_told_beside_the_demo_is_recorded_whole_on_the_demos_clock() -> None:
+    memory = InMemoryPolarity()
+    alone = load_demo(InMemoryPolarity())
+
+    demo = load_demo(memory, more=lambda org: more_work(org, 120))
+
+    assert len(demo.initiatives) == len(alone.initiatives) + 20  # one in six
+    assert len(demo.items) == len(alone.items) + 100
+    stamps = [event.timestamp for event in memory.pending]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] <= demo.ended
+    stages = Counter(memory.get(i, Initiative).stage for i in demo.initiatives)
+    assert len(stages) > 3, "the extra initiatives stand at many stages"
 
 
 def test_a_store_that_holds_events_refuses_the_demo(app: Polarity) -> None:
