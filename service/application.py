@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -63,6 +65,38 @@ LAST_VERSION = 2**62  # a version above any recorded: the latest
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
 
 
+class Observer(Protocol):
+    """What watches the application work (metrics, logs, traces), without the application
+    knowing which: `handling` encloses each command, and sees the error it ends with, if any;
+    `recorded` is told the topics of the events each save stored."""
+
+    def handling(self, command: Command) -> AbstractContextManager[object]: ...
+
+    def recorded(self, topics: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Observers:
+    """Several observers as one; none by default."""
+
+    each: tuple[Observer, ...] = ()
+
+    def handling(self, command: Command) -> AbstractContextManager[object]:
+        if not self.each:
+            return nullcontext()
+        stack = ExitStack()
+        for observer in self.each:
+            stack.enter_context(observer.handling(command))
+        return stack
+
+    def recorded(self, topics: Sequence[str]) -> None:
+        for observer in self.each:
+            observer.recorded(topics)
+
+
+UNOBSERVED = Observers()
+
+
 class _CommandKey(NamedTuple):
     actor_id: str
     command_id: str
@@ -96,7 +130,9 @@ class Polarity(Application[UUID]):
         policy: ClassificationPolicy = DEFAULT_POLICY,
         create_tables: bool = True,
         approval_hours: int = 72,
+        observer: Observer = UNOBSERVED,
     ) -> None:
+        self.observer = observer
         # The library reads the intervals from the class; ours come from the settings.
         vars(self)["snapshotting_intervals"] = dict.fromkeys(AGGREGATES, snapshot_interval)
         self.policy = policy
@@ -126,7 +162,12 @@ class Polarity(Application[UUID]):
 
     def handle(self, context: Context, command: Command) -> Result:
         """Run `command` for `context.actor`: check the actor's roles, then load, decide and
-        save atomically, exactly once.
+        save atomically, exactly once. The observer sees each command and how it ended."""
+        with self.observer.handling(command):
+            return self._handle(context, command)
+
+    def _handle(self, context: Context, command: Command) -> Result:
+        """`handle`, unobserved.
 
         The command's id (the client's idempotency key, or one made here) is stored with its
         events. A collision is decided again, unless a version was expected. When a save's
@@ -178,6 +219,7 @@ class Polarity(Application[UUID]):
             recordings = self.save(*session.aggregates.values(), command=record)
         finally:
             current_envelope.reset(token)
+        self.observer.recorded([r.notification.topic for r in recordings])
         position = max((r.notification.id for r in recordings), default=0)
         if not recordings:
             position = self._position_of(primary)
