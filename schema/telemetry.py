@@ -25,7 +25,8 @@ def _described(context: ExecutionContext) -> tuple[str, str]:
 
 
 class OperationMetrics(SchemaExtension):
-    """Counts and times the operation, and names it in the request's log lines."""
+    """Counts and times the operation, and names it in the request's log lines as soon as
+    it is parsed (an error found from then on is logged with it)."""
 
     def on_operation(self) -> Iterator[None]:
         started = perf_counter()
@@ -34,6 +35,10 @@ class OperationMetrics(SchemaExtension):
         name, kind = _described(context)
         failed = bool(context.result and context.result.errors)
         metrics.observe_operation(name, kind, failed, perf_counter() - started)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        name, kind = _described(self.execution_context)
         logs.note_operation(f"{kind} {name}")
 
 
