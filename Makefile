@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python -m benchmarks.exports
 	$(BIN)/python -m benchmarks.chain
 	$(BIN)/python -m benchmarks.access_log
+	$(BIN)/python -m benchmarks.observability
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

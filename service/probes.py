@@ -59,6 +59,11 @@ async def metrics_endpoint(request: Request[Any, Any, State], state: State) -> R
             status_code=HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return Response(await exposition(state), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def exposition(state: State) -> bytes:
+    """What a scrape answers: the metrics counted, and the figures read for it."""
     lags: Lags | None = None
     try:
         lags = await read_lags(state)
@@ -66,8 +71,7 @@ async def metrics_endpoint(request: Request[Any, Any, State], state: State) -> R
         log.warning("metrics without the views' lag: %s", error)
     metrics.refresh_pools(state.pools)
     integrity: Integrity = state.integrity
-    body = metrics.exposition(metrics.scraped(lags, integrity.state()))
-    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return metrics.exposition(metrics.scraped(lags, integrity.state()))
 
 
 def _bears(request: Request[Any, Any, State], token: str) -> bool:
