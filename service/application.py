@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -32,6 +30,7 @@ from service import damage
 from service.database import Database
 from service.faults import ServiceUnavailable, is_transient
 from service.handlers import HANDLERS
+from service.observer import UNOBSERVED, Observer
 from service.persistence import (
     CommandRecord,
     Envelope,
@@ -63,38 +62,6 @@ AGGREGATES: tuple[type[Governed], ...] = (
 AUTOMATIC_RETRIES = 5
 LAST_VERSION = 2**62  # a version above any recorded: the latest
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
-
-
-class Observer(Protocol):
-    """What watches the application work (metrics, logs, traces), without the application
-    knowing which: `handling` encloses each command, and sees the error it ends with, if any;
-    `recorded` is told the topics of the events each save stored."""
-
-    def handling(self, command: Command) -> AbstractContextManager[object]: ...
-
-    def recorded(self, topics: Sequence[str]) -> None: ...
-
-
-@dataclass(frozen=True)
-class Observers:
-    """Several observers as one; none by default."""
-
-    each: tuple[Observer, ...] = ()
-
-    def handling(self, command: Command) -> AbstractContextManager[object]:
-        if not self.each:
-            return nullcontext()
-        stack = ExitStack()
-        for observer in self.each:
-            stack.enter_context(observer.handling(command))
-        return stack
-
-    def recorded(self, topics: Sequence[str]) -> None:
-        for observer in self.each:
-            observer.recorded(topics)
-
-
-UNOBSERVED = Observers()
 
 
 class _CommandKey(NamedTuple):

@@ -15,7 +15,7 @@ import logging
 import logging.config
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ CONTEXT = ("request_id", "actor", "operation", "command")
 # password of a URL such as postgresql://user:password@host/db.
 _CREDENTIALS = re.compile(
     r"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*"
-    r"|(?i:bearer)\s+[\w.~+/=-]+"
+    r"|(?i:bearer)\s+[\w.~+/=-]{16,}"
     r"|(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"
 )
 
@@ -46,7 +46,7 @@ class RequestFacts:
     """What the log knows of the request being served; filled in as the request goes on."""
 
     request_id: str
-    scope: dict[str, Any] = field(repr=False)
+    scope: Mapping[str, object] = field(repr=False)  # the ASGI scope: who, once authenticated
     operation: str | None = None
     commands: list[str] = field(default_factory=list)
 
@@ -69,7 +69,7 @@ _request: ContextVar[RequestFacts | None] = ContextVar("polarity_request", defau
 
 
 @contextmanager
-def serving_request(request_id: str, scope: dict[str, Any]) -> Iterator[RequestFacts]:
+def serving_request(request_id: str, scope: Mapping[str, object]) -> Iterator[RequestFacts]:
     """Every line logged inside the block, in this task or a thread it starts, names the request."""
     facts = RequestFacts(request_id, scope)
     token = _request.set(facts)

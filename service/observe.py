@@ -42,7 +42,7 @@ class RequestObserver:
                 status = message["status"]
             await send(message)
 
-        with logs.serving_request(self.request_id(scope), dict_of(scope)):
+        with logs.serving_request(self.request_id(scope), scope):
             try:
                 await self.app(scope, receive, observed)
             finally:
@@ -66,8 +66,3 @@ class RequestObserver:
                 "duration_ms": round(seconds * 1000, 2),
             },
         )
-
-
-def dict_of(scope: Scope) -> dict[str, object]:
-    found: dict[str, object] = scope  # type: ignore[assignment]
-    return found

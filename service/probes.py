@@ -1,5 +1,5 @@
 """What operators' tools read besides /health: GET /metrics for Prometheus, and the views' lag
-that /ready weighs when POLARITY_READY_MAX_LAG is set.
+that /ready weighs when POLARITY_READY_MAX_LAG is set (service.web asks the database first).
 
 /metrics needs no user token: it is meant for a scraper on the operator's network. Where that
 network is not enough, POLARITY_METRICS_TOKEN makes it ask for `Authorization: Bearer <token>`."""
@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from litestar import Request, Response, get
 from litestar.datastructures import State
-from litestar.status_codes import HTTP_401_UNAUTHORIZED
+from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_503_SERVICE_UNAVAILABLE
 from prometheus_client import CONTENT_TYPE_LATEST
 from psycopg_pool import PoolTimeout
 
@@ -34,11 +34,31 @@ async def read_lags(state: State) -> Lags:
     return await reader.read(state.pool, timeout=READ_TIMEOUT_SECONDS)
 
 
-def lagging(lags: Lags, most_seconds: float) -> list[ViewLag]:
-    return [view for view in lags.views if view.behind(most_seconds)]
+async def unless_lagging(state: State, most_seconds: float) -> Response[dict[str, Any]]:
+    """/ready's answer once the database has answered: ready, unless a reporting view lags
+    more than `most_seconds`; then 503, naming each."""
+    try:
+        lags = await read_lags(state)
+    except (psycopg.Error, PoolTimeout) as error:
+        log.warning("not ready: %s", error)
+        return Response(
+            {"status": "unavailable", "reason": "the database cannot be reached"},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    integrity: Integrity = state.integrity
+    body: dict[str, Any] = {"status": "ready", "integrity": integrity.state().to_json()}
+    behind = [view for view in lags.views if view.behind(most_seconds)]
+    if behind:
+        body |= {
+            "status": "lagging",
+            "reason": _lagging(behind, most_seconds),
+            "lagging": [view.to_json() for view in behind],
+        }
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(body)
 
 
-def lagging_reason(behind: list[ViewLag], most_seconds: float) -> str:
+def _lagging(behind: list[ViewLag], most_seconds: float) -> str:
     def described(view: ViewLag) -> str:
         waited = "unknown" if view.seconds is None else f"{view.seconds:.1f} s"
         return f"{view.view} ({view.events} events, {waited})"

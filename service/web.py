@@ -36,7 +36,7 @@ from litestar.status_codes import (
 from litestar.types import Dependencies, Message, Scope
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 from strawberry.litestar.controller import GraphQLController
 
 from domain.commands import ROLES
@@ -48,7 +48,7 @@ from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
 from service import access_log, graphiql, logs, metrics, probes, throttle
-from service.application import Observer, Observers, Polarity
+from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
 from service.database import Database, open_database
@@ -57,6 +57,7 @@ from service.identity import IdentityProvider
 from service.integrity import Integrity
 from service.lag import LagReader
 from service.observe import RequestObserver
+from service.observer import Observer, Observers
 from service.projector import Projector
 from service.roles import take_up
 from service.settings import Settings
@@ -203,31 +204,8 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     integrity: Integrity = state.integrity
     settings: Settings = state.settings
     if settings.ready_max_lag is not None:
-        return await _unless_lagging(state, settings.ready_max_lag, integrity)
+        return await probes.unless_lagging(state, settings.ready_max_lag)
     return Response({"status": "ready", "integrity": integrity.state().to_json()})
-
-
-async def _unless_lagging(
-    state: State, most_seconds: float, integrity: Integrity
-) -> Response[dict[str, Any]]:
-    """Ready, unless a reporting view lags more than `most_seconds`: then 503, naming them."""
-    try:
-        lags = await probes.read_lags(state)
-    except (psycopg.Error, PoolTimeout) as error:
-        log.warning("not ready: %s", error)
-        return Response(
-            {"status": "unavailable", "reason": "the database cannot be reached"},
-            status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        )
-    body: dict[str, Any] = {"status": "ready", "integrity": integrity.state().to_json()}
-    if behind := probes.lagging(lags, most_seconds):
-        body |= {
-            "status": "lagging",
-            "reason": probes.lagging_reason(behind, most_seconds),
-            "lagging": [view.to_json() for view in behind],
-        }
-        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
-    return Response(body)
 
 
 # GraphQL -----------------------------------------------------------------------------------
