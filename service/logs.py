@@ -212,4 +212,8 @@ def logging_config(settings: Settings) -> dict[str, Any]:
 
 
 def configure(settings: Settings) -> None:
-    logging.config.dictConfig(logging_config(settings))
+    """Set up the process's logging, unless it is set up already (as `logging.basicConfig`
+    leaves it): under `polarity serve`, uvicorn has applied `logging_config` to each worker; a
+    test runner or a program that embeds the app keeps its own handlers."""
+    if not logging.getLogger().handlers:
+        logging.config.dictConfig(logging_config(settings))
