@@ -191,7 +191,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     stderr, on the root logger, which uvicorn's loggers propagate to."""
     formatter = JsonLines if chosen_format(settings) == "json" else TextLines
     secrets = [settings.jwt_secret, settings.app_password, settings.audit_key]
-    secrets += [settings.metrics_token]
+    secrets += [settings.metrics_token, settings.oidc_client_secret]
     return {
         "version": 1,
         "disable_existing_loggers": False,
