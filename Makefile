@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m benchmarks.chain
 	$(BIN)/python -m benchmarks.access_log
 	$(BIN)/python -m benchmarks.portal
+	$(BIN)/python -m benchmarks.observability
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -24,6 +25,7 @@ from schema.mutations import Mutation
 from schema.paging import MAX_PAGE
 from schema.queries import Query
 from schema.scalars import SCALARS
+from schema.telemetry import OperationMetrics, OperationSpan
 from service.settings import Settings
 
 MAX_DEPTH = 12
@@ -55,8 +57,10 @@ class QueryLimits(AddValidationRules):
         super().__init__(_LIMIT_RULES)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, tracer: Tracer | None = None) -> strawberry.Schema:
+    """The schema; with a tracer (service.tracing), each operation is traced too."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParseCache(maxsize=512),
         SearchableText,
@@ -67,6 +71,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    if tracer is not None:
+        extensions.insert(0, lambda: OperationSpan(tracer))  # outermost: the whole operation
     return PolarityGraphQL(
         query=Query,
         mutation=Mutation,

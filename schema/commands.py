@@ -15,6 +15,7 @@ from domain.commands import Command
 from domain.errors import DomainError
 from schema.context import RequestContext
 from schema.loading import load_as_of
+from service.metrics import observe_user_error
 from service.unit_of_work import Context, Result
 
 
@@ -71,6 +72,7 @@ async def execute(
         )
         result = await to_thread.run_sync(context.app.handle, on_terms, command())
     except DomainError as error:
+        observe_user_error(error.code)
         return payload(answer=Answer(None, [UserError.of(error)]))
     return payload(answer=Answer(result, []))
 

@@ -30,6 +30,7 @@ from service import damage
 from service.database import Database
 from service.faults import ServiceUnavailable, is_transient
 from service.handlers import HANDLERS
+from service.observer import UNOBSERVED, Observer
 from service.persistence import (
     CommandRecord,
     Envelope,
@@ -96,7 +97,9 @@ class Polarity(Application[UUID]):
         policy: ClassificationPolicy = DEFAULT_POLICY,
         create_tables: bool = True,
         approval_hours: int = 72,
+        observer: Observer = UNOBSERVED,
     ) -> None:
+        self.observer = observer
         # The library reads the intervals from the class; ours come from the settings.
         vars(self)["snapshotting_intervals"] = dict.fromkeys(AGGREGATES, snapshot_interval)
         self.policy = policy
@@ -126,7 +129,12 @@ class Polarity(Application[UUID]):
 
     def handle(self, context: Context, command: Command) -> Result:
         """Run `command` for `context.actor`: check the actor's roles, then load, decide and
-        save atomically, exactly once.
+        save atomically, exactly once. The observer sees each command and how it ended."""
+        with self.observer.handling(command):
+            return self._handle(context, command)
+
+    def _handle(self, context: Context, command: Command) -> Result:
+        """`handle`, unobserved.
 
         The command's id (the client's idempotency key, or one made here) is stored with its
         events. A collision is decided again, unless a version was expected. When a save's
@@ -178,6 +186,7 @@ class Polarity(Application[UUID]):
             recordings = self.save(*session.aggregates.values(), command=record)
         finally:
             current_envelope.reset(token)
+        self.observer.recorded([r.notification.topic for r in recordings])
         position = max((r.notification.id for r in recordings), default=0)
         if not recordings:
             position = self._position_of(primary)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -14,7 +14,7 @@ from uuid import UUID
 
 import click
 
-from service import damage
+from service import damage, logs
 from service.application import Polarity, RecordedEvent
 from service.changes import Change, replayed_changes
 from service.cli_audit import audit
@@ -53,7 +53,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
         settings = replace(Settings.from_env(), database_url=database_url or None)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
     ctx.obj = settings
 
 
@@ -159,7 +159,7 @@ def serve(
     # The database is opened and prepared here, once, before any worker starts: workers that
     # each created the tables raced and stopped the server. Each worker's `prepare` then
     # finds it done.
-    with open_database(settings) as database:
+    with open_database(settings) as database, metrics_shared_by(settings.workers):
         database = take_up(database, settings)  # workers connect as the application role
         os.environ.update(
             POLARITY_DATABASE_URL=database.url,
@@ -175,7 +175,8 @@ def serve(
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level.lower(),
-            access_log=False,  # service.web logs each request with its request id
+            log_config=logs.logging_config(settings),  # uvicorn's lines in the service's form
+            access_log=False,  # service.observe logs each request with its request id
             timeout_graceful_shutdown=10,
         )
 
@@ -203,6 +204,21 @@ def token(
     )
     click.echo(signed)
     click.echo('Send it as the header "Authorization: Bearer <token>".', err=True)
+
+
+@contextmanager
+def metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory where each writes its metrics for any of them
+    to add up when scraped (service.metrics); removed when the server stops."""
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="polarity-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def _refuse_unsafe(settings: Settings) -> None:

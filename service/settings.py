@@ -23,6 +23,8 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_HOST": "address the API listens on (default 127.0.0.1)",
     "POLARITY_PORT": "port the API listens on (default 8000)",
     "POLARITY_LOG_LEVEL": "logging level (default INFO)",
+    "POLARITY_LOG_FORMAT": "'json' (one object per line) or 'text'; default: text on a terminal, "
+    "else json",
     "POLARITY_SNAPSHOT_INTERVAL": "events between aggregate snapshots (default 50)",
     "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development only)",
     "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
@@ -52,7 +54,14 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_OIDC_CLIENT_ID": "the portal's client id at the issuer: the portal then signs "
     "people in there (authorization code flow with PKCE)",
     "POLARITY_OIDC_CLIENT_SECRET": "that client's secret (unset: a public client)",
+    "POLARITY_METRICS_TOKEN": "bearer token GET /metrics asks for (unset: none; protect it on the "
+    "network instead)",
+    "POLARITY_OTLP_ENDPOINT": "OTLP/HTTP endpoint traces are sent to, e.g. http://collector:4318 "
+    "(unset: no tracing)",
+    "POLARITY_READY_MAX_LAG": "seconds a reporting view may lag before /ready answers 503 "
+    "(unset: lag does not count)",
 }
+LOG_FORMATS = ("json", "text")
 RATE_UNITS = ("second", "minute", "hour")
 Rate = tuple[str, int] | None  # (unit, requests), or None: no limit
 
@@ -92,6 +101,10 @@ class Settings:
     jwks_refresh_seconds: float = 30.0  # at most one refetch of the keys this often (unknown kid)
     oidc_client_id: str | None = None  # the portal's client at the issuer
     oidc_client_secret: str | None = None
+    log_format: str | None = None  # "json" or "text"; None: text on a terminal, else json
+    metrics_token: str | None = None  # what GET /metrics asks for, if anything
+    otlp_endpoint: str | None = None  # where traces go; None: no tracing at all
+    ready_max_lag: float | None = None  # seconds a view may lag before /ready says 503
 
     @property
     def is_production(self) -> bool:
@@ -203,6 +216,10 @@ class Settings:
             jwt_allow_hs256=_flag(env, "POLARITY_JWT_ALLOW_HS256", False),
             oidc_client_id=env.get("POLARITY_OIDC_CLIENT_ID", "").strip() or None,
             oidc_client_secret=env.get("POLARITY_OIDC_CLIENT_SECRET") or None,
+            log_format=_log_format(env),
+            metrics_token=env.get("POLARITY_METRICS_TOKEN") or None,
+            otlp_endpoint=env.get("POLARITY_OTLP_ENDPOINT") or None,
+            ready_max_lag=_positive_seconds(env, "POLARITY_READY_MAX_LAG"),
         )
 
 
@@ -217,6 +234,26 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, not {value}")
     return value
+
+
+def _positive_seconds(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds greater than zero, not {raw}")
+    return value
+
+
+def _log_format(env: Mapping[str, str]) -> str | None:
+    raw = env.get("POLARITY_LOG_FORMAT", "").strip().lower()
+    if raw and raw not in LOG_FORMATS:
+        raise SettingsError(f"POLARITY_LOG_FORMAT must be 'json' or 'text', not {raw!r}")
+    return raw or None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

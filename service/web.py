@@ -47,7 +47,7 @@ from portal import Portal
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
-from service import access_log, graphiql, throttle
+from service import access_log, graphiql, logs, metrics, probes, throttle
 from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
@@ -55,10 +55,14 @@ from service.database import Database, open_database
 from service.exports import EXPORT_ROUTES
 from service.identity import IdentityProvider
 from service.integrity import Integrity
+from service.lag import LagReader
+from service.observe import RequestObserver
+from service.observer import Observer, Observers
 from service.projector import Projector
 from service.roles import take_up
 from service.settings import Settings
 from service.tokens import BearerAuth
+from service.tracing import Tracing
 
 log = logging.getLogger("polarity.web")
 
@@ -67,7 +71,6 @@ TOKEN_LIFETIME = timedelta(hours=8)
 MAX_BODY_BYTES = 256 * 1024
 READY_TIMEOUT_SECONDS = 2.0
 READ_POOL_SIZE = (2, 10)
-LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 ReadPool = AsyncConnectionPool[AsyncConnection[DictRow]]
 T = TypeVar("T")
@@ -145,21 +148,12 @@ def request_id(scope: Scope) -> str:
     return found
 
 
-async def stamp_and_log(message: Message, scope: Scope) -> None:
-    """Echo the request id on every response (401s and 404s included) and log the request."""
+async def stamp_request_id(message: Message, scope: Scope) -> None:
+    """Echo the request id on every response, 401s and 404s included (service.observe logs
+    the request once it is answered)."""
     if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
         return
-    rid = request_id(scope)
-    MutableScopeHeaders.from_message(message)["X-Request-Id"] = rid
-    actor = scope.get("user")
-    log.info(
-        "%s %s %s request=%s actor=%s",
-        scope["method"],
-        scope["path"],
-        message["status"],
-        rid,
-        actor.id if isinstance(actor, Actor) else "-",
-    )
+    MutableScopeHeaders.from_message(message)["X-Request-Id"] = request_id(scope)
 
 
 def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -208,6 +202,9 @@ async def ready(state: State) -> Response[dict[str, Any]]:
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
         )
     integrity: Integrity = state.integrity
+    settings: Settings = state.settings
+    if settings.ready_max_lag is not None:
+        return await probes.unless_lagging(state, settings.ready_max_lag)
     return Response({"status": "ready", "integrity": integrity.state().to_json()})
 
 
@@ -295,9 +292,9 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
         )
 
 
-def graphql_endpoint(settings: Settings) -> type[GraphQLEndpoint]:
+def graphql_endpoint(settings: Settings, tracing: Tracing | None) -> type[GraphQLEndpoint]:
     class Configured(GraphQLEndpoint):
-        schema = build_schema(settings)
+        schema = build_schema(settings, tracing.tracer if tracing else None)
         graphql_ide = "graphiql" if settings.graphiql else None
 
     return Configured
@@ -307,7 +304,9 @@ def graphql_endpoint(settings: Settings) -> type[GraphQLEndpoint]:
 
 
 @asynccontextmanager
-async def serving(app: Litestar, database: Database | None = None) -> AsyncIterator[None]:
+async def serving(
+    app: Litestar, database: Database | None = None, tracing: Tracing | None = None
+) -> AsyncIterator[None]:
     """Prepare and open the database, the application and the read pool; close them in
     reverse order."""
     settings: Settings = app.state.settings
@@ -316,6 +315,11 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
             database = await _enter_in_thread(stack, open_database(settings))
         # `db init` where it may (else only prepare), then on as the application role
         database = await to_thread.run_sync(take_up, database, settings)
+        observers: list[Observer] = [metrics.CommandMetrics(), logs.CommandNotes()]
+        if tracing is not None:  # from here on: `take_up` sets passwords in its statements
+            tracing.instrument_sql()
+            stack.callback(tracing.close)
+            observers.append(tracing.commands())
         polarity = await to_thread.run_sync(
             partial(
                 Polarity,
@@ -323,6 +327,7 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
                 snapshot_interval=settings.snapshot_interval,
                 create_tables=False,
                 approval_hours=settings.approval_hours,
+                observer=Observers(tuple(observers)),
             )
         )
         stack.push_async_callback(to_thread.run_sync, polarity.close)
@@ -354,6 +359,8 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
         )
         await pool.open(wait=True, timeout=10)
         stack.push_async_callback(pool.close)
+        pools = {"reads": pool, "event-store": polarity.store.datastore.pool}
+        await stack.enter_async_context(metrics.watching_pools(pools))
         app.state.access_log = await to_thread.run_sync(
             access_log.AccessLog.start, database.conninfo
         )
@@ -363,6 +370,8 @@ async def serving(app: Litestar, database: Database | None = None) -> AsyncItera
         app.state.pool = pool
         app.state.signer = signer
         app.state.integrity = integrity
+        app.state.lags = LagReader(projector)
+        app.state.pools = pools
         yield
 
 
@@ -372,17 +381,23 @@ async def _enter_in_thread(stack: AsyncExitStack, manager: AbstractContextManage
     return entered
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Litestar:
-    """The API on `database`, or on the one the settings name (started here if embedded)."""
+def create_app(
+    settings: Settings, database: Database | None = None, tracing: Tracing | None = None
+) -> Litestar:
+    """The API on `database`, or on the one the settings name (started here if embedded);
+    traced with `tracing`, else as the settings say (service.tracing)."""
     settings.validate_for_serving()
     provider = IdentityProvider(settings) if settings.jwt_issuer else None
     auth = jwt_auth(settings, provider)
+    if tracing is None and settings.otlp_endpoint:
+        tracing = Tracing.exporting_to(settings.otlp_endpoint)
     graphiql_assets = [graphiql.assets()] if settings.graphiql else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
-            graphql_endpoint(settings),
+            probes.metrics_endpoint,
+            graphql_endpoint(settings, tracing),
             *graphiql_assets,
             *EXPORT_ROUTES,
             *AUDIT_ROUTES,
@@ -390,9 +405,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         plugins=[Portal(settings, auth, request_context, provider=provider)],
         on_app_init=[auth.on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
-        lifespan=[partial(serving, database=database)],
+        lifespan=[partial(serving, database=database, tracing=tracing)],
         state=State({"settings": settings}),
-        before_send=[stamp_and_log, access_log.observe],
+        before_send=[stamp_request_id, access_log.observe],
         exception_handlers={
             NotAuthorizedException: unauthorized,
             TooManyRequestsException: throttle.too_many_requests,
@@ -402,10 +417,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         logging_config=None,
         openapi_config=None,
     )
+    # Outermost, around Litestar's own exception handling: every response is seen.
+    observed: Any = RequestObserver(app.asgi_handler, request_id)
+    app.asgi_handler = tracing.wrap(observed) if tracing else observed
+    return app
 
 
 def app_from_env() -> Litestar:
     """For uvicorn's factory mode: `uvicorn --factory service.web:app_from_env`."""
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    logs.configure(settings)
     return create_app(settings)

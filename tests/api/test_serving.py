@@ -15,9 +15,15 @@ import pytest
 from click.testing import CliRunner
 from psycopg import sql
 
+from domain.commands import RegisterTeam
+from domain.values import Actor
+from projections.catalog import all_projections
+from service.application import Polarity
 from service.cli import main
 from service.database import Database
+from service.projector import Projector
 from service.settings import Settings, SettingsError
+from service.unit_of_work import Context
 from service.web import MAX_BODY_BYTES, create_app, create_token
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 
@@ -92,6 +98,74 @@ def test_ready_answers_503_with_a_reason_once_the_database_cannot_be_reached(
         response = api.get("/ready")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "reason": "the database cannot be reached"}
+
+
+def register_team(database: Database, name: str) -> int:
+    """A team registered straight through the application: an event no view has applied yet
+    when the service's runner is off."""
+    app = Polarity(database, create_tables=False)
+    try:
+        context = Context(Actor("admin", ("admin",)))
+        return app.handle(context, RegisterTeam(name=name, org_unit="ops")).position
+    finally:
+        app.close()
+
+
+def test_ready_answers_503_naming_each_view_that_lags_more_than_the_limit(
+    own_database: Database,
+) -> None:
+    settings = replace(TEST_SETTINGS, projections_inline=False, ready_max_lag=0.5)
+    with serving(settings, own_database) as api:
+        assert api.get("/ready").status_code == 200  # nothing stored, nothing to apply
+        register_team(own_database, "Waiting")
+        time.sleep(1.1)  # past the limit, and past the second a reading is kept
+        lagging = api.get("/ready")
+        Projector(api.app.state.polarity, own_database, all_projections()).catch_up()
+        time.sleep(1.1)
+        caught_up = api.get("/ready")
+    assert lagging.status_code == 503
+    body = lagging.json()
+    assert body["status"] == "lagging"
+    assert body["reason"].startswith("11 reporting view(s) lag more than 0.5 s: alignment (1 ")
+    views = {view["view"]: view for view in body["lagging"]}
+    assert set(views) == {projection.name for projection in all_projections()}
+    assert all(view["lagEvents"] == 1 and view["lagSeconds"] > 1.0 for view in views.values())
+    assert "integrity" in body
+    assert caught_up.status_code == 200
+    assert caught_up.json()["status"] == "ready"
+
+
+def test_without_a_lag_limit_a_view_that_lags_does_not_make_the_service_unready(
+    own_database: Database,
+) -> None:
+    with serving(replace(TEST_SETTINGS, projections_inline=False), own_database) as api:
+        register_team(own_database, "Waiting")
+        time.sleep(1.1)
+        response = api.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_with_a_lag_limit_ready_still_says_503_while_the_database_cannot_be_reached(
+    database: Database,
+) -> None:
+    settings = replace(TEST_SETTINGS, ready_max_lag=30.0)
+    with scratch_database(database) as scratch, serving(settings, scratch) as api:
+        assert api.get("/ready").status_code == 200
+        cut_off(database, scratch)
+        response = api.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["reason"] == "the database cannot be reached"
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "soon", "nan", "inf"])
+def test_a_lag_limit_that_is_not_a_positive_number_of_seconds_is_refused(given: str) -> None:
+    with pytest.raises(SettingsError, match="POLARITY_READY_MAX_LAG"):
+        Settings.from_env({"POLARITY_READY_MAX_LAG": given})
+
+
+def test_a_lag_limit_may_be_a_fraction_of_a_second() -> None:
+    assert Settings.from_env({"POLARITY_READY_MAX_LAG": "2.5"}).ready_max_lag == 2.5
 
 
 # Bearer tokens -----------------------------------------------------------------------------
