@@ -76,7 +76,7 @@ def test_a_prepared_database_is_not_prepared_again_so_a_busy_view_does_not_hold_
             again.result(timeout=10)  # the DDL would wait for the runner's commit
 
     # Only this prepare's records: a server another test left serving may log beside it.
-    assert [r for r in caplog.records if r.threadName.startswith("again")] == []
+    assert [r for r in caplog.records if (r.threadName or "").startswith("again")] == []
 
 
 def test_a_database_prepared_by_other_code_is_migrated(own_database: Database) -> None:
