@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -25,20 +24,11 @@ import uvicorn
 from service.database import Database
 from service.web import create_app
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 JAVASCRIPT = ("text/javascript", "application/javascript")
 RENDERED_WITHIN_MS = 30_000  # 4 MB of script to parse on a busy two-core machine
 

@@ -41,19 +41,9 @@ from service.projector import Projector
 from service.settings import Settings
 from service.web import create_app, create_token
 from tests.api.conftest import TEST_SETTINGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import fresh_database
 
-CHROMIUM = Path(os.environ.get("POLARITY_CHROMIUM", "/usr/bin/chromium"))
-# Headless, and nothing fetched from outside: no updates, no sync, no field trials.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = (1280, 375)
 # Every page of the portal, by the name its screenshots take, with a path that shows it on the
 # demo data. A new page adds its line here: the accessibility and screenshot tests cover it.
