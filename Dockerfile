@@ -14,14 +14,20 @@ RUN groupadd --system polarity \
 # Build from a scratch copy of the sources and drop it once installed, so the
 # running service imports only the installed packages. README* is a wildcard so
 # the build works whether or not the README that pyproject.toml names exists yet.
+# The dependencies are exactly those uv.lock pins, checked against their recorded hashes
+# (--locked refuses a lock that disagrees with pyproject.toml); then the package itself.
 WORKDIR /src
-COPY pyproject.toml README* ./
+COPY pyproject.toml uv.lock README* ./
+RUN pip install uv==0.13.9 \
+    && uv export --locked --no-dev --no-emit-project --format requirements-txt -o requirements.txt \
+    && pip install --require-hashes -r requirements.txt \
+    && pip uninstall -y uv
 COPY domain ./domain
 COPY service ./service
 COPY projections ./projections
 COPY schema ./schema
 COPY portal ./portal
-RUN pip install . && rm -rf /src
+RUN pip install --no-deps . && rm -rf /src
 
 # Working directory of the service; var/ holds the embedded server's data when
 # POLARITY_DATABASE_URL is unset.

@@ -4,16 +4,24 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint pytest fuzz bench clean
+.PHONY: install lock run demo test lint pytest fuzz bench clean
 
-$(STAMP): pyproject.toml
+# What is installed is what uv.lock pins (`make lock` updates it after pyproject.toml changes);
+# --locked refuses a lock that no longer agrees with pyproject.toml, --inexact keeps pip and uv.
+UV_VERSION := 0.13.9
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Polarity needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --locked --inexact --extra dev
 	touch $@
 
 install: $(STAMP)
+
+# After a change to pyproject.toml's dependencies: resolve again and pin the result in uv.lock.
+lock:
+	$(BIN)/uv lock
 
 run: install
 	$(BIN)/polarity db init
