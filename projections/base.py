@@ -17,6 +17,7 @@ from projections.rows import Layout, Log, Rows, State
 
 SCHEMA = "reporting"
 REBUILD_SUFFIX = "__rebuild"
+TRACKING = Identifier(SCHEMA, "tracking")  # the runner's: each view's position and version
 
 
 class Recorded:
@@ -69,6 +70,11 @@ class Projection:
     """A reporting view. Subclasses declare `name`, `tables`, `ddl` and handlers with `@handles`."""
 
     name: ClassVar[str]
+    # The version of the code that builds the rows. Bump it when a change to the handlers (or
+    # to what the DDL makes of them) would build other rows from the same events: a runner
+    # then rebuilds the view from event zero into fresh tables and swaps them in, while the
+    # old rows keep serving (service/versions.py). Columns a version adds go into `ddl` as
+    # `ALTER TABLE ... ADD COLUMN IF NOT EXISTS`, so that the old tables get them too.
     version: ClassVar[int] = 1
     tables: ClassVar[tuple[str, ...]]
     ddl: ClassVar[tuple[str, ...]]  # CREATE statements with {table} placeholders

@@ -15,7 +15,12 @@ COMMAND = "python -m projections.docs > docs/reporting.md"
 TRACKING = (
     ("projection", "text", "The projection's name, as `polarity projections rebuild` takes it."),
     ("position", "bigint", "Global position of the last event applied to its tables."),
-    ("version", "integer", "The projection's version that built its tables."),
+    (
+        "version",
+        "integer",
+        "The version of the projection's code that built its rows; a runner whose code has a "
+        "newer version rebuilds the view (`rebuilds`).",
+    ),
     ("updated_at", "timestamptz", "When the position last moved (UTC)."),
     (
         "token",
@@ -29,6 +34,25 @@ TRACKING = (
         "The position of a damaged event (missing, or failing its hash) the view stopped "
         "before; null while it runs. `polarity projections rebuild` clears it.",
     ),
+)
+
+# The views being rebuilt because their code's version changed, also the projector's own.
+REBUILDS = (
+    ("projection", "text", "The view being rebuilt."),
+    (
+        "version",
+        "integer",
+        "The version of its code it is rebuilt with, into tables `<table>__v<version>`.",
+    ),
+    ("position", "bigint", "Global position of the last event applied to those tables."),
+    ("token", "uuid", "Stamped by each commit, as in `tracking`."),
+    (
+        "stopped_at",
+        "bigint",
+        "The position of a damaged event the rebuild stopped before; null while it runs.",
+    ),
+    ("started_at", "timestamptz", "When the rebuild started (UTC)."),
+    ("updated_at", "timestamptz", "When its position last moved (UTC)."),
 )
 
 # The events a view could not apply, also the projector's own.
@@ -107,6 +131,37 @@ event, in events and in seconds. `polarity projections rebuild [NAME]` fills fre
 and swaps them in: readers see the old view until the swap and the new one after it, never a
 half-built one. The v1 views move to the rebuilt tables in that transaction and keep their grants.
 
+## Views rebuilt when their code changes
+
+Each projection has a version (`Projection.version`), bumped when its code would build other rows
+from the same events; `{SCHEMA}.tracking` records the version that built each view's rows. A
+projector whose code is newer (the service's own, `polarity projections run` or `catch-up`)
+rebuilds the view by itself: it fills fresh tables `<table>__v<version>` from the first event, a
+step of at most 10,000 events at a time between its ordinary batches, and records how far it has
+come in `{SCHEMA}.rebuilds`. One projector at a time fills a view, and a crash loses one step at
+most: the next projector goes on from the position recorded. Until the rebuild reaches the newest
+event, the old tables serve every read, and the projectors keep applying new events to them, with
+the new code, so they stay current. Then one transaction replaces the old tables' rows by the
+fresh tables' rows and records the new version: readers see the old rows until that commit, the
+new ones after it, and the tables themselves, their v1 views and grants stay as they were.
+`polarity projections status` marks a view built by another version than the code's with a `*`
+and says how far its rebuild has come ("rebuilding with version 2 (41000 of 120000 events)").
+
+Starting a rebuild creates tables, which the service's own role may not: the service starts it as
+the configured user when it starts (as `polarity db init` and the `polarity projections` commands
+do), and its projector fills it and swaps it in. The columns a new version adds must be added to
+the old tables as well, in the projection's DDL (`ALTER TABLE … ADD COLUMN IF NOT EXISTS`); a
+rebuild whose tables would not fit the old ones is refused with a line in the log, and
+`polarity projections rebuild NAME` (as the owner) replaces the tables instead. A projector whose
+code is older than the version that built a view (an old process during a rolling upgrade) leaves
+that view alone rather than rebuild it back.
+
+### `{SCHEMA}.rebuilds`
+
+| column | type | meaning |
+|---|---|---|
+{{rebuilds}}
+
 ## For BI tools: the v1 views
 
 Every table `{SCHEMA}.<table>` has a view `{SCHEMA}.{PREFIX}<table>` with a frozen list of
@@ -177,7 +232,9 @@ reporting tables; `data` is the event's content with the field names it is store
 def render(projections: Sequence[Projection]) -> str:
     tracking = "\n".join(row(*column) for column in TRACKING)
     set_aside = "\n".join(row(*column) for column in SET_ASIDE)
+    rebuilds = "\n".join(row(*column) for column in REBUILDS)
     intro = INTRO.replace("{tracking}", tracking).replace("{set_aside}", set_aside)
+    intro = intro.replace("{rebuilds}", rebuilds)
     contents = [intro, index(projections)]
     contents += [section(projection) for projection in projections]
     return "\n".join(contents)

@@ -21,8 +21,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed
 from psycopg_pool import AsyncConnectionPool
 
+from projections.base import TRACKING
 from service.persistence import EnvelopeMapper
-from service.projector import TRACKING, Projector
+from service.projector import Projector
 
 log = logging.getLogger("polarity.lag")
 

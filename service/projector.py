@@ -38,11 +38,11 @@ from eventsourcing.utils import resolve_topic
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from projections.base import REBUILD_SUFFIX, SCHEMA, Projection, Recorded, Tables
+from projections.base import REBUILD_SUFFIX, SCHEMA, TRACKING, Projection, Recorded, Tables
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
 from projections.rows import State
-from service import damage, set_aside
+from service import damage, set_aside, versions
 from service.application import Polarity
 from service.collector import collector_paused
 from service.database import Database
@@ -53,7 +53,6 @@ log = logging.getLogger("polarity.projections")
 BATCH_SIZE = 100_000  # events per transaction while catching up: fewer rewrites of busy rows
 CATCH_UP_SECONDS = 5.0
 WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
-TRACKING = Identifier(SCHEMA, "tracking")
 UNSTOPPED = 2**63  # past any position: a view that has not stopped
 
 
@@ -68,6 +67,9 @@ class Status:
     set_aside: int = 0  # events the view could not apply and went on past
     first_set_aside: int | None = None  # the position of the first of them
     stopped_at: int | None = None  # a damaged event's position, which the view stopped before
+    version: int = 1  # of the code that built the view's rows
+    code_version: int = 1  # of the code at hand (`Projection.version`)
+    rebuilding: versions.Rebuilding | None = None  # a rebuild to another version, under way
 
 
 # The views of a batch, applied: each view's rows as they now are, and the events set aside.
@@ -97,6 +99,7 @@ class Projector:
         self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
         self.channel = recorder.channel_name
         self.chained = damage.chained_read(recorder.datastore.schema, recorder.events_table_name)
+        self.versions = versions.Versions(self)
 
     @contextmanager
     def connect(self, autocommit: bool = False) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -124,8 +127,14 @@ class Projector:
         cur.execute(
             SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS stopped_at bigint").format(TRACKING)
         )
+        cur.execute(  # there from the start; were it not, rows built before it are version 1
+            SQL(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1"
+            ).format(TRACKING)
+        )
         self._describe_tracking(cur)
         set_aside.create(cur)
+        versions.create(cur)
         for projection in self.projections.values():
             projection.create(cur, Tables(projection.tables))
             cur.execute(
@@ -151,11 +160,13 @@ class Projector:
     # Catching up ------------------------------------------------------------------------------
 
     def catch_up(self, stop: threading.Event | None = None) -> int:
-        """Apply batches until every projection is at the head; returns events applied."""
+        """Apply batches until every projection is at the head, each batch followed by a step of
+        each view's rebuild to its code's version (`service.versions`); returns events applied."""
         applied = 0
         with self.connect() as conn:
             while not (stop and stop.is_set()):
                 count = self._apply_next_batch(conn, list(self.projections))
+                count += self.versions.advance(conn)
                 applied += count
                 if count == 0:
                     break
@@ -196,11 +207,11 @@ class Projector:
                 if not locked:
                     return 0
                 after = min(position for position, _ in locked.values())
-                notifications, damaged = self._read_checked(cur, after, self.batch_size)
+                notifications, damaged = self.read_checked(cur, after, self.batch_size)
                 if not notifications:
                     return 0
                 last = notifications[-1].id
-                stops = self._stops(damaged, notifications, locked)
+                stops = self.stops(damaged, notifications, locked)
                 forged = {found.position for found in damaged}  # never decoded, never applied
                 trusted = [n for n in notifications if n.id not in forged]
                 states, aside = apply(cur, trusted, locked, stops)
@@ -218,7 +229,7 @@ class Projector:
             log.error("view %s stopped before position %s: integrity violation", name, position)
         return len(notifications)
 
-    def _stops(
+    def stops(
         self, damaged: list[damage.Found], notifications: list[Notification], locked: Locked
     ) -> Stops:
         """Where each view stops: before the first damaged event it would apply (a missing
@@ -293,14 +304,14 @@ class Projector:
         for name, (position, _) in locked.items():
             projection, tables = self.projections[name], self.tables[name]
             state = projection.open(cur, tables, self.transcoder)
-            view = Apart(projection, tables, state, self._decode)
+            view = Apart(projection, tables, state, self.decode)
             stop = stops.get(name)
             view.apply(cur, [n for n in notifications if stop is None or n.id < stop], position)
             states[name] = view.state
             aside += view.set_aside
         return states, aside
 
-    def _decode(self, notification: Notification) -> Recorded:
+    def decode(self, notification: Notification) -> Recorded:
         return Recorded(notification.id, *self.app.mapper_with_envelopes.stamped(notification))
 
     def _state(self, cur: psycopg.Cursor[dict[str, Any]], name: str, token: UUID | None) -> State:
@@ -313,16 +324,20 @@ class Projector:
     def _lock(
         self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]
     ) -> dict[str, tuple[int, UUID | None]]:
+        """The views' positions and tokens, their rows locked: those no other runner holds,
+        not stopped, and not built by a newer version of their code (left to its runners)."""
         cur.execute(
             SQL(
-                "SELECT projection, position, token FROM {} WHERE projection = ANY(%s) "
-                "AND stopped_at IS NULL ORDER BY projection FOR UPDATE SKIP LOCKED"
+                "SELECT t.projection, t.position, t.token FROM {} t "
+                "JOIN unnest(%s::text[], %s::integer[]) AS c(projection, version) "
+                "USING (projection) WHERE t.stopped_at IS NULL AND t.version <= c.version "
+                "ORDER BY t.projection FOR UPDATE OF t SKIP LOCKED"
             ).format(TRACKING),
-            (list(names),),
+            (list(names), [self.projections[name].version for name in names]),
         )
         return {row["projection"]: (row["position"], row["token"]) for row in cur.fetchall()}
 
-    def _read_checked(
+    def read_checked(
         self, cur: psycopg.Cursor[dict[str, Any]], after: int, limit: int
     ) -> tuple[list[Notification], list[damage.Found]]:
         """`_read`, each event checked against its link in the hash chain: the events, and
@@ -411,6 +426,7 @@ class Projector:
             since = {row["projection"]: row["position"] or first for row in rows}
             times = self._times(cur, {head, *since.values()} - {0})
             aside = set_aside.tallies(cur)
+            rebuilds = versions.under_way(cur)
         return [
             Status(
                 projection=row["projection"],
@@ -422,6 +438,9 @@ class Projector:
                 set_aside=aside.get(row["projection"], (0, None))[0],
                 first_set_aside=aside.get(row["projection"], (0, None))[1],
                 stopped_at=row.get("stopped_at"),
+                version=row["version"],
+                code_version=self.projections[row["projection"]].version,
+                rebuilding=rebuilds.get(row["projection"]),
             )
             for row in rows
         ]
@@ -468,7 +487,7 @@ class Projector:
             cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
             head = (cur.fetchone() or {}).get("head") or 0
             state = projection.open(cur, fresh, self.transcoder)
-            view = Apart(projection, fresh, state, self._decode)
+            view = Apart(projection, fresh, state, self.decode)
         position = self._fill(view, 0, head, progress)
         self._held.pop(name, None)
         with self.connect() as conn, conn.cursor() as cur:
@@ -482,6 +501,7 @@ class Projector:
             for table in projection.tables:
                 self._swap(cur, fresh, table)
             set_aside.replace(cur, name, view.set_aside)
+            self.versions.abandon(cur, projection)  # built with this code: done
             cur.execute(  # a new token: runners holding the old rows in memory read these
                 SQL(
                     "UPDATE {} SET position = %s, version = %s, token = %s, updated_at = now(), "
@@ -530,7 +550,7 @@ class Projector:
         """Apply one batch (up to `head`), or everything left when `head` is None; what the
         view cannot apply is set aside (`view.set_aside`), to be stored with the swap."""
         while True:
-            notifications, damaged = self._read_checked(cur, position, self.batch_size)
+            notifications, damaged = self.read_checked(cur, position, self.batch_size)
             if head is not None:
                 notifications = [n for n in notifications if n.id <= head]
                 damaged = [found for found in damaged if found.position <= head]

@@ -10,7 +10,8 @@ Every statement is idempotent, but not free: `CREATE INDEX IF NOT EXISTS` and `A
 COLUMN IF NOT EXISTS` wait for every writer to their table even when there is nothing to do. So
 the statements' text is fingerprinted and the fingerprint recorded once they have run; a process
 that finds its fingerprint recorded (a worker started after the others, or restarted beside busy
-ones) runs nothing and takes no lock."""
+ones) runs nothing and takes no lock. Then, every time, the rebuilds of views whose code has a new
+version are started (`service.versions`): the service's own role may not create their tables."""
 
 from __future__ import annotations
 
@@ -40,27 +41,33 @@ MARKER_TABLE = "polarity_prepared"
 
 def prepare(database: Database) -> None:
     """Create or migrate everything the service needs in `database`, unless this code's
-    statements have run there already. Safe to call from any number of processes at once."""
+    statements have run there already; then start the rebuilds of views whose code has a new
+    version. Safe to call from any number of processes at once."""
     app = Polarity(replace(database, pool_size=1), create_tables=False)  # one is plenty
     try:
-        recorders = event_store_recorders(app)
         projector = Projector(app, database, all_projections())
-        marker = Identifier(app.store.datastore.schema or "public", MARKER_TABLE)
-        with psycopg.connect(database.conninfo, autocommit=True) as conn:
-            fingerprint = statements_fingerprint(conn, recorders, projector)
-            if _prepared(conn, marker, fingerprint):
-                return
-            with advisory_lock(conn):
-                if _prepared(conn, marker, fingerprint):  # done while this process waited
-                    return
-                for recorder in recorders:
-                    recorder.create_table()
-                projector.setup()
-                access_log.create(conn)
-                _record(conn, marker, fingerprint)
-            log.info("prepared the database (schema fingerprint %s)", fingerprint[:12])
+        _create_or_migrate(database, app, projector)
+        projector.versions.start()  # a cheap read, unless a view's code has a new version
     finally:
         app.close()
+
+
+def _create_or_migrate(database: Database, app: Polarity, projector: Projector) -> None:
+    recorders = event_store_recorders(app)
+    marker = Identifier(app.store.datastore.schema or "public", MARKER_TABLE)
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        fingerprint = statements_fingerprint(conn, recorders, projector)
+        if _prepared(conn, marker, fingerprint):
+            return
+        with advisory_lock(conn):
+            if _prepared(conn, marker, fingerprint):  # done while this process waited
+                return
+            for recorder in recorders:
+                recorder.create_table()
+            projector.setup()
+            access_log.create(conn)
+            _record(conn, marker, fingerprint)
+        log.info("prepared the database (schema fingerprint %s)", fingerprint[:12])
 
 
 def event_store_recorders(app: Polarity) -> list[PostgresRecorder]:
