@@ -17,7 +17,7 @@ from projections.catalog import all_projections
 from service.application import Polarity
 from service.database import open_database
 from service.parallel import catch_up_in_parallel
-from service.projector import Projector
+from service.projector import Projector, Status
 from service.settings import Settings
 from service.startup import prepare
 
@@ -89,25 +89,55 @@ def _catch_up(projector: Projector, workers: int) -> None:
 @projections.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Each view's position, how far it lags the event store (in events and seconds), and how
-    many events it set aside (from which position)."""
+    """Each view's position, how far it lags the event store (in events and seconds), how
+    many events it set aside (from which position), and the version of the code that built
+    it: when the code at hand has another, how far its rebuild has come."""
     with projector_for(settings) as projector:
         rows = projector.status()
     click.echo(
-        f"{'view':<20} {'position':>10} {'head':>10} {'lag events':>11} {'lag s':>8} "
-        f"{'set aside':>10} {'first at':>10}"
+        f"{'view':<20} {'version':>7} {'position':>10} {'head':>10} {'lag events':>11} "
+        f"{'lag s':>8} {'set aside':>10} {'first at':>10}"
     )
     for row in rows:
         first = "" if row.first_set_aside is None else row.first_set_aside
+        version = f"{row.version}" if row.version == row.code_version else f"{row.version}*"
         click.echo(
-            f"{row.projection:<20} {row.position:>10} {row.head:>10} {row.lag_events:>11} "
-            f"{row.lag_seconds:>8.1f} {row.set_aside:>10} {first:>10}"
+            f"{row.projection:<20} {version:>7} {row.position:>10} {row.head:>10} "
+            f"{row.lag_events:>11} {row.lag_seconds:>8.1f} {row.set_aside:>10} {first:>10}"
         )
     for row in rows:
         if row.stopped_at is not None:
             click.echo(f"{row.projection}: stopped at {row.stopped_at}: integrity violation")
+        if row.version != row.code_version:
+            click.echo(f"{row.projection}: {_versions(row)}")
     if any(row.set_aside for row in rows):
         click.echo("Events were set aside: `polarity projections set-aside` lists them.")
+
+
+def _versions(row: Status) -> str:
+    """* in the version column: what it means for the view, and what to do."""
+    built = f"built by version {row.version}"
+    if row.version > row.code_version:
+        return (
+            f"{built}, newer than this code's {row.code_version}: runners of this code leave it "
+            f"alone; `polarity projections rebuild {row.projection}` builds it with this code"
+        )
+    rebuild = row.rebuilding
+    if rebuild is None or rebuild.version != row.code_version:
+        return (
+            f"{built}; this code is version {row.code_version}: not rebuilding yet. A runner "
+            "that may create tables starts it (the service at its next start, `polarity "
+            "projections catch-up`); the log says why not"
+        )
+    if rebuild.stopped_at is not None:
+        return (
+            f"{built}; rebuilding with version {rebuild.version} stopped at "
+            f"{rebuild.stopped_at}: integrity violation. The old rows serve"
+        )
+    return (
+        f"{built}; rebuilding with version {rebuild.version} ({rebuild.position} of "
+        f"{row.head} events); the old rows serve until it is swapped in"
+    )
 
 
 @projections.command("set-aside")
