@@ -175,7 +175,7 @@ def session_routes(verify: Verify, choices: ChoicesFor = lambda _: Choices()) ->
         if not encoded or len(encoded) > MOST_TOKEN_CHARACTERS:
             said = "Paste a bearer token to sign in."
             return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST, offer)
-        if encoded.startswith("polarity token"):
+        if "polarity token" in encoded:  # the command, perhaps with its path, not what it printed
             said = "That is the command: run it in a terminal, then paste the token it prints."
             return sign_in_form(said, next_path, HTTP_400_BAD_REQUEST, offer)
         try:

@@ -20,8 +20,10 @@ from service.changes import Change, replayed_changes
 from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
-from service.database import open_database
+from service.database import Database, open_database
 from service.demo import DemoPortfolio, StoreNotEmpty, load_demo
+from service.embedded_server import EmbeddedServerError
+from service.launch import CannotListen, program, refuse_taken_address
 from service.persistence import event_data, plain
 from service.roles import take_up
 from service.settings import Settings, SettingsError
@@ -30,21 +32,36 @@ from service.startup import prepare
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Polarity]:
-    with open_database(settings) as database:
-        prepare(database)
-        app = Polarity(
-            database,
-            snapshot_interval=settings.snapshot_interval,
-            create_tables=False,
-            approval_hours=settings.approval_hours,
-        )
+    with open_database(settings) as database, application(database, settings) as app:
+        yield app
+
+
+@contextmanager
+def application(database: Database, settings: Settings) -> Iterator[Polarity]:
+    prepare(database)
+    app = Polarity(
+        database,
+        snapshot_interval=settings.snapshot_interval,
+        create_tables=False,
+        approval_hours=settings.approval_hours,
+    )
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+class Commands(click.Group):
+    """Polarity's commands: an embedded server that cannot run as asked is a one-line error."""
+
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            yield app
-        finally:
-            app.close()
+            return super().invoke(ctx)
+        except EmbeddedServerError as error:
+            raise click.ClickException(str(error)) from None
 
 
-@click.group()
+@click.group(cls=Commands)
 @click.option("--database-url", envvar="POLARITY_DATABASE_URL", help="PostgreSQL URL.")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
@@ -63,14 +80,18 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 def demo(settings: Settings, if_empty: bool) -> None:
     """Record eighteen months of a manufacturer's improvement work into an empty event store."""
     with opened(settings) as app:
-        if if_empty and app.holds_events():
-            click.echo("The event store already holds events; the demo was not loaded again.")
-            return
-        try:
-            portfolio = load_demo(app)
-        except StoreNotEmpty as error:
-            raise click.ClickException(str(error)) from None
-        _describe(portfolio, events=app.recorder.max_notification_id() or 0)
+        _load_demo(app, if_empty)
+
+
+def _load_demo(app: Polarity, if_empty: bool) -> None:
+    if if_empty and app.holds_events():
+        click.echo("The event store already holds events; the demo was not loaded again.")
+        return
+    try:
+        portfolio = load_demo(app)
+    except StoreNotEmpty as error:
+        raise click.ClickException(str(error)) from None
+    _describe(portfolio, events=app.recorder.max_notification_id() or 0)
 
 
 def _describe(portfolio: DemoPortfolio, events: int) -> None:
@@ -90,7 +111,7 @@ def _describe(portfolio: DemoPortfolio, events: int) -> None:
         done = portfolio.commands[person]
         record = f"{done} commands" if done else "reads, records nothing"
         click.echo(f"  {person.role:<12} {person.name}, {person.title} ({record})")
-        click.echo(f"  {'':<12} {person.token_command}")
+        click.echo(f"  {'':<12} {program()} {person.token_arguments}")
 
 
 @main.command()
@@ -154,6 +175,10 @@ def serve(
         database_url=database_url or settings.database_url,
     )
     _refuse_unsafe(settings)
+    try:
+        refuse_taken_address(settings.host, settings.port)  # before the database starts
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
     # SIGTERM ends the server like Ctrl-C does, so the embedded PostgreSQL below stops too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     # The database is opened and prepared here, once, before any worker starts: workers that
@@ -161,6 +186,9 @@ def serve(
     # finds it done.
     with open_database(settings) as database, metrics_shared_by(settings.workers):
         database = take_up(database, settings)  # workers connect as the application role
+        if settings.demo:
+            with application(database, settings) as app:
+                _load_demo(app, if_empty=True)
         os.environ.update(
             POLARITY_DATABASE_URL=database.url,
             POLARITY_HOST=settings.host,
@@ -233,9 +261,11 @@ def _say_where(settings: Settings) -> None:
     ide = " (GraphiQL in a browser)" if settings.graphiql else ""
     click.echo(f"Polarity serves GraphQL at {url}/graphql{ide}; health at /health and /ready.")
     click.echo("Every operation needs a bearer token. Get one with:")
-    click.echo("    polarity token --sub alice --role steward")
+    click.echo(f"    {program()} token --sub alice --role steward")
     click.echo('and send it as the header "Authorization: Bearer <token>".')
     click.echo(f"The portal is at {url}/: sign in there with such a token.")
+    if not settings.database_url:
+        click.echo(f"The events are kept by the embedded PostgreSQL in {settings.data_dir}.")
 
 
 main.add_command(projections)

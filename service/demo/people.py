@@ -19,8 +19,9 @@ class Person:
         return Actor(self.id, (self.role,))
 
     @property
-    def token_command(self) -> str:
-        return f"polarity token --sub {self.id} --role {self.role}"
+    def token_arguments(self) -> str:
+        """What `polarity` takes to mint this person's token."""
+        return f"token --sub {self.id} --role {self.role}"
 
 
 # The portfolio office and the continuous-improvement office keep the records.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,6 +218,41 @@ def test_the_cli_refuses_to_mint_a_token_with_an_unknown_role() -> None:
     minted = CliRunner().invoke(main, ["token", "--sub", "alice", "--role", "overlord"])
     assert minted.exit_code != 0
     assert "unknown overlord" in minted.output
+
+
+# Where a newcomer lands ---------------------------------------------------------------------
+
+
+def test_the_root_leads_a_newcomer_to_the_portals_sign_in_which_says_how_to_get_a_token(
+    api: Client,
+) -> None:
+    response = api.get("/", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response.url.path == "/sign-in"  # followed from / with next=/
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Bearer token" in response.text
+    assert "token --sub" in response.text
+
+
+def test_pasting_the_printed_token_command_instead_of_its_token_is_answered_with_what_to_do(
+    api: Client,
+) -> None:
+    form = api.get("/sign-in").text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+
+    response = api.post(
+        "/sign-in",
+        data={
+            "_csrf_token": csrf.group(1),
+            "next": "/",
+            "token": ".venv/bin/polarity token --sub alice --role steward",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "That is the command: run it in a terminal" in response.text
 
 
 # GraphiQL, GET and introspection ------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_signing_out_ends_the_session(page: Page, portal: Portal) -> None:
     [
         ("not a token at all", "This is not a token"),
         ("polarity token --sub priya.shah --role steward", "run it in a terminal"),
+        (".venv/bin/polarity token --sub priya.shah --role steward", "run it in a terminal"),
         ("expired", "This token has expired"),
         ("foreign", "not signed by this Polarity service"),
         ("unknown role", "unknown roles"),
