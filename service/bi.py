@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier, Literal
@@ -12,6 +14,8 @@ from psycopg.sql import SQL, Identifier, Literal
 from projections.base import SCHEMA, Projection
 from projections.bi import bi_views, create_bi_views
 from projections.catalog import all_projections
+
+PASSWORD_BYTES = 24  # a generated password: 32 URL-safe characters
 
 
 class RoleRefused(Exception):
@@ -23,6 +27,7 @@ class BiGrant:
     role: str
     created: bool
     views: tuple[str, ...]
+    generated_password: str | None = None  # set now, to be shown once; None: given or unchanged
 
 
 def grant_bi(
@@ -30,11 +35,14 @@ def grant_bi(
     role: str,
     *,
     password: str | None = None,
+    new_password: bool = False,
     projections: Sequence[Projection] | None = None,
 ) -> BiGrant:
     """Create `role` (LOGIN) if missing; let it read every v1 view and nothing else in reporting.
 
-    The reporting tables must exist (the projector's setup creates them); the v1 views are
+    A role created here gets `password`, or else a generated one, returned to be shown once; an
+    existing role keeps its own unless `password` is given or `new_password` asks for a generated
+    one. The reporting tables must exist (the projector's setup creates them); the v1 views are
     created or refreshed here, in the same transaction as the grants."""
     if not role.strip():
         raise RoleRefused("The role's name is blank.")
@@ -42,7 +50,11 @@ def grant_bi(
     views = bi_views(projections)
     who, schema = Identifier(role), Identifier(SCHEMA)
     with connection.transaction(), connection.cursor() as cur:
-        created = _ensure_role(cur, role, password)
+        exists = _exists(cur, role)
+        generated = None
+        if password is None and (new_password or not exists):
+            password = generated = secrets.token_urlsafe(PASSWORD_BYTES)
+        _ensure_role(cur, role, exists, password)
         _refuse_if_it_reads_more(cur, role)
         create_bi_views(cur, projections)
         for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
@@ -54,19 +66,33 @@ def grant_bi(
         if views:
             targets = SQL(", ").join(view.identifier for view in views)
             cur.execute(SQL("GRANT SELECT ON {} TO {}").format(targets, who))
-    return BiGrant(role, created, tuple(view.qualified for view in views))
+    return BiGrant(role, not exists, tuple(view.qualified for view in views), generated)
 
 
-def _ensure_role(cur: Cursor[Any], role: str, password: str | None) -> bool:
-    """Create the role if it is missing; set its password if one is given. True if created."""
+def connection_url(role: str, password: str | None, *, host: str, port: str, dbname: str) -> str:
+    """A postgresql:// URL for `role`; `host` may be a Unix socket's directory."""
+    user = quote(role, safe="")
+    if password is not None:
+        user += ":" + quote(password, safe="")
+    database = quote(dbname, safe="")
+    if not host or host.startswith("/"):
+        return f"postgresql://{user}@/{database}?host={quote(host, safe='/')}&port={port}"
+    host = f"[{host}]" if ":" in host else host
+    return f"postgresql://{user}@{host}:{port}/{database}"
+
+
+def _exists(cur: Cursor[Any], role: str) -> bool:
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
-    exists = cur.fetchone() is not None
+    return cur.fetchone() is not None
+
+
+def _ensure_role(cur: Cursor[Any], role: str, exists: bool, password: str | None) -> None:
+    """Create the role if it is missing; set its password if one is given."""
     statement = SQL("ALTER ROLE {}" if exists else "CREATE ROLE {} LOGIN").format(Identifier(role))
     if password is not None:
         statement = SQL("{} PASSWORD {}").format(statement, Literal(password))
     if not exists or password is not None:
         cur.execute(statement)
-    return not exists
 
 
 def _refuse_if_it_reads_more(cur: Cursor[Any], role: str) -> None:

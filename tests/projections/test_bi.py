@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from projections.bi import V1_COLUMNS, bi_views, create_bi_views, declared_columns, drop_bi_views
 from projections.catalog import all_projections
@@ -22,6 +22,8 @@ from tests.projections.conftest import Reporting
 from tests.service.scenarios import in_planning, raised_item, team_with_capacity
 
 pytestmark = pytest.mark.database
+
+NO_BI_PASSWORD: dict[str, str | None] = {"POLARITY_BI_PASSWORD": None}
 
 
 def with_v1_views(reporting: Reporting) -> Reporting:
@@ -231,11 +233,65 @@ def test_grant_bi_on_the_command_line_sets_up_the_views_and_the_password(
     )
 
     assert result.exit_code == 0, result.output
-    assert f"Created role {bi_role}" in result.output
+    said = f"Created role {bi_role}: it may read these views, and nothing else in reporting:"
+    assert said in result.output.splitlines()
     assert "reporting.v1_portfolio" in result.output
+    assert "s3cret" not in result.output  # given, so not shown again
+    assert "Its password is the one given" in result.output
     (row,) = reporting.rows(
         "SELECT rolcanlogin, rolpassword IS NOT NULL AS has_password "
         "FROM pg_authid WHERE rolname = %s",
         bi_role,
     )
     assert row == {"rolcanlogin": True, "has_password": True}
+
+
+def printed_url(output: str) -> str:
+    lines = output.splitlines()
+    (said,) = [i for i, line in enumerate(lines) if line.startswith("BI tools connect with")]
+    return lines[said + 1].strip()
+
+
+def password_of(reporting: Reporting, role: str) -> str | None:
+    (row,) = reporting.rows("SELECT rolpassword FROM pg_authid WHERE rolname = %s", role)
+    password: str | None = row["rolpassword"]
+    return password
+
+
+def test_grant_bi_gives_a_new_role_a_generated_password_in_a_url_that_reads_the_views(
+    reporting: Reporting, bi_role: str
+) -> None:
+    in_planning(reporting.app)
+    reporting.caught_up()
+    settings = Settings(database_url=reporting.database.url)
+
+    result = CliRunner().invoke(db, ["grant-bi", bi_role], obj=settings, env=NO_BI_PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    url = printed_url(result.output)
+    parameters = conninfo_to_dict(url)
+    assert parameters["user"] == bi_role
+    assert len(str(parameters["password"])) >= 32
+    assert password_of(reporting, bi_role) is not None
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM reporting.v1_portfolio").fetchone() == (1,)
+
+
+def test_granting_an_existing_role_again_keeps_its_password_unless_asked_for_a_new_one(
+    reporting: Reporting, bi_role: str
+) -> None:
+    settings = Settings(database_url=reporting.database.url)
+    CliRunner().invoke(db, ["grant-bi", bi_role], obj=settings, env=NO_BI_PASSWORD)
+    first = password_of(reporting, bi_role)
+
+    again = CliRunner().invoke(db, ["grant-bi", bi_role], obj=settings, env=NO_BI_PASSWORD)
+    kept = password_of(reporting, bi_role)
+    renewed = CliRunner().invoke(
+        db, ["grant-bi", bi_role, "--new-password"], obj=settings, env=NO_BI_PASSWORD
+    )
+
+    assert kept == first
+    assert "Its password is unchanged" in again.output
+    assert "password" not in conninfo_to_dict(printed_url(again.output))
+    assert password_of(reporting, bi_role) not in (None, first)
+    assert "shown only this once" in renewed.output
