@@ -17,6 +17,7 @@ import click
 from service import damage, logs
 from service.application import Polarity, RecordedEvent
 from service.changes import Change, replayed_changes
+from service.checkpoints import load_signer
 from service.cli_audit import audit
 from service.cli_db import db
 from service.cli_projections import projections
@@ -207,6 +208,21 @@ def serve(
             access_log=False,  # service.observe logs each request with its request id
             timeout_graceful_shutdown=10,
         )
+
+
+@main.command()
+@click.pass_obj
+def check(settings: Settings) -> None:
+    """Check the settings as `serve` would before it starts: say what is wrong and exit 1, or
+    say they will do. (docker-compose.yml runs it before the service.)"""
+    _refuse_unsafe(settings)
+    if settings.audit_key or settings.audit_key_file:
+        try:
+            load_signer(settings)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+    where = "production" if settings.is_production else "development"
+    click.echo(f"The settings will do for serving in {where}.")
 
 
 @main.command()

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import secrets
 import shlex
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import jwt
+import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from service.settings import VARIABLES
+from service.settings import VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+README = ROOT / "README.md"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "compose-spec.json"
+POLARITY = str(Path(sys.executable).with_name("polarity"))
+AUDIT_KEY = "cG9sYXJpdHktZGVwbG95bWVudC10ZXN0cy1rZXktMDE="  # base64 of 32 bytes
+TOKEN_INSIDE = "docker compose exec polarity polarity token --sub alice --role steward"
 
 
 def load_compose() -> dict[str, Any]:
@@ -110,8 +122,9 @@ def test_docker_compose_yml_follows_the_compose_specification() -> None:
     assert not messages, "\n".join(messages)
 
 
-def test_the_polarity_service_sets_only_variables_the_service_reads() -> None:
-    unknown = environment_names(service("polarity")) - set(VARIABLES)
+@pytest.mark.parametrize("name", ["polarity", "check"])
+def test_the_services_built_from_the_image_set_only_variables_the_service_reads(name: str) -> None:
+    unknown = environment_names(service(name)) - set(VARIABLES)
     assert not unknown, f"variables service.settings does not read: {sorted(unknown)}"
 
 
@@ -177,3 +190,109 @@ def test_the_dockerfile_exposes_the_port_compose_publishes() -> None:
     exposed = {port for arguments in dockerfile_arguments("EXPOSE") for port in arguments.split()}
     assert "8000" in exposed
     assert "8000:8000" in service("polarity")["ports"]
+
+
+# Before the service starts: its settings checked ----------------------------------------------
+
+
+def interpolated(definition: dict[str, Any], given: Mapping[str, str]) -> dict[str, str]:
+    """A service's environment as compose fills it in from `given`: `${NAME:?why}` stops compose
+    (ValueError) when NAME is unset or empty, `${NAME:-default}` falls back to the default."""
+
+    def one(match: re.Match[str]) -> str:
+        name, kind, rest = match.groups()
+        if given.get(name):
+            return given[name]
+        if kind == "?":
+            raise ValueError(rest)
+        return rest if kind == "-" else ""
+
+    environment = definition.get("environment") or {}
+    assert isinstance(environment, dict), "the environment in its mapping form"
+    pattern = re.compile(r"\$\{(\w+)(?::([?-])([^}]*))?\}")
+    return {str(name): pattern.sub(one, str(value)) for name, value in environment.items()}
+
+
+def polarity_in(
+    environment: Mapping[str, str], *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """`polarity` run with a container's environment (and this one's Python path)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("POLARITY_")}
+    return subprocess.run(
+        [POLARITY, *arguments],
+        env=inherited | dict(environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def strong_settings(**more: str) -> dict[str, str]:
+    return {
+        "POLARITY_JWT_SECRET": secrets.token_urlsafe(48),
+        "POLARITY_AUDIT_KEY": AUDIT_KEY,
+    } | more
+
+
+def test_the_service_starts_only_once_a_one_shot_check_of_the_same_settings_succeeded() -> None:
+    check, polarity = service("check"), service("polarity")
+
+    assert check["command"] == ["polarity", "check"]
+    assert check["restart"] == "no"
+    assert check["build"] == polarity["build"]
+    assert check["environment"] == polarity["environment"]
+    depends_on = polarity["depends_on"]["check"]
+    assert depends_on["condition"] == "service_completed_successfully"
+
+
+def test_the_check_refuses_a_secret_too_short_with_the_reason_in_one_line() -> None:
+    environment = interpolated(
+        service("check"), strong_settings(POLARITY_JWT_SECRET="eighteen-chars-xyz")
+    )
+
+    refused = polarity_in(environment, *service("check")["command"][1:])
+
+    assert refused.returncode == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert "POLARITY_JWT_SECRET has 18 characters: production needs at least 32" in line
+
+
+def test_the_check_refuses_an_audit_key_that_is_not_a_key() -> None:
+    environment = interpolated(service("check"), strong_settings(POLARITY_AUDIT_KEY="not-a-key"))
+
+    refused = polarity_in(environment, "check")
+
+    assert refused.returncode == 1
+    assert "POLARITY_AUDIT_KEY is not an Ed25519 private key" in refused.stderr
+
+
+def test_the_check_passes_settings_the_service_can_serve_with() -> None:
+    passed = polarity_in(interpolated(service("check"), strong_settings()), "check")
+
+    assert passed.returncode == 0, passed.stderr
+    assert "will do for serving in production" in passed.stdout
+
+
+def test_the_service_loads_the_demo_only_when_asked() -> None:
+    polarity = service("polarity")
+
+    assert not Settings.from_env(interpolated(polarity, strong_settings())).demo
+    assert Settings.from_env(interpolated(polarity, strong_settings(POLARITY_DEMO="1"))).demo
+
+
+def test_the_compose_file_and_the_readme_say_how_to_mint_a_token_inside_the_container() -> None:
+    assert TOKEN_INSIDE in COMPOSE_FILE.read_text(encoding="utf-8")
+    assert TOKEN_INSIDE in README.read_text(encoding="utf-8")
+
+
+def test_that_token_command_mints_a_token_with_the_containers_settings() -> None:
+    given = strong_settings()
+    docker, inside = shlex.split(TOKEN_INSIDE)[:4], shlex.split(TOKEN_INSIDE)[4:]
+    assert docker == ["docker", "compose", "exec", "polarity"]  # the service; then its command
+
+    minted = polarity_in(interpolated(service("polarity"), given), *inside[1:])
+
+    assert inside[0] == "polarity"
+    assert minted.returncode == 0, minted.stderr
+    claims = jwt.decode(minted.stdout.strip(), given["POLARITY_JWT_SECRET"], algorithms=["HS256"])
+    assert claims["sub"] == "alice"
