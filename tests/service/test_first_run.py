@@ -76,7 +76,10 @@ def test_the_token_command_of_the_start_up_lines_works_as_printed_from_the_same_
     own_database: Database, tmp_path: Path, started_as: str, on_path: bool
 ) -> None:
     bin_dir = ROOT / ".venv" / "bin"
-    env = serving_environment() | {"PATH": f"{bin_dir}:{SYSTEM_PATH}" if on_path else SYSTEM_PATH}
+    env = serving_environment() | {
+        "PATH": f"{bin_dir}:{SYSTEM_PATH}" if on_path else SYSTEM_PATH,
+        "POLARITY_DATA_DIR": str(tmp_path / "pgdata"),  # its development key beside it, not here
+    }
     cwd = tmp_path if on_path else ROOT
     port = free_port()
     command = [started_as, "serve", "--port", str(port), "--database-url", own_database.url]
