@@ -50,16 +50,18 @@ class Refill:
         self._held: dict[str, tuple[UUID, State]] = {}  # view -> (token written, fresh rows)
 
     def step(self, conn: Connection, projection: Projection) -> int:
-        """A step of the rebuild, unless another runner is taking one; at the head, the swap."""
+        """A step of the rebuild, unless another runner is taking one; once it reaches the
+        head (fewer events were left than a step takes), the swap. Not only after a step that
+        found nothing: while writes go on, every step may find a few new events."""
         with self._transaction(conn, projection) as cur:
             at = self._lock(cur, projection)
             if at is None:
                 return 0
             notifications, damaged = self.projector.read_checked(cur, at[0], self.step_size)
             applied, aside = self._apply(cur, projection, at, notifications, damaged)
-        if not notifications:  # at the head
-            return self._swap(conn, projection)
         set_aside.announce(aside)
+        if len(notifications) < self.step_size:  # the swap applies what came since
+            applied += self._swap(conn, projection)
         return applied
 
     def _swap(self, conn: Connection, projection: Projection) -> int:

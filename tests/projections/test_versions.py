@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ from service.database import Database
 from service.projector import Projector
 from service.startup import prepare
 from service.versions import Rebuilding
+from tests.api.conftest import TEST_SETTINGS, bearer, serving
+from tests.api.graphql import Caller
 from tests.projections.conftest import Reporting
 from tests.projections.test_runner import SimulatedCrash, busy_history
 from tests.service.scenarios import proposed, raised_item
@@ -361,3 +364,59 @@ def test_the_services_own_role_completes_a_rebuild_that_prepare_started(
         assert fresh.rows(FRESH_TABLES) == []
     finally:
         app.close()
+
+
+def test_a_rebuild_is_swapped_in_while_writes_go_on(built: Reporting) -> None:
+    """Each step of the rebuild finds the event written since the one before: it is swapped in
+    once it is within a step of the head, not only after a step that finds nothing."""
+    reporting = built
+    upgraded = runner(reporting, Shouting())
+
+    with upgraded.connect() as conn:
+        for _ in range(3):
+            upgraded.versions.advance(conn)  # a step of the rebuild, between the runner's batches
+            proposed(reporting.app)
+    upgraded.run_batch()
+
+    (status,) = upgraded.status()
+    assert (status.version, status.rebuilding, status.lag_events) == (2, None, 0)
+    assert titles(reporting) == [CHANGEOVER] + [NORDIC.upper()] * 5
+
+
+PORTFOLIO = """query($unit: String!, $at: Int) {
+  portfolio(filter: {orgUnit: $unit}, first: 10, consistentWith: $at) {
+    edges { node { title } } } }"""
+
+
+def test_the_service_answers_reads_consistent_with_a_write_while_a_view_is_rebuilt(
+    own_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit = f"unit-{uuid4().hex[:8]}"
+
+    def shown(steward: Caller, at: int | None = None) -> list[str]:
+        edges = steward.query(PORTFOLIO, unit=unit, at=at)["portfolio"]["edges"]
+        return sorted(edge["node"]["title"] for edge in edges)
+
+    with serving(TEST_SETTINGS, own_database) as api:
+        steward = Caller(api, bearer("stella", "steward"))
+        steward.ok("initiativePropose", title="Quiet", problem="p", orgUnit=unit)
+    upgraded = [Shouting() if p.name == "portfolio" else p for p in all_projections()]
+    for module in ("service.startup", "service.web"):
+        monkeypatch.setattr(f"{module}.all_projections", lambda: upgraded)
+    prepare(own_database)  # the upgrade's start begins the rebuild
+
+    with psycopg.connect(own_database.conninfo) as holding:
+        holding.execute("SELECT 1 FROM reporting.rebuilds FOR UPDATE")  # a runner mid-step
+        with serving(TEST_SETTINGS, own_database) as api:
+            steward = Caller(api, bearer("stella", "steward"))
+            loud = steward.ok("initiativePropose", title="Loud", problem="p", orgUnit=unit)
+            during = shown(steward, at=loud["position"])  # waits for its own write, not the rebuild
+            holding.rollback()
+            later = steward.ok("initiativePropose", title="Later", problem="p", orgUnit=unit)
+            after, deadline = shown(steward, at=later["position"]), time.monotonic() + 15
+            while after != ["LATER", "LOUD", "QUIET"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+                after = shown(steward)
+
+    assert during == ["LOUD", "Quiet"], "the old row, and the write the new code applied"
+    assert after == ["LATER", "LOUD", "QUIET"], "swapped in by the service's own runner"
