@@ -41,6 +41,8 @@ VARIABLES: Mapping[str, str] = {
     "or PEM",
     "POLARITY_AUDIT_KEY_FILE": "file holding that key instead (PEM or base64); one is required "
     "in production",
+    "POLARITY_APPROVAL_HOURS": "hours a request for a second person's approval can still be "
+    "approved (default 72)",
     "POLARITY_CHECKPOINT_SECONDS": "seconds between signed checkpoints (default 3600)",
     "POLARITY_VERIFY_SECONDS": "seconds between background checks of new events against the "
     "hash chain, or off (default 10)",

@@ -296,3 +296,30 @@ def test_that_token_command_mints_a_token_with_the_containers_settings() -> None
     assert minted.returncode == 0, minted.stderr
     claims = jwt.decode(minted.stdout.strip(), given["POLARITY_JWT_SECRET"], algorithms=["HS256"])
     assert claims["sub"] == "alice"
+
+
+class ReadNames(dict[str, str]):
+    """An empty environment that remembers every name the settings looked up in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.names.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.names.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.names.add(str(key))
+        return super().__contains__(key)
+
+
+def test_every_variable_the_settings_read_is_listed_for_deployment_files() -> None:
+    environment = ReadNames()
+    Settings.from_env(environment)
+    assert environment.names, "the settings read no variable from the environment they were given"
+    assert environment.names - set(VARIABLES) == set(), "read but not in service.settings.VARIABLES"
