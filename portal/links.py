@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from strawberry import relay
+from uuid import UUID
 
-# The kind of work item, as the views name it, and the path of its page.
-WORK_PATHS = {"initiative": "/initiatives", "improvement_item": "/improvements"}
+from service.ids import decode_id, encode_id
+
+# The kind of work item, as the API names it (WorkKind), and the path of its page.
+WORK_PATHS = {"INITIATIVE": "/initiatives", "IMPROVEMENT_ITEM": "/improvements"}
 # The GraphQL type of each kind, whose global id the API takes.
-WORK_TYPES = {"initiative": "Initiative", "improvement_item": "ImprovementItem"}
+WORK_TYPES = {"INITIATIVE": "Initiative", "IMPROVEMENT_ITEM": "ImprovementItem"}
 
 
 def work_url(kind: str, uuid: str) -> str:
@@ -18,9 +20,9 @@ def work_url(kind: str, uuid: str) -> str:
 
 def plain_id(global_id: str) -> str:
     """The uuid inside one of the API's global ids."""
-    return relay.GlobalID.from_id(global_id).node_id
+    return str(decode_id(global_id).uuid)
 
 
 def global_id(type_name: str, uuid: str) -> str:
     """The API's global id of the object of `type_name` (Initiative, Team...) with `uuid`."""
-    return str(relay.GlobalID(type_name, uuid))
+    return encode_id(type_name, UUID(uuid))

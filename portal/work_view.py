@@ -18,7 +18,7 @@ from portal.timeline import Event, Names, describe, events, recorded
 
 @dataclass(frozen=True)
 class WorkView:
-    kind: str  # initiative | improvement_item
+    kind: str  # INITIATIVE | IMPROVEMENT_ITEM
     path: str  # the item's page, now
     item: dict[str, Any]  # the API's Initiative or ImprovementItem, at the point shown
     history: dict[str, Any]  # one page of the API's history of it

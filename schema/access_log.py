@@ -13,6 +13,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from schema.context import RequestContext
+from schema.enums import Role
+from schema.ids import id_forms
 from schema.paging import MAX_PAGE, check_first, decode_cursor, encode_cursor, position_of
 from service.access_log import AUDITED_ROLES, Table
 
@@ -27,7 +29,7 @@ class AccessLogEntry:
     entry_id: UUID
     at: datetime
     actor: str | None
-    roles: list[str]
+    roles: list[Role]  # type: ignore[valid-type]
     on_behalf_of: str | None
     request_id: str
     method: str
@@ -52,17 +54,20 @@ class AccessLogFilter:
     actor: str | None = None
     operation: str | None = None
     view: str | None = None
-    read_id: str | None = strawberry.field(default=None, description="An id the request named.")
+    read_id: str | None = strawberry.field(
+        default=None, description="An id the request named, in either form (global id or UUID)."
+    )
     since: datetime | None = None
     until: datetime | None = strawberry.field(default=None, description="Before this moment.")
     errors: bool | None = None
 
-    def where(self) -> tuple[Composed, list[Any]]:
+    def where(self, read_ids: list[str] | None) -> tuple[Composed, list[Any]]:
+        """The condition; `read_ids` are the forms of `read_id` a request may have named."""
         tests = [
             ("actor = %s", self.actor),
             ("operation = %s", self.operation),
             ("%s = ANY(views)", self.view),
-            ("%s = ANY(ids)", self.read_id),
+            ("ids && %s", read_ids),
             ("at >= %s", self.since),
             ("at < %s", self.until),
             ("errors = %s", self.errors),
@@ -99,7 +104,8 @@ async def access_log_page(
         )
     check_first(first)
     start = position_of(decode_cursor(after, CURSOR), after) if after else None
-    where, values = filter.where()
+    read_ids = None if filter.read_id is None else await id_forms(context, filter.read_id)
+    where, values = filter.where(read_ids)
     beyond = SQL("position < %s" if newest_first else "position > %s")
     order = SQL("position DESC" if newest_first else "position")
     query = SQL("SELECT * FROM {} WHERE {} AND {} ORDER BY {} LIMIT %s").format(

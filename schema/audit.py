@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from schema.context import RequestContext
+from schema.enums import IntegrityBreakKind, IntegrityStatus
 from service.checkpoints import Checkpoint, read_checkpoints, timestamp
 from service.integrity import IntegrityState
 
@@ -52,14 +53,12 @@ class AuditCheckpoint:
 @strawberry.type
 class IntegrityBreak:
     position: int
-    kind: str = strawberry.field(
-        description="altered, missing, inserted, reordered, truncated, rewritten or signature."
-    )
+    kind: IntegrityBreakKind
 
 
 @strawberry.type(description="What the service's own verification of the hash chain found.")
 class AuditIntegrity:
-    state: str = strawberry.field(description="intact, broken or unverified.")
+    state: IntegrityStatus
     verified_through: int | None = strawberry.field(
         description="The last position verified (null: none yet)."
     )
@@ -72,11 +71,11 @@ class AuditIntegrity:
     def of(cls, state: IntegrityState) -> AuditIntegrity:
         last = state.last_checkpoint
         return cls(
-            state=state.state,
+            state=IntegrityStatus(state.state),
             verified_through=state.verified_through,
             head=state.head,
             last_checkpoint=AuditCheckpoint.of(last) if last else None,
-            breaks=[IntegrityBreak(position=b.position, kind=str(b.kind)) for b in state.breaks],
+            breaks=[IntegrityBreak(position=b.position, kind=b.kind) for b in state.breaks],
             checked_at=state.checked_at,
         )
 

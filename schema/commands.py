@@ -14,6 +14,7 @@ from strawberry.types import Info
 from domain.commands import Command
 from domain.errors import DomainError
 from schema.context import RequestContext
+from schema.ids import name_kinds
 from schema.loading import load_as_of
 from service.metrics import observe_user_error
 from service.unit_of_work import Context, Result
@@ -61,6 +62,7 @@ async def execute(
     """Build the command from the input and handle it in a worker thread, on the input's terms
     (expected version, idempotency key); refusals become the payload's userErrors."""
     context = info.context
+    await name_kinds(context, terms)
     try:
         on_terms = Context(
             actor=context.actor,

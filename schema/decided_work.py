@@ -15,13 +15,14 @@ from schema.health import WORK_KINDS, CheckedWork
 from schema.loading import parse_uuid
 
 WorkItems = DataLoader[UUID, CheckedWork | None]
+WORK_KIND_TEXTS = {kind.value for kind in WORK_KINDS.values()}  # as the decision log names them
 
 
 def concerned(subject_kind: str, subject: UUID, summary: Mapping[str, Any]) -> UUID | None:
     """The work item a decision is about: its subject when that is an initiative or an
     improvement item; the work item a team's allocation is for; the one an approval request
     names (a team's, for an over-allocation: the lookup leaves it out)."""
-    if subject_kind in WORK_KINDS.values():
+    if subject_kind in WORK_KIND_TEXTS:
         return subject
     allocation = summary.get("allocation")
     if subject_kind == "team" and isinstance(allocation, Mapping):
@@ -47,4 +48,4 @@ def work_items(context: RequestContext) -> WorkItems:
 
 def _work(work_id: UUID, aggregate: Any) -> CheckedWork | None:
     kind = WORK_KINDS.get(type(aggregate).__name__)
-    return None if kind is None else CheckedWork(id=work_id, kind=kind, title=aggregate.title)
+    return None if kind is None else CheckedWork(uuid=work_id, kind=kind, title=aggregate.title)

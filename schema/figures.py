@@ -19,25 +19,19 @@ from schema import decided_work
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
 from schema.decided_work import WorkItems, concerned
+from schema.enums import DecisionType, Gate, GateOutcome, Path, Role, SubjectKind, WorkStage
 from schema.health import CheckedWork
-from schema.loading import uuid_or_none
+from schema.ids import AnyId, filter_uuid, uuid_beside
 from schema.paging import LAST, Window, page_size, position_of
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
-TYPE_NAMES = {
-    "initiative": "Initiative",
-    "improvement_item": "ImprovementItem",
-    "team": "Team",
-    "objective": "Objective",
-    "approval_request": "ApprovalRequest",  # schema.approvals: approve or reject it by this id
-}
 CONSISTENT = "Wait (up to 5 s) until the views include the write at this position."
 
 
 def rows_as(cls: type[T], rows: list[dict[str, Any]], **convert: Callable[[Any], Any]) -> list[T]:
     """Build `cls` from each row, taking the columns named like its fields."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     return [cls(**{n: convert.get(n, lambda v: v)(row[n]) for n in names}) for row in rows]
 
 
@@ -63,6 +57,7 @@ def global_initiative_id(value: UUID) -> relay.GlobalID:
 @strawberry.type(description="One team in one period: capacity, allocations by path, utilisation.")
 class TeamCapacity:
     team_id: relay.GlobalID
+    team_uuid = uuid_beside("team_id")
     team_name: str
     org_unit: str
     period: str
@@ -91,7 +86,7 @@ class CapacitySummary:
 
 @strawberry.type(description="Count, FTE and budget held on one path, in one org unit and period.")
 class PathBalance:
-    path: str
+    path: Path
     org_unit: str
     period: str
     work_items: int
@@ -115,15 +110,15 @@ class StrategicShare:
 
 @strawberry.type
 class StageCount:
-    path: str
-    stage: str
+    path: Path
+    stage: WorkStage  # type: ignore[valid-type]
     items: int
 
 
 @strawberry.type
 class StageAge:
-    path: str
-    stage: str
+    path: Path
+    stage: WorkStage  # type: ignore[valid-type]
     items: int
     avg_days: Decimal
     max_days: Decimal
@@ -131,8 +126,8 @@ class StageAge:
 
 @strawberry.type
 class GateOutcomeCount:
-    gate: str
-    outcome: str
+    gate: Gate
+    outcome: GateOutcome
     decisions: int
 
 
@@ -140,7 +135,7 @@ class GateOutcomeCount:
     description="Initiatives killed at a gate ÷ decided there (GO, CONDITIONAL_GO, KILL)."
 )
 class KillRate:
-    gate: str | None = strawberry.field(description="Null: over all gates.")
+    gate: Gate | None = strawberry.field(description="Null: over all gates.")
     decided: int
     killed: int
     kill_rate: Decimal | None
@@ -149,9 +144,10 @@ class KillRate:
 @strawberry.type
 class OpenConditionalGo:
     initiative_id: relay.GlobalID
+    initiative_uuid = uuid_beside("initiative_id")
     title: str
     org_unit: str
-    gate: str
+    gate: Gate
     version: int
     decided_at: datetime
     conditions: int
@@ -162,10 +158,12 @@ class OpenConditionalGo:
 @strawberry.type(description="A gate review opened and not decided yet, with its age.")
 class OpenGateReview:
     review_id: relay.GlobalID
+    review_uuid = uuid_beside("review_id")
     initiative_id: relay.GlobalID
+    initiative_uuid = uuid_beside("initiative_id")
     title: str
     org_unit: str
-    gate: str
+    gate: Gate
     chair: str
     panel: int
     votes: int
@@ -187,12 +185,13 @@ class PipelineFigures:
 class Decision:
     position: int
     subject_id: relay.GlobalID
-    subject_kind: str
+    subject_uuid = uuid_beside("subject_id")
+    subject_kind: SubjectKind
     version: int
-    decision_type: str
+    decision_type: DecisionType
     event_type: str
     actor_id: str
-    actor_roles: list[str]
+    actor_roles: list[Role]  # type: ignore[valid-type]
     on_behalf_of: str | None
     reason: str | None
     recorded_at: datetime
@@ -213,16 +212,16 @@ class Decision:
 
     @classmethod
     def of(cls, row: dict[str, Any], work_items: WorkItems) -> Decision:
-        kind = row["aggregate_kind"]
+        kind = SubjectKind(row["aggregate_kind"])
         return cls(
             position=row["position"],
-            subject_id=relay.GlobalID(TYPE_NAMES[kind], str(row["aggregate_id"])),
+            subject_id=relay.GlobalID(kind.type_name, str(row["aggregate_id"])),
             subject_kind=kind,
             version=row["version"],
-            decision_type=row["decision_type"],
+            decision_type=DecisionType(row["decision_type"]),
             event_type=row["event_type"],
             actor_id=row["actor_id"],
-            actor_roles=list(row["actor_roles"]),
+            actor_roles=[Role(role) for role in row["actor_roles"]],
             on_behalf_of=row["on_behalf_of"],
             reason=row["reason"],
             recorded_at=row["recorded_at"],
@@ -230,7 +229,7 @@ class Decision:
             overridden=row["overridden"],
             request_id=row["request_id"],
             summary=row["summary"],
-            _concerns=concerned(kind, row["aggregate_id"], row["summary"]),
+            _concerns=concerned(kind.value, row["aggregate_id"], row["summary"]),
             _work_items=work_items,
         )
 
@@ -251,10 +250,8 @@ class DecisionConnection:
 @strawberry.input
 class DecisionFilter:
     actor: str | None = None
-    decision_type: str | None = strawberry.field(
-        default=None, description="classification, override, gate, resourcing, review, …"
-    )
-    subject_id: relay.GlobalID | None = None
+    decision_type: DecisionType | None = None
+    subject_id: AnyId | None = None
     since: datetime | None = strawberry.field(default=None, description="Inclusive.")
     until: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
@@ -269,13 +266,13 @@ class FiguresQuery:
     async def capacity(
         self,
         info: Ctx,
-        team_id: relay.GlobalID | None = None,
+        team_id: AnyId | None = None,
         org_unit: str | None = None,
         period: str | None = None,
         over_allocated: bool | None = None,
         consistent_with: int | None = None,
     ) -> list[TeamCapacity]:
-        team = uuid_or_none(team_id, "Team")
+        team = await filter_uuid(info.context, team_id, "Team", field="teamId")
         rows = await read(
             info,
             ["capacity"],
@@ -306,7 +303,7 @@ class FiguresQuery:
     async def path_balance(
         self,
         info: Ctx,
-        path: str | None = None,
+        path: Path | None = None,
         org_unit: str | None = None,
         period: str | None = None,
         consistent_with: int | None = None,
@@ -316,7 +313,7 @@ class FiguresQuery:
             ["path_balance"],
             consistent_with,
             lambda conn: path_balance.path_balance(
-                conn, path=path, org_unit=org_unit, period=period
+                conn, path=path.value if path else None, org_unit=org_unit, period=period
             ),
         )
         return rows_as(PathBalance, rows)
@@ -344,23 +341,27 @@ class FiguresQuery:
     async def pipeline(
         self,
         info: Ctx,
-        path: str | None = None,
+        path: Path | None = None,
         org_unit: str | None = None,
-        gate: str | None = None,
+        gate: Gate | None = None,
         consistent_with: int | None = None,
     ) -> PipelineFigures:
+        path_text = path.value if path else None
+        gate_text = gate.value if gate else None
+
         async def figures(conn: Any) -> PipelineFigures:
             return PipelineFigures(
                 items_per_stage=rows_as(
-                    StageCount, await pipeline.items_per_stage(conn, path=path, org_unit=org_unit)
+                    StageCount,
+                    await pipeline.items_per_stage(conn, path=path_text, org_unit=org_unit),
                 ),
                 time_in_stage=rows_as(
-                    StageAge, await pipeline.time_in_stage(conn, path=path, org_unit=org_unit)
+                    StageAge, await pipeline.time_in_stage(conn, path=path_text, org_unit=org_unit)
                 ),
                 decisions_by_gate=rows_as(
-                    GateOutcomeCount, await pipeline.decisions_by_gate(conn, gate=gate)
+                    GateOutcomeCount, await pipeline.decisions_by_gate(conn, gate=gate_text)
                 ),
-                kill_rate=rows_as(KillRate, await pipeline.kill_rate(conn, gate=gate)),
+                kill_rate=rows_as(KillRate, await pipeline.kill_rate(conn, gate=gate_text)),
                 open_conditional_gos=rows_as(
                     OpenConditionalGo,
                     await pipeline.open_conditional_gos(conn, org_unit=org_unit),
@@ -393,7 +394,9 @@ class FiguresQuery:
         window = Window(first, after, last, before)
         size = page_size(window)
         f = filter or DecisionFilter()
-        subject = uuid_or_none(f.subject_id, *TYPE_NAMES.values())
+        subject = await filter_uuid(
+            info.context, f.subject_id, *(kind.type_name for kind in SubjectKind), field="subjectId"
+        )
         page = await read(
             info,
             ["decision_log"],
@@ -401,7 +404,7 @@ class FiguresQuery:
             lambda conn: decision_log.decision_log(
                 conn,
                 actor=f.actor,
-                decision_type=f.decision_type,
+                decision_type=f.decision_type.value if f.decision_type else None,
                 subject=subject,
                 since=f.since,
                 until=f.until,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,18 +9,12 @@ import strawberry
 from strawberry import relay
 
 from projections import gate_reviews
+from schema.enums import Gate, GateOutcome, GateReviewStatus
 from schema.health import CONSISTENT, Ctx, read
-from schema.inputs import maybe_uuid_of
+from schema.ids import AnyId, filter_uuid, uuid_beside
 from schema.paging import MAX_PAGE, check_first
 
 DEFAULT = 5  # an initiative's five gates, one review each, in the common case
-
-
-@strawberry.enum(description="Where a gate review stands.")
-class GateReviewStatus(enum.Enum):
-    OPEN = "OPEN"
-    DECIDED = "DECIDED"
-    WITHDRAWN = "WITHDRAWN"
 
 
 @strawberry.type(description="A must-meet criterion as one voter assessed it.")
@@ -34,7 +27,7 @@ class AssessedCriterion:
 @strawberry.type(description="One gatekeeper's vote, cast under their own identity.")
 class GateReviewVote:
     gatekeeper: str = strawberry.field(description="The authenticated gatekeeper who voted.")
-    outcome: str
+    outcome: GateOutcome
     must_meet: list[AssessedCriterion]
     should_meet_score: int | None
     conditions: list[str]
@@ -45,7 +38,7 @@ class GateReviewVote:
     def from_json(cls, vote: dict[str, Any]) -> GateReviewVote:
         return cls(
             gatekeeper=vote["gatekeeper"],
-            outcome=vote["outcome"],
+            outcome=GateOutcome(vote["outcome"]),
             must_meet=[AssessedCriterion(**criterion) for criterion in vote["must_meet"]],
             should_meet_score=vote["should_meet_score"],
             conditions=vote["conditions"],
@@ -57,8 +50,10 @@ class GateReviewVote:
 @strawberry.type(description="The review of one initiative's gate by a panel of gatekeepers.")
 class GateReview:
     id: relay.GlobalID = strawberry.field(description="Vote in, decide or withdraw it by this id.")
+    uuid = uuid_beside("id")
     initiative_id: relay.GlobalID
-    gate: str
+    initiative_uuid = uuid_beside("initiative_id")
+    gate: Gate
     status: GateReviewStatus
     gatekeepers: list[str] = strawberry.field(description="The panel, as each signs in.")
     chair: str
@@ -68,7 +63,9 @@ class GateReview:
     )
     opened_by: str
     opened_at: datetime
-    outcome: str | None = strawberry.field(description="The chair's decision, once decided.")
+    outcome: GateOutcome | None = strawberry.field(
+        description="The chair's decision, once decided."
+    )
     override: str | None = strawberry.field(
         description="Why the chair decided against the votes; null if they did not."
     )
@@ -100,15 +97,17 @@ class GateReviewQuery:
     async def gate_reviews(
         self,
         info: Ctx,
-        initiative_id: relay.GlobalID | None = None,
-        id: relay.GlobalID | None = None,
+        initiative_id: AnyId | None = None,
+        id: AnyId | None = None,
         status: GateReviewStatus | None = None,
         first: int = DEFAULT,
         consistent_with: int | None = None,
     ) -> list[GateReview]:
         check_first(first)
-        initiative = maybe_uuid_of(initiative_id, "Initiative", "initiativeId")
-        review = maybe_uuid_of(id, "GateReview", "id")
+        initiative = await filter_uuid(
+            info.context, initiative_id, "Initiative", field="initiativeId"
+        )
+        review = await filter_uuid(info.context, id, "GateReview", field="id")
         async with await read(info, "gate_reviews", consistent_with) as conn:
             rows = await gate_reviews.gate_reviews(
                 conn,

@@ -1,4 +1,4 @@
-"""Kaizen flow, reviews due, alignment and governance health over GraphQL."""
+"""Kaizen flow, reviews due and governance health over GraphQL."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
-from projections import alignment, governance_health, kaizen_flow, reviews_due
+from projections import governance_health, kaizen_flow, reviews_due
 from schema import objects
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
+from schema.enums import (
+    Cadence,
+    HealthSubject,
+    PdcaStage,
+    ReviewStatus,
+    WorkKind,
+)
+from schema.ids import uuid_name
 from schema.paging import check_first
 
 Ctx = Info[RequestContext, None]
@@ -23,10 +32,18 @@ CONSISTENT = "consistentWith: wait (up to 5 s) until the views include that writ
 
 
 def like(cls: type[T], value: Any) -> T:
-    """The GraphQL type `cls` filled from a read query's dataclass of the same fields."""
-    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    """The GraphQL type `cls` filled from a read query's dataclass of the same fields; a UUID
+    the query calls `id` or `…_id` fills the type's `uuid` or `…_uuid`, beside which it serves
+    the global id."""
+    fields = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     plain = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(value).items()}
-    return cls(**{k: v for k, v in plain.items() if k in fields})
+    named = {k if k in fields else uuid_name(k): v for k, v in plain.items()}
+    return cls(**{k: v for k, v in named.items() if k in fields})
+
+
+def work_id(kind: WorkKind | str, uuid: UUID) -> relay.GlobalID:
+    """The global id of a work item of `kind`, as a view stores it or as the enum."""
+    return relay.GlobalID(WorkKind(kind).type_name, str(uuid))
 
 
 async def read(info: Ctx, view: str, position: int | None) -> Any:
@@ -46,13 +63,17 @@ class WeekFlow:
 
 @strawberry.type
 class WaitingItem:
-    id: UUID
+    uuid: UUID
     title: str
     area: str
-    stage: str
+    stage: PdcaStage
     owner: str | None
     since: datetime
     days: int
+
+    @strawberry.field
+    def id(self) -> relay.GlobalID:
+        return relay.GlobalID("ImprovementItem", str(self.uuid))
 
 
 @strawberry.type
@@ -74,21 +95,25 @@ class KaizenFlow:
 
 @strawberry.type
 class OverdueReview:
-    id: UUID
-    kind: str
+    uuid: UUID
+    kind: WorkKind
     title: str
     org_unit: str
-    cadence: str
+    cadence: Cadence
     cadence_days: int
     last_reviewed_at: datetime | None
-    last_review_status: str | None
+    last_review_status: ReviewStatus | None
     next_review_due: datetime
     days_overdue: int
+
+    @strawberry.field
+    def id(self) -> relay.GlobalID:
+        return work_id(self.kind, self.uuid)
 
 
 @strawberry.type
 class CadenceSummary:
-    cadence: str
+    cadence: Cadence
     cadence_days: int
     active: int
     overdue: int
@@ -103,75 +128,20 @@ class ReviewsDue:
     overdue: list[OverdueReview]
 
 
-@strawberry.type
-class ObjectiveServed:
-    id: UUID
-    title: str
-    level: str
-    parent_id: UUID | None
-    owner: str
-    due: date
-    retired: bool
-    work: int
-    strategic: int
-    operational: int
-    strong: int
-    moderate: int
-    weak: int
-    via_children: int
-
-
-@strawberry.type
-class UnalignedWork:
-    id: UUID
-    kind: str
-    path: str
-    title: str
-    org_unit: str
-    created_at: datetime
-
-
-@strawberry.type(description="A work item aligned directly to an objective, and how strongly.")
-class ServingWork:
-    objective_id: UUID
-    id: UUID
-    kind: str
-    path: str
-    title: str
-    org_unit: str
-    strength: str
-    aligned_at: datetime
-
-
-@strawberry.type(description="Alignment: objectives and the work that serves them, and the gaps.")
-class AlignmentFigures:
-    objectives: list[ObjectiveServed]
-    unserved_objectives: list[ObjectiveServed]
-    unaligned_work: list[UnalignedWork]
-
-    @strawberry.field(
-        description="The active work aligned directly to each objective listed, with its "
-        "strength: by objective, then strategic first, strongest first; the first `first` "
-        "(1 to 100) of each objective (its `work` says how many there are)."
-    )
-    async def serving_work(self, info: Ctx, first: int = 100) -> list[ServingWork]:
-        check_first(first)
-        ids = [objective.id for objective in self.objectives]
-        async with info.context.pool.connection() as conn:
-            serving = await alignment.work_serving_each(conn, objective_ids=ids, each=first)
-        return [like(ServingWork, work) for work in serving]
-
-
 @strawberry.type(
     description="A work item a check or a decision names: what showing it and linking to it need."
 )
 class CheckedWork:
-    id: UUID
-    kind: str = strawberry.field(description="initiative or improvement_item.")
+    uuid: UUID
+    kind: WorkKind
     title: str
 
+    @strawberry.field
+    def id(self) -> relay.GlobalID:
+        return work_id(self.kind, self.uuid)
 
-WORK_KINDS = {"Initiative": "initiative", "ImprovementItem": "improvement_item"}
+
+WORK_KINDS = {kind.type_name: kind for kind in WorkKind}
 
 
 @strawberry.type(description="One of the article's reflection questions, answered from the views.")
@@ -179,9 +149,7 @@ class HealthCheck:
     name: str
     question: str
     definition: str
-    subject: str = strawberry.field(
-        description="What the ids name: work_item, team, period or approval_request."
-    )
+    subject: HealthSubject = strawberry.field(description="What the ids name.")
     count: int
     healthy: bool
     named: strawberry.Private[tuple[str, ...]]
@@ -202,13 +170,13 @@ class HealthCheck:
     )
     async def work_items(self, info: Ctx, first: int = 10) -> list[CheckedWork]:
         check_first(first)
-        if self.subject != "work_item":
+        if self.subject is not HealthSubject.WORK_ITEM:
             return []
         ids = [UUID(text) for text in self.named[:first]]
         found = await objects.kinds_and_titles(info.context, ids)
         named = [(i, *found[i]) for i in ids if i in found]
         return [
-            CheckedWork(id=i, kind=WORK_KINDS[kind], title=title)
+            CheckedWork(uuid=i, kind=WORK_KINDS[kind], title=title)
             for i, kind, title in named
             if kind in WORK_KINDS
         ]
@@ -239,34 +207,17 @@ class HealthQuery:
     async def reviews_due(
         self,
         info: Ctx,
-        kind: str | None = None,
+        kind: WorkKind | None = None,
         org_unit: str | None = None,
         consistent_with: int | None = None,
     ) -> ReviewsDue:
+        kind_text = kind.value if kind else None
         async with await read(info, "reviews_due", consistent_with) as conn:
-            summary = await reviews_due.overdue_by_cadence(conn, kind=kind, org_unit=org_unit)
-            overdue = await reviews_due.overdue_reviews(conn, kind=kind, org_unit=org_unit)
+            summary = await reviews_due.overdue_by_cadence(conn, kind=kind_text, org_unit=org_unit)
+            overdue = await reviews_due.overdue_reviews(conn, kind=kind_text, org_unit=org_unit)
         return ReviewsDue(
             by_cadence=[like(CadenceSummary, s) for s in summary],
             overdue=[like(OverdueReview, o) for o in overdue],
-        )
-
-    @strawberry.field(description=f"Alignment of work to objectives. {CONSISTENT}")
-    async def alignment(
-        self,
-        info: Ctx,
-        level: str | None = None,
-        org_unit: str | None = None,
-        consistent_with: int | None = None,
-    ) -> AlignmentFigures:
-        async with await read(info, "alignment", consistent_with) as conn:
-            served = await alignment.objectives_served(conn, level=level)
-            unserved = await alignment.unserved_objectives(conn, level=level)
-            unaligned = await alignment.unaligned_work(conn, org_unit=org_unit)
-        return AlignmentFigures(
-            objectives=[like(ObjectiveServed, o) for o in served],
-            unserved_objectives=[like(ObjectiveServed, o) for o in unserved],
-            unaligned_work=[like(UnalignedWork, w) for w in unaligned],
         )
 
     @strawberry.field(description=f"Governance health: the reflection questions. {CONSISTENT}")
@@ -280,7 +231,7 @@ class HealthQuery:
                 name=c.name,
                 question=c.question,
                 definition=c.definition,
-                subject=c.subject,
+                subject=HealthSubject(c.subject),
                 count=c.count,
                 healthy=c.healthy,
                 named=c.ids,

@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 
 from domain.governed import Governed
 from schema.context import RequestContext
+from schema.ids import uuid_beside
 from schema.paging import check_first, decode_cursor, encode_cursor, position_of
 from schema.types import Actor
 from service import damage
@@ -48,6 +49,7 @@ class FieldChange:
 class RecordedEvent:
     event_id: str
     aggregate_id: relay.GlobalID
+    aggregate_uuid = uuid_beside("aggregate_id")
     version: int
     position: int
     type: str

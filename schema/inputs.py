@@ -9,12 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
-from strawberry import relay
 
 from domain import classification, gates, improvement, objective, values
 from domain import commands as c
 from domain.errors import InvalidInput
-from schema.types import (
+from schema.enums import (
     ActDecision,
     GateOutcome,
     ObjectiveLevel,
@@ -24,22 +23,25 @@ from schema.types import (
     Scope,
     Strength,
 )
+from schema.ids import AnyId, read_id
+from service.ids import a
 
 
-def uuid_of(gid: relay.GlobalID, type_name: str, field: str = "id") -> UUID:
-    """The aggregate id inside an opaque global id, checked to be of the expected type."""
-    try:
-        if gid.type_name != type_name:
-            raise ValueError
-        return UUID(gid.node_id)
-    except ValueError:
+def uuid_of(text: str, type_name: str, field: str = "id") -> UUID:
+    """The UUID an id names, checked to be of the expected type. A bare UUID's kind is filled in
+    before (schema.ids.name_kinds); one that names nothing is the command's to refuse."""
+    found = read_id(text, field)
+    if found.kind not in (None, type_name):
         raise InvalidInput(
-            f"{field} is not the id of a {type_name}.", code="INVALID_ID", field=field
-        ) from None
+            f"{field} is the id of {a(found.kind)}, not of {a(type_name)}.",
+            code="INVALID_ID",
+            field=field,
+        )
+    return found.uuid
 
 
-def maybe_uuid_of(gid: relay.GlobalID | None, type_name: str, field: str) -> UUID | None:
-    return None if gid is None else uuid_of(gid, type_name, field)
+def maybe_uuid_of(text: str | None, type_name: str, field: str) -> UUID | None:
+    return None if text is None else uuid_of(text, type_name, field)
 
 
 def period_of(text: str, field: str = "period") -> values.Period:
@@ -59,7 +61,7 @@ class CommandInput:
 
 @strawberry.input
 class CriteriaInput:
-    scope: Scope  # type: ignore[valid-type]
+    scope: Scope
     horizon_months: int
     changes_system: bool
     new_market_or_model: bool
@@ -79,10 +81,10 @@ class CriteriaInput:
 
 @strawberry.input
 class ClassifyInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     criteria: CriteriaInput
     reason: str
-    decided_path: Path | None = None  # type: ignore[valid-type]
+    decided_path: Path | None = None
     override_reason: str | None = None
     corrects: int | None = None
 
@@ -124,7 +126,7 @@ class InitiativeProposeInput(CommandInput):
 
 @strawberry.input
 class InitiativeAssignSponsorInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     sponsor: str
     reason: str | None = None
 
@@ -134,7 +136,7 @@ class InitiativeAssignSponsorInput(CommandInput):
 
 @strawberry.input
 class ReasonInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     reason: str
 
     def to_release_sponsor(self) -> c.ReleaseSponsor:
@@ -149,9 +151,9 @@ class ReasonInput(CommandInput):
 
 @strawberry.input
 class AlignInput(CommandInput):
-    id: relay.GlobalID
-    objective_id: relay.GlobalID
-    strength: Strength = values.Strength.MODERATE  # type: ignore[valid-type]
+    id: AnyId
+    objective_id: AnyId
+    strength: Strength = values.Strength.MODERATE
     reason: str | None = None
 
     def to_align_initiative(self) -> c.AlignInitiative:
@@ -169,8 +171,8 @@ class AlignInput(CommandInput):
 
 @strawberry.input
 class RemoveAlignmentInput(CommandInput):
-    id: relay.GlobalID
-    objective_id: relay.GlobalID
+    id: AnyId
+    objective_id: AnyId
     reason: str
 
     def to_command(self) -> c.RemoveAlignment:
@@ -180,8 +182,8 @@ class RemoveAlignmentInput(CommandInput):
 
 @strawberry.input
 class InitiativeResourceInput(CommandInput):
-    id: relay.GlobalID
-    team_id: relay.GlobalID
+    id: AnyId
+    team_id: AnyId
     period: str
     fte: Decimal
     reason: str
@@ -200,8 +202,8 @@ class InitiativeResourceInput(CommandInput):
 
 @strawberry.input
 class InitiativeReleaseResourcesInput(CommandInput):
-    id: relay.GlobalID
-    team_id: relay.GlobalID
+    id: AnyId
+    team_id: AnyId
     period: str
     reason: str
 
@@ -226,9 +228,7 @@ class CriterionInput:
 
 @strawberry.input
 class InitiativeOpenGateReviewInput(CommandInput):
-    id: relay.GlobalID = strawberry.field(
-        description="The initiative whose pending gate is reviewed."
-    )
+    id: AnyId = strawberry.field(description="The initiative whose pending gate is reviewed.")
     gatekeepers: list[str]
     chair: str
     reason: str | None = None
@@ -246,8 +246,8 @@ class InitiativeOpenGateReviewInput(CommandInput):
 
 @strawberry.input
 class InitiativeVoteGateInput(CommandInput):
-    review_id: relay.GlobalID = strawberry.field(description="The gate review voted in.")
-    outcome: GateOutcome  # type: ignore[valid-type]
+    review_id: AnyId = strawberry.field(description="The gate review voted in.")
+    outcome: GateOutcome
     reason: str
     must_meet: list[CriterionInput] = strawberry.field(default_factory=list)
     should_meet_score: int | None = None
@@ -266,8 +266,8 @@ class InitiativeVoteGateInput(CommandInput):
 
 @strawberry.input
 class InitiativeDecideGateReviewInput(CommandInput):
-    review_id: relay.GlobalID = strawberry.field(description="The gate review decided.")
-    outcome: GateOutcome  # type: ignore[valid-type]
+    review_id: AnyId = strawberry.field(description="The gate review decided.")
+    outcome: GateOutcome
     reason: str
     next_gate_date: date | None = None
     conditions: list[str] = strawberry.field(default_factory=list)
@@ -288,7 +288,7 @@ class InitiativeDecideGateReviewInput(CommandInput):
 
 @strawberry.input
 class InitiativeWithdrawGateReviewInput(CommandInput):
-    review_id: relay.GlobalID = strawberry.field(description="The gate review withdrawn.")
+    review_id: AnyId = strawberry.field(description="The gate review withdrawn.")
     reason: str
 
     def to_command(self) -> c.WithdrawGateReview:
@@ -297,7 +297,7 @@ class InitiativeWithdrawGateReviewInput(CommandInput):
 
 @strawberry.input
 class InitiativeClearConditionsInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     evidence: str
     reason: str
 
@@ -323,9 +323,9 @@ class CountermeasureInput:
 
 @strawberry.input
 class InitiativeReviewInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     period: str
-    status: ReviewStatus  # type: ignore[valid-type]
+    status: ReviewStatus
     summary: str
     reason: str
     indicators: list[IndicatorInput] = strawberry.field(default_factory=list)
@@ -356,7 +356,7 @@ class InitiativeReviewInput(CommandInput):
 
 @strawberry.input
 class InitiativeRecordBenefitInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     benefit: str
     planned: Decimal
     realised: Decimal
@@ -378,7 +378,7 @@ class InitiativeRecordBenefitInput(CommandInput):
 
 @strawberry.input
 class InitiativeCloseInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     outcome: str
     reason: str
 
@@ -400,12 +400,12 @@ class ImprovementItemRaiseInput(CommandInput):
 
 @strawberry.input
 class ImprovementItemResourceInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     owner: str
     due: date
     reason: str
     hours: Decimal | None = None
-    team_id: relay.GlobalID | None = None
+    team_id: AnyId | None = None
     period: str | None = None
     fte: Decimal | None = None
 
@@ -431,11 +431,11 @@ class MeasuredResultInput:
 
 @strawberry.input
 class ImprovementItemAdvanceInput(CommandInput):
-    id: relay.GlobalID
-    to: PdcaStage  # type: ignore[valid-type]
+    id: AnyId
+    to: PdcaStage
     evidence: str = ""
     result: MeasuredResultInput | None = None
-    decision: ActDecision | None = None  # type: ignore[valid-type]
+    decision: ActDecision | None = None
     reason: str | None = None
 
     def to_command(self) -> c.AdvanceImprovementItem:
@@ -454,8 +454,8 @@ class ImprovementItemAdvanceInput(CommandInput):
 
 @strawberry.input
 class ImprovementItemReviewInput(CommandInput):
-    id: relay.GlobalID
-    status: ReviewStatus  # type: ignore[valid-type]
+    id: AnyId
+    status: ReviewStatus
     reason: str
     metric_value: Decimal | None = None
     blockers: list[str] = strawberry.field(default_factory=list)
@@ -474,7 +474,7 @@ class ImprovementItemReviewInput(CommandInput):
 
 @strawberry.input
 class ImprovementItemStandardiseInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     standard_reference: str
     reason: str | None = None
 
@@ -485,7 +485,7 @@ class ImprovementItemStandardiseInput(CommandInput):
 
 @strawberry.input
 class ImprovementItemAbandonInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     lesson_learned: str
     reason: str
 
@@ -509,11 +509,11 @@ def kpis_of(kpis: list[KpiInput]) -> tuple[objective.Kpi, ...]:
 @strawberry.input
 class ObjectiveDefineInput(CommandInput):
     title: str
-    level: ObjectiveLevel  # type: ignore[valid-type]
+    level: ObjectiveLevel
     owner: str
     kpis: list[KpiInput]
     due: date
-    parent_id: relay.GlobalID | None = None
+    parent_id: AnyId | None = None
     reason: str | None = None
 
     def to_command(self) -> c.DefineObjective:
@@ -530,7 +530,7 @@ class ObjectiveDefineInput(CommandInput):
 
 @strawberry.input
 class ObjectiveRetargetInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     kpis: list[KpiInput]
     due: date
     reason: str
@@ -551,7 +551,7 @@ class TeamRegisterInput(CommandInput):
 
 @strawberry.input
 class TeamSetCapacityInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     period: str
     fte: Decimal
     reason: str
@@ -597,7 +597,7 @@ class ApprovalRequestInput(CommandInput):
 
 @strawberry.input
 class ApprovalDecideInput(CommandInput):
-    id: relay.GlobalID
+    id: AnyId
     reason: str
 
     def to_approve(self) -> c.ApproveRequest:

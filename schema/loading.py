@@ -7,8 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from anyio import to_thread
-from graphql import GraphQLError
-from strawberry import relay
 
 from service.application import Polarity
 from service.unit_of_work import NotFound
@@ -19,17 +17,6 @@ def parse_uuid(text: str) -> UUID | None:
         return UUID(text)
     except ValueError:
         return None
-
-
-def uuid_or_none(gid: relay.GlobalID | None, *type_names: str) -> UUID | None:
-    """The id inside a filter's global id, which must be of one of these types."""
-    if gid is None:
-        return None
-    found = parse_uuid(gid.node_id)
-    if gid.type_name not in type_names or found is None:
-        kinds = " or ".join(type_names)
-        raise GraphQLError(f"Not the id of a {kinds}.", extensions={"code": "BAD_USER_INPUT"})
-    return found
 
 
 async def load_as_of(

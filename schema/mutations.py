@@ -4,6 +4,7 @@ the shared executor and returns a payload with the changed object and userErrors
 from __future__ import annotations
 
 from typing import TypeVar
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
@@ -106,6 +107,10 @@ class GateReviewPayload(Payload):
         result = self.answer.result
         return None if result is None else relay.GlobalID("GateReview", str(result.id))
 
+    @strawberry.field(description="The UUID `reviewId` names.")
+    def review_uuid(self) -> UUID | None:
+        return None if self.answer.result is None else self.answer.result.id
+
 
 @strawberry.type
 class ImprovementItemPayload(Payload):
@@ -137,6 +142,10 @@ class ApprovalPayload(Payload):
     @strawberry.field(description="The approval request: approve or reject it by this id.")
     def approval_request_id(self) -> relay.GlobalID | None:
         return global_id(self.answer.result.id) if self.answer.result else None
+
+    @strawberry.field(description="The UUID `approvalRequestId` names.")
+    def approval_request_uuid(self) -> UUID | None:
+        return self.answer.result.id if self.answer.result else None
 
 
 @strawberry.type

@@ -11,14 +11,17 @@ from strawberry import relay
 from strawberry.types import Info
 
 from schema.access_log import AccessLogQuery
+from schema.alignment import AlignmentQuery
 from schema.approvals import ApprovalQuery
 from schema.audit import AuditQuery
 from schema.context import RequestContext
+from schema.enums import Role
 from schema.figures import FiguresQuery
 from schema.gate_reviews import GateReviewQuery
 from schema.health import HealthQuery
 from schema.history import EMPTY, RecordedEventConnection, history_page
-from schema.loading import load_as_of, parse_uuid
+from schema.ids import AnyId, known
+from schema.loading import load_as_of
 from schema.objects import current, page
 from schema.paging import MAX_PAGE
 from schema.policies import PolicyQuery
@@ -40,7 +43,7 @@ N = TypeVar("N", bound=AggregateNode)
 @strawberry.type
 class Viewer:
     id: str
-    roles: list[str]
+    roles: list[Role]  # type: ignore[valid-type]
     on_behalf_of: str | None
     name: str | None = strawberry.field(
         default=None, description="The person's display name, when the token gives one."
@@ -68,7 +71,7 @@ class TeamConnection(relay.Connection[Team]):
 
 
 async def _as_of(
-    info: Ctx, node: type[N], gid: relay.GlobalID, as_of: datetime | None, version: int | None
+    info: Ctx, node: type[N], id: str, as_of: datetime | None, version: int | None
 ) -> N | None:
     if as_of is not None and version is not None:
         raise GraphQLError("Give asOf or version, not both.", extensions={"code": "BAD_USER_INPUT"})
@@ -77,9 +80,10 @@ async def _as_of(
             f"version must be 1 or more (an object's first event is its version 1), not {version}.",
             extensions={"code": "BAD_USER_INPUT"},
         )
-    aggregate_id = parse_uuid(gid.node_id)
-    if gid.type_name != node.__name__ or aggregate_id is None:
+    named = await known(info.context, id)
+    if named.kind != node.__name__:
         return None
+    aggregate_id = named.uuid
     if as_of is None and version is None:
         now = await current(info.context, node.__name__, [aggregate_id])
         return node.of(now[aggregate_id]) if aggregate_id in now else None
@@ -121,6 +125,7 @@ class Query(
     ReportingQuery,
     FiguresQuery,
     HealthQuery,
+    AlignmentQuery,
     AuditQuery,
     AccessLogQuery,
     PolicyQuery,
@@ -128,12 +133,13 @@ class Query(
     GateReviewQuery,
 ):
     @strawberry.field(description="Any object by its opaque global id.")
-    async def node(self, info: Ctx, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Ctx, id: AnyId) -> relay.Node | None:
         # A hand-written resolver: strawberry's relay.node() field cannot serve two schemas.
-        node_type = NODE_TYPES_BY_NAME.get(id.type_name)
+        named = await known(info.context, id)
+        node_type = NODE_TYPES_BY_NAME.get(named.kind or "")
         if node_type is None:
             return None
-        (found,) = await node_type.resolve_nodes(info=info, node_ids=[id.node_id])
+        (found,) = await node_type.resolve_nodes(info=info, node_ids=[str(named.uuid)])
         return found
 
     @strawberry.field(description="Who the bearer token says is asking.")
@@ -141,7 +147,7 @@ class Query(
         actor = info.context.actor
         return Viewer(
             id=actor.id,
-            roles=list(actor.roles),
+            roles=[Role(role) for role in actor.roles],
             on_behalf_of=actor.on_behalf_of,
             name=info.context.actor_name,
         )
@@ -150,7 +156,7 @@ class Query(
     async def initiative(
         self,
         info: Ctx,
-        id: relay.GlobalID,
+        id: AnyId,
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> Initiative | None:
@@ -160,7 +166,7 @@ class Query(
     async def improvement_item(
         self,
         info: Ctx,
-        id: relay.GlobalID,
+        id: AnyId,
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> ImprovementItem | None:
@@ -170,7 +176,7 @@ class Query(
     async def objective(
         self,
         info: Ctx,
-        id: relay.GlobalID,
+        id: AnyId,
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> Objective | None:
@@ -180,7 +186,7 @@ class Query(
     async def team(
         self,
         info: Ctx,
-        id: relay.GlobalID,
+        id: AnyId,
         as_of: datetime | None = None,
         version: int | None = None,
     ) -> Team | None:
@@ -191,12 +197,12 @@ class Query(
         f"at most {MAX_PAGE} a page."
     )
     async def history(
-        self, info: Ctx, id: relay.GlobalID, first: int = MAX_PAGE, after: str | None = None
+        self, info: Ctx, id: AnyId, first: int = MAX_PAGE, after: str | None = None
     ) -> RecordedEventConnection:
-        aggregate_id = parse_uuid(id.node_id)
-        if aggregate_id is None or id.type_name not in AGGREGATE_KINDS:
+        named = await known(info.context, id)
+        if named.kind is None or named.kind not in AGGREGATE_KINDS:
             return EMPTY
-        return await history_page(info.context, id.type_name, aggregate_id, first, after)
+        return await history_page(info.context, named.kind, named.uuid, first, after)
 
     @strawberry.field
     async def initiatives(

@@ -9,42 +9,42 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
-from graphql import GraphQLError
 from psycopg.sql import SQL, Composed, Identifier
 from strawberry import relay
 from strawberry.types import Info
 
 from schema.consistency import wait_for_views
 from schema.context import RequestContext
+from schema.enums import Gate, Path, ReviewStatus, WorkKind, WorkStage
+from schema.ids import AnyId, filter_uuid, uuid_beside, uuids_beside
 from schema.keyset import Keyset, PortfolioOrder
-from schema.loading import uuid_or_none
 from schema.paging import LAST, Window, decode_cursor, not_a_cursor, page_size
-from schema.types import InitiativeStage, Path, PdcaStage, ReviewStatus
 
 Ctx = Info[RequestContext, None]
-TYPE_NAMES = {"initiative": "Initiative", "improvement_item": "ImprovementItem"}
 
 
 @strawberry.type(description="One work item as the portfolio view shows it.")
 class PortfolioItem:
     id: relay.GlobalID = strawberry.field(description="The Initiative or ImprovementItem id.")
-    kind: str
-    path: Path  # type: ignore[valid-type]
+    uuid = uuid_beside("id")
+    kind: WorkKind
+    path: Path
     title: str
-    stage: str
+    stage: WorkStage  # type: ignore[valid-type]
     org_unit: str
     owner: str | None
     sponsor: str | None
-    classified_path: Path | None  # type: ignore[valid-type]
+    classified_path: Path | None
     overridden: bool
     fte: Decimal
     budget: Decimal
     objective_ids: list[relay.GlobalID]
-    last_review_status: ReviewStatus | None  # type: ignore[valid-type]
+    objective_uuids = uuids_beside("objective_ids")
+    last_review_status: ReviewStatus | None
     last_reviewed_at: datetime | None
     next_review_due: datetime
     review_overdue: bool
-    next_gate: str | None
+    next_gate: Gate | None
     next_gate_date: date | None
     open_conditions: int
     due: date | None
@@ -55,27 +55,28 @@ class PortfolioItem:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> PortfolioItem:
+        kind = WorkKind(row["kind"])
         return cls(
-            id=relay.GlobalID(TYPE_NAMES[row["kind"]], str(row["id"])),
-            kind=row["kind"],
-            path=Path[row["path"]],
+            id=relay.GlobalID(kind.type_name, str(row["id"])),
+            kind=kind,
+            path=Path(row["path"]),
             title=row["title"],
-            stage=row["stage"],
+            stage=WorkStage(row["stage"]),
             org_unit=row["org_unit"],
             owner=row["owner"],
             sponsor=row["sponsor"],
-            classified_path=Path[row["classified_path"]] if row["classified_path"] else None,
+            classified_path=Path(row["classified_path"]) if row["classified_path"] else None,
             overridden=row["overridden"],
             fte=row["fte"],
             budget=row["budget"],
             objective_ids=[relay.GlobalID("Objective", str(o)) for o in row["objective_ids"]],
-            last_review_status=ReviewStatus[row["last_review_status"]]
+            last_review_status=ReviewStatus(row["last_review_status"])
             if row["last_review_status"]
             else None,
             last_reviewed_at=row["last_reviewed_at"],
             next_review_due=row["next_review_due"],
             review_overdue=row["review_overdue"],
-            next_gate=row["next_gate"],
+            next_gate=Gate(row["next_gate"]) if row["next_gate"] else None,
             next_gate_date=row["next_gate_date"],
             open_conditions=row["open_conditions"],
             due=row["due"],
@@ -88,11 +89,11 @@ class PortfolioItem:
 
 @strawberry.input(description="Every field narrows the list; leave it out to take all.")
 class PortfolioFilter:
-    path: Path | None = None  # type: ignore[valid-type]
-    kind: str | None = strawberry.field(default=None, description="initiative | improvement_item")
-    stage: str | None = None
+    path: Path | None = None
+    kind: WorkKind | None = None
+    stage: WorkStage | None = None  # type: ignore[valid-type]
     org_unit: str | None = None
-    objective_id: relay.GlobalID | None = None
+    objective_id: AnyId | None = None
     sponsor: str | None = None
     owner: str | None = None
     review_overdue: bool | None = None
@@ -111,20 +112,15 @@ class PortfolioConnection:
     total_count: int
 
 
-STAGES = {s.value for s in InitiativeStage} | {s.value for s in PdcaStage}
-
-
-def _where(f: PortfolioFilter | None) -> tuple[Composed, list[Any]]:
+def _where(f: PortfolioFilter | None, objective: UUID | None) -> tuple[Composed, list[Any]]:
     clauses: list[Composed] = [SQL("true").format()]
     params: list[Any] = []
     if f is None:
         return clauses[0], params
-    if f.stage is not None and f.stage not in STAGES:
-        raise GraphQLError(f"{f.stage!r} is not a stage.", extensions={"code": "BAD_USER_INPUT"})
     equal = {
         "path": f.path.value if f.path else None,
-        "kind": f.kind,
-        "stage": f.stage,
+        "kind": f.kind.value if f.kind else None,
+        "stage": f.stage.value if f.stage else None,
         "org_unit": f.org_unit,
         "sponsor": f.sponsor,
         "owner": f.owner,
@@ -133,7 +129,7 @@ def _where(f: PortfolioFilter | None) -> tuple[Composed, list[Any]]:
         if value is not None:
             clauses.append(SQL("{} = %s").format(Identifier(column)))
             params.append(value)
-    if objective := uuid_or_none(f.objective_id, "Objective"):
+    if objective is not None:
         clauses.append(SQL("%s = ANY(objective_ids)").format())
         params.append(objective)
     if f.review_overdue is not None:
@@ -170,7 +166,10 @@ async def portfolio_page(
     """One page of the portfolio in `order`: the `first` rows after `after`, or the `last`
     rows before `before`, with the total that match the filter."""
     size = page_size(window)
-    where, params = _where(filter)
+    objective = await filter_uuid(
+        info.context, filter.objective_id if filter else None, "Objective", field="objectiveId"
+    )
+    where, params = _where(filter, objective)
     backward = window.backward
     keyset = Keyset.of(order, backward)
     anchor = _anchor(window.before if backward else window.after)
@@ -206,7 +205,7 @@ async def portfolio_page(
     description="The values the portfolio's filters can take: those its items hold now."
 )
 class PortfolioChoices:
-    stages: list[str]
+    stages: list[WorkStage]  # type: ignore[valid-type]
     org_units: list[str]
     sponsors: list[str]
     owners: list[str]
@@ -256,7 +255,7 @@ class ReportingQuery:
             row = await (await conn.execute(CHOICES)).fetchone()
         assert row is not None  # one row, whatever the view holds
         return PortfolioChoices(
-            stages=row["stage"],
+            stages=[WorkStage(stage) for stage in row["stage"]],
             org_units=row["org_unit"],
             sponsors=row["sponsor"],
             owners=row["owner"],

@@ -13,23 +13,37 @@ from strawberry import relay
 from strawberry.types import Info
 
 from domain import classification as classification_
-from domain import gates, improvement, objective, team, values
+from domain import improvement, objective, team, values
 from domain import initiative as initiative_
 from schema.context import RequestContext
+from schema.enums import (
+    ActDecision,
+    Gate,
+    GateOutcome,
+    InitiativeStage,
+    ObjectiveLevel,
+    Path,
+    PdcaStage,
+    ReviewStatus,
+    Role,
+    Scope,
+    Strength,
+)
+from schema.ids import optional_uuid_beside, uuid_beside
 from schema.loading import parse_uuid
 from schema.objects import current, now_loader
 from schema.policies import ClassificationPolicy, policy_named
 
-Path = strawberry.enum(values.Path)
-ReviewStatus = strawberry.enum(values.ReviewStatus)
-Strength = strawberry.enum(values.Strength)
-Scope = strawberry.enum(classification_.Scope)
-InitiativeStage = strawberry.enum(gates.Stage, name="InitiativeStage")
-Gate = strawberry.enum(gates.Gate)
-GateOutcome = strawberry.enum(gates.Outcome, name="GateOutcome")
-PdcaStage = strawberry.enum(improvement.PdcaStage)
-ActDecision = strawberry.enum(improvement.ActDecision)
-ObjectiveLevel = strawberry.enum(objective.Level, name="ObjectiveLevel")
+
+def node_uuid() -> Any:
+    """A node's `uuid` field: the UUID inside its global id, its id in the views and exports."""
+
+    def resolve(root: Any) -> UUID:
+        return UUID(root.id)
+
+    return strawberry.field(
+        resolver=resolve, description="The UUID inside `id`: the object's id in views and exports."
+    )
 
 
 def global_id(type_name: str, aggregate_id: UUID | None) -> relay.GlobalID | None:
@@ -39,17 +53,19 @@ def global_id(type_name: str, aggregate_id: UUID | None) -> relay.GlobalID | Non
 @strawberry.type
 class Actor:
     id: str
-    roles: list[str]
+    roles: list[Role]  # type: ignore[valid-type]
     on_behalf_of: str | None
 
     @classmethod
     def of(cls, actor: values.Actor) -> Actor:
-        return cls(id=actor.id, roles=list(actor.roles), on_behalf_of=actor.on_behalf_of)
+        return cls(
+            id=actor.id, roles=[Role(r) for r in actor.roles], on_behalf_of=actor.on_behalf_of
+        )
 
 
 @strawberry.type
 class Criteria:
-    scope: Scope  # type: ignore[valid-type]
+    scope: Scope
     horizon_months: int
     changes_system: bool
     new_market_or_model: bool
@@ -62,8 +78,8 @@ class Criteria:
 )
 class Classification:
     criteria: Criteria
-    recommended: Path  # type: ignore[valid-type]
-    decided: Path  # type: ignore[valid-type]
+    recommended: Path
+    decided: Path
     overridden: bool
     override_reason: str | None
     score: int
@@ -94,8 +110,10 @@ class Classification:
 @strawberry.type
 class Allocation:
     team_id: relay.GlobalID
+    team_uuid = uuid_beside("team_id")
     work_item_id: relay.GlobalID
-    path: Path  # type: ignore[valid-type]
+    work_item_uuid = uuid_beside("work_item_id")
+    path: Path
     period: str
     fte: Decimal
     approved_by: str | None
@@ -120,7 +138,8 @@ class Allocation:
 @strawberry.type
 class Alignment:
     objective_id: relay.GlobalID
-    strength: Strength  # type: ignore[valid-type]
+    objective_uuid = uuid_beside("objective_id")
+    strength: Strength
 
     @strawberry.field(description="The objective as it is now (null if it cannot be read).")
     async def objective(self, info: Info[RequestContext, None]) -> Objective | None:
@@ -138,9 +157,9 @@ class Alignment:
 @strawberry.type
 class GateRecord:
     version: int
-    gate: Gate  # type: ignore[valid-type]
-    outcome: GateOutcome  # type: ignore[valid-type]
-    stage_before: InitiativeStage  # type: ignore[valid-type]
+    gate: Gate
+    outcome: GateOutcome
+    stage_before: InitiativeStage
     voters: list[str] = strawberry.field(description="The gatekeepers whose votes it rests on.")
     override: str | None = strawberry.field(
         description="Why the chair decided against the votes; null when the decision follows them."
@@ -173,6 +192,7 @@ class AggregateNode(relay.Node):
 @strawberry.type
 class Initiative(AggregateNode):
     id: relay.NodeID[str]
+    uuid = node_uuid()
     version: int
     title: str
     problem: str
@@ -180,9 +200,9 @@ class Initiative(AggregateNode):
     expected_benefits: str
     horizon_months: int
     proposer: str
-    stage: InitiativeStage  # type: ignore[valid-type]
-    held_from: InitiativeStage | None  # type: ignore[valid-type]
-    next_gate: Gate | None  # type: ignore[valid-type]
+    stage: InitiativeStage
+    held_from: InitiativeStage | None
+    next_gate: Gate | None
     classification: Classification | None
     sponsor: str | None
     alignments: list[Alignment]
@@ -191,9 +211,11 @@ class Initiative(AggregateNode):
     open_conditions: list[str]
     gate_decisions: list[GateRecord]
     benefits_reviewed: bool
-    last_review: ReviewStatus | None  # type: ignore[valid-type]
+    last_review: ReviewStatus | None
     escalated_from: relay.GlobalID | None
+    escalated_from_uuid = optional_uuid_beside("escalated_from")
     redirected_to: relay.GlobalID | None
+    redirected_to_uuid = optional_uuid_beside("redirected_to")
     outcome: str | None
     created_at: datetime
     modified_at: datetime
@@ -250,24 +272,27 @@ class MeasuredResult:
 @strawberry.type
 class ImprovementItem(AggregateNode):
     id: relay.NodeID[str]
+    uuid = node_uuid()
     version: int
     title: str
     problem: str
     area: str
     metric: str
     raised_by: str
-    stage: PdcaStage  # type: ignore[valid-type]
+    stage: PdcaStage
     classification: Classification | None
     owner: str | None
     due: date | None
     hours: Decimal | None
     allocation: Allocation | None
     result: MeasuredResult | None
-    act_decision: ActDecision | None  # type: ignore[valid-type]
+    act_decision: ActDecision | None
     alignments: list[Alignment]
-    last_review: ReviewStatus | None  # type: ignore[valid-type]
+    last_review: ReviewStatus | None
     escalated_to: relay.GlobalID | None
+    escalated_to_uuid = optional_uuid_beside("escalated_to")
     redirected_from: relay.GlobalID | None
+    redirected_from_uuid = optional_uuid_beside("redirected_from")
     created_at: datetime
     modified_at: datetime
 
@@ -313,10 +338,12 @@ class Kpi:
 @strawberry.type
 class Objective(AggregateNode):
     id: relay.NodeID[str]
+    uuid = node_uuid()
     version: int
     title: str
-    level: ObjectiveLevel  # type: ignore[valid-type]
+    level: ObjectiveLevel
     parent_id: relay.GlobalID | None
+    parent_uuid = optional_uuid_beside("parent_id")
     owner: str
     kpis: list[Kpi]
     due: date
@@ -350,6 +377,7 @@ class Capacity:
 @strawberry.type
 class Team(AggregateNode):
     id: relay.NodeID[str]
+    uuid = node_uuid()
     version: int
     name: str
     org_unit: str

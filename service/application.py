@@ -324,12 +324,18 @@ class Polarity(Application[UUID]):
         return [RecordedEvent(*mapper.envelope(n)) for n in notifications]
 
     def aggregate_kind(self, aggregate_id: UUID) -> str | None:
+        """The kind (Initiative, Team …) of the aggregate with this id; None if nothing has it."""
         notifications = self.store.select_history(aggregate_id)[:1]
-        if not notifications:
-            return None
-        topic = notifications[0].topic
-        kinds = {get_topic(kind): kind.__name__ for kind in AGGREGATES}
-        return next((name for prefix, name in kinds.items() if topic.startswith(prefix)), None)
+        return kind_of_topic(notifications[0].topic) if notifications else None
+
+
+KINDS_BY_TOPIC = {get_topic(kind): kind.__name__ for kind in AGGREGATES}
+
+
+def kind_of_topic(topic: str) -> str | None:
+    """The kind of aggregate (Initiative, Team …) an event's topic belongs to."""
+    module, _, event = topic.partition(":")  # module:Aggregate.Event
+    return KINDS_BY_TOPIC.get(f"{module}:{event.split('.')[0]}")
 
 
 def _fingerprint(command: Command) -> str:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
-from uuid import UUID
 
 import click
 
@@ -24,11 +23,13 @@ from service.cli_projections import projections
 from service.database import Database, open_database
 from service.demo import DemoPortfolio, StoreNotEmpty, load_demo
 from service.embedded_server import EmbeddedServerError
+from service.ids import InvalidId, ObjectId, a, decode_id
 from service.launch import CannotListen, program, refuse_taken_address
 from service.persistence import event_data, plain
 from service.roles import take_up
 from service.settings import Settings, SettingsError
 from service.startup import prepare
+from service.unit_of_work import NotFound
 
 
 @contextmanager
@@ -115,17 +116,40 @@ def _describe(portfolio: DemoPortfolio, events: int) -> None:
         click.echo(f"  {'':<12} {program()} {person.token_arguments}")
 
 
+class ObjectIdType(click.ParamType[ObjectId, object]):
+    """An object's id in either form: the API's global id or the UUID views and exports show."""
+
+    name = "id"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> ObjectId:
+        if isinstance(value, ObjectId):
+            return value
+        try:
+            return decode_id(str(value))
+        except InvalidId as error:
+            self.fail(error.message, param, ctx)
+
+
 @main.command()
-@click.argument("aggregate_id", type=click.UUID)
+@click.argument("aggregate_id", metavar="ID", type=ObjectIdType())
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
-def history(settings: Settings, aggregate_id: UUID, as_json: bool) -> None:
-    """Every event of one aggregate, with its envelope and the fields it changed."""
+def history(settings: Settings, aggregate_id: ObjectId, as_json: bool) -> None:
+    """Every event of one object, with its envelope and the fields it changed. ID is its
+    global id, as the API gives it, or its UUID."""
     with opened(settings) as app:
         try:
-            recorded = app.history(aggregate_id)
-        except damage.IntegrityViolation as violation:
-            raise click.ClickException(violation.message) from None
+            recorded = app.history(aggregate_id.uuid)
+        except (NotFound, damage.IntegrityViolation) as refused:
+            raise click.ClickException(refused.message) from None
+        kind = recorded[0].envelope.event_type.split(".")[0]
+        if aggregate_id.kind not in (None, kind):
+            raise click.ClickException(
+                f"{aggregate_id} is the id of {a(aggregate_id.kind)}, but {aggregate_id.uuid} "
+                f"is {a(kind)}'s."
+            )
         changes = replayed_changes(None, (one.event for one in recorded))
         for one, changed in zip(recorded, changes, strict=True):
             click.echo(_history_json(one, changed) if as_json else _history_lines(one, changed))

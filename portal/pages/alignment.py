@@ -19,11 +19,11 @@ from portal.reading import Reader
 QUERY = """query Alignment {
   alignment {
     objectives {
-      id title level parentId owner due
+      uuid title level parentUuid owner due
       work strategic operational strong moderate weak viaChildren }
-    unservedObjectives { id title level owner due }
-    unalignedWork { id kind path title orgUnit createdAt }
-    servingWork(first: 10) { objectiveId id kind path title orgUnit strength }
+    unservedObjectives { uuid title level owner due }
+    unalignedWork { uuid kind path title orgUnit createdAt }
+    servingWork(first: 10) { objectiveUuid uuid kind path title orgUnit strength }
   }
 }"""
 LISTED = 50  # rows of a list shown; the rest are counted
@@ -62,15 +62,15 @@ def tree(
 ) -> tuple[list[Branch], list[Branch]]:
     """The breakthrough objectives with their annual objectives under them, in the view's order;
     and the annual objectives whose breakthrough is not among them (none set, or retired)."""
-    branches = {o["id"]: Branch(o) for o in objectives}
+    branches = {o["uuid"]: Branch(o) for o in objectives}
     for work in serving:
-        if work["objectiveId"] in branches:
-            branches[work["objectiveId"]].work.append(work)
+        if work["objectiveUuid"] in branches:
+            branches[work["objectiveUuid"]].work.append(work)
     under: dict[str | None, list[Branch]] = defaultdict(list)
     for branch in branches.values():
         if branch.objective["level"] == "ANNUAL":
-            under[branch.objective["parentId"]].append(branch)
+            under[branch.objective["parentUuid"]].append(branch)
     tops = [b for b in branches.values() if b.objective["level"] == "BREAKTHROUGH"]
     for top in tops:
-        top.annual = under.pop(top.objective["id"], [])
+        top.annual = under.pop(top.objective["uuid"], [])
     return tops, [branch for orphans in under.values() for branch in orphans]

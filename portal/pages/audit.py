@@ -12,12 +12,12 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
-from strawberry import relay
 
 from portal.as_of import BadRequest, field_value, parse_moment, whole_number
 from portal.layout import Link, page
 from portal.links import WORK_TYPES, work_url
 from portal.reading import Reader, ReadRefused
+from service.ids import InvalidId, decode_id
 
 QUERY = """query Audit($filter: AccessLogFilter, $first: Int!, $after: String) {
   auditIntegrity {
@@ -34,9 +34,9 @@ CHECKPOINTS = 10  # checkpoints a page, newest first
 MOST_ACTOR = 200  # characters: the API's bound on a name
 KIND_OF_TYPE = {type_name: kind for kind, type_name in WORK_TYPES.items()}
 VERDICTS = {
-    "intact": "Intact: every event verified so far matches the hash chain.",
-    "broken": "Broken: the hash chain does not hold. See the breaks below.",
-    "unverified": "Not verified yet: the service has not checked the chain since it started.",
+    "INTACT": "Intact: every event verified so far matches the hash chain.",
+    "BROKEN": "Broken: the hash chain does not hold. See the breaks below.",
+    "UNVERIFIED": "Not verified yet: the service has not checked the chain since it started.",
 }
 
 
@@ -154,12 +154,13 @@ def log_pages(filters: Filters, info: dict[str, Any]) -> list[Link]:
 
 
 def read_link(gid: str) -> Link:
-    """An id an access-log entry names, said short (`Initiative 9ce575eb`), with the page of the
-    work item it names if it names one."""
+    """An id an access-log entry names, said short (`Initiative 9ce575eb`, or `id 9ce575eb` for
+    a bare UUID), with the page of the work item it names if its global id says it is one."""
     try:
-        named = relay.GlobalID.from_id(gid)
-    except (ValueError, TypeError):
+        named = decode_id(gid)
+    except InvalidId:
         return Link(gid[:40])
-    kind = KIND_OF_TYPE.get(named.type_name)
-    label = f"{named.type_name} {named.node_id[:8]}"
-    return Link(label, work_url(kind, named.node_id) if kind else None)
+    uuid = str(named.uuid)
+    kind = KIND_OF_TYPE.get(named.kind or "")
+    label = f"{named.kind or 'id'} {uuid[:8]}"
+    return Link(label, work_url(kind, uuid) if kind else None)

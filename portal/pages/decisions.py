@@ -15,10 +15,11 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.layout import Link, page
-from portal.links import global_id, work_url
+from portal.links import work_url
 from portal.listing import PAGE_SIZE, Address, Checked, pager
 from portal.reading import Reader, ReadRefused
 from portal.summaries import DECISION_TYPES, what
+from schema.enums import DecisionType
 from service import exports
 
 QUERY = """query Decisions($filter: DecisionFilter, $first: Int!, $after: String, $last: Int,
@@ -28,11 +29,11 @@ QUERY = """query Decisions($filter: DecisionFilter, $first: Int!, $after: String
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { node { position subjectId subjectKind decisionType eventType actorId actorRoles
-      onBehalfOf reason recordedAt overridden summary workItem { id kind title } } } }
+      onBehalfOf reason recordedAt overridden summary workItem { uuid kind title } } } }
 }"""
 ORDERS = {"newest": "newest first", "oldest": "oldest first"}
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 30)  # within what the API takes
-SUBJECT_KINDS = {"team": "a team", "objective": "an objective", "approval_request": "a request"}
+SUBJECT_KINDS = {"TEAM": "a team", "OBJECTIVE": "an objective", "APPROVAL_REQUEST": "a request"}
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,13 @@ class Filters:
         }
 
     def api_filter(self) -> dict[str, Any]:
-        subject = self.given.get("subject")
+        """The filters as the API takes them: its name of the decision type (the address and
+        the CSV use the log's own), the subject by its UUID."""
+        decided = self.given.get("type")
         wanted = {
             "actor": self.given.get("actor"),
-            "decisionType": self.given.get("type"),
-            # The log filters on the subject's uuid, whatever its kind: any work item's global
-            # id names it.
-            "subjectId": global_id("Initiative", subject) if subject else None,
+            "decisionType": DecisionType(decided).name if decided else None,
+            "subjectId": self.given.get("subject"),
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
         }
@@ -179,8 +180,8 @@ def row(decision: dict[str, Any]) -> Row:
     return Row(
         decision=decision,
         what=what(decision["eventType"], decision["summary"]),
-        type=DECISION_TYPES.get(decision["decisionType"], decision["decisionType"]),
-        work=Link(work["title"], work_url(work["kind"], work["id"])) if work else None,
+        type=DECISION_TYPES.get(DecisionType[decision["decisionType"]].value, "a decision"),
+        work=Link(work["title"], work_url(work["kind"], work["uuid"])) if work else None,
         subject=SUBJECT_KINDS.get(decision["subjectKind"]),
     )
 

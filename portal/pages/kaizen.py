@@ -20,8 +20,8 @@ from portal.reading import Reader
 QUERY = """query Kaizen {
   kaizenFlow {
     weeks { week raised completed standardised abandoned escalated }
-    unassigned { id title area stage since days }
-    stagnant { id title area stage owner since days }
+    unassigned { uuid title area stage since days }
+    stagnant { uuid title area stage owner since days }
     standardisation { finished standardised abandoned escalated rate }
   }
 }"""

@@ -18,7 +18,7 @@ from litestar.response import Template
 from portal.charts import Chart, as_percent, line_chart
 from portal.formatting import plural
 from portal.layout import Link, page
-from portal.links import plain_id, work_url
+from portal.links import work_url
 from portal.periods import this_quarter
 from portal.reading import Reader
 
@@ -30,11 +30,11 @@ QUERY = """query Overview {
   operational: portfolio(filter: {path: OPERATIONAL}, first: 1) { totalCount }
   governanceHealth {
     name question definition subject count healthy ids(first: 10)
-    workItems(first: 10) { id kind title } }
-  overAllocated: capacity(overAllocated: true) { teamId teamName period capacityFte allocatedFte }
+    workItems(first: 10) { uuid kind title } }
+  overAllocated: capacity(overAllocated: true) { teamUuid teamName period capacityFte allocatedFte }
 }"""
 PATHS = {"STRATEGIC": "Strategic initiatives", "OPERATIONAL": "Operational improvement"}
-SUBJECTS = {"work_item": "work item", "team": "team", "period": "quarter"}
+SUBJECTS = {"WORK_ITEM": "work item", "TEAM": "team", "PERIOD": "quarter"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Answer:
         if self.check["healthy"]:
             return "All clear"
         subject = self.check["subject"]
-        return plural(self.check["count"], SUBJECTS.get(subject, subject.replace("_", " ")))
+        return plural(self.check["count"], SUBJECTS.get(subject, subject.replace("_", " ").lower()))
 
     @property
     def unlisted(self) -> int:
@@ -146,9 +146,9 @@ def share_chart(share: Sequence[dict[str, Any]]) -> Chart | None:
 
 def answer(check: dict[str, Any], over_allocated: Sequence[dict[str, Any]]) -> Answer:
     subject = check["subject"]
-    if subject == "work_item":
-        links = [Link(w["title"], work_url(w["kind"], w["id"])) for w in check["workItems"]]
-    elif subject == "team":
+    if subject == "WORK_ITEM":
+        links = [Link(w["title"], work_url(w["kind"], w["uuid"])) for w in check["workItems"]]
+    elif subject == "TEAM":
         named = set(check["ids"])
         links = [
             Link(
@@ -157,9 +157,9 @@ def answer(check: dict[str, Any], over_allocated: Sequence[dict[str, Any]]) -> A
                 f"/capacity?period={row['period']}",
             )
             for row in over_allocated
-            if plain_id(row["teamId"]) in named
+            if row["teamUuid"] in named
         ]
-    elif subject == "period":
+    elif subject == "PERIOD":
         links = [Link(period, f"/capacity?period={period}") for period in check["ids"]]
     else:
         links = []

@@ -17,7 +17,6 @@ from domain.improvement import PdcaStage
 from portal.charts import Chart, row_chart
 from portal.formatting import label
 from portal.layout import Link, page
-from portal.links import plain_id
 from portal.reading import Reader
 
 QUERY = """query Pipeline {
@@ -27,9 +26,9 @@ QUERY = """query Pipeline {
     decisionsByGate { gate outcome decisions }
     killRate { gate decided killed killRate }
     openConditionalGos {
-      initiativeId title orgUnit gate decidedAt conditions nextGateDate daysOpen }
+      initiativeUuid title orgUnit gate decidedAt conditions nextGateDate daysOpen }
     openGateReviews {
-      reviewId initiativeId title orgUnit gate chair panel votes openedAt daysOpen }
+      reviewId initiativeUuid title orgUnit gate chair panel votes openedAt daysOpen }
   }
   gateReviews(status: OPEN, first: 50) { id gatekeepers votes { gatekeeper } }
 }"""
@@ -102,10 +101,10 @@ async def pipeline(reader: NamedDependency[Reader]) -> Template:
         gates=gate_rows(figures["decisionsByGate"], kills),
         outcomes=OUTCOMES,
         overall=kills.get(None),
-        conditional=[with_plain_id(go) for go in figures["openConditionalGos"][:LISTED]],
+        conditional=figures["openConditionalGos"][:LISTED],
         conditional_total=len(figures["openConditionalGos"]),
         reviews=[
-            OpenReview(with_plain_id(review), panels.get(review["reviewId"]))
+            OpenReview(review, panels.get(review["reviewId"]))
             for review in figures["openGateReviews"][:LISTED]
         ],
         reviews_total=len(figures["openGateReviews"]),
@@ -144,8 +143,3 @@ def gate_rows(
         )
         for gate in Gate
     ]
-
-
-def with_plain_id(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with the initiative's uuid beside its global id, for the link to its page."""
-    return {**row, "initiative": plain_id(row["initiativeId"])}

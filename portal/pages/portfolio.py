@@ -16,6 +16,7 @@ from portal.layout import Link, page
 from portal.links import global_id, plain_id, work_url
 from portal.listing import PAGE_SIZE, Address, Checked, pager
 from portal.reading import Reader, ReadRefused
+from schema.enums import WorkStage
 from service.exports import EXPORTERS
 
 QUERY = """query Portfolio($filter: PortfolioFilter, $order: PortfolioOrder, $first: Int!,
@@ -32,6 +33,7 @@ QUERY = """query Portfolio($filter: PortfolioFilter, $order: PortfolioOrder, $fi
 PATHS = {"STRATEGIC": "Strategic", "OPERATIONAL": "Operational"}
 DIRECTIONS = {"asc": "ascending", "desc": "descending"}
 LEVELS = {"BREAKTHROUGH": 0, "ANNUAL": 1}  # the order objectives are offered in
+STAGES = {stage.name: stage for stage in WorkStage}
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def checked(params: Mapping[str, str | None]) -> Filters:
     check = Checked()
     given = {
         "path": check.one_of("Path", params.get("path"), PATHS),
-        "stage": check.name("Stage", params.get("stage")),
+        "stage": check.one_of("Stage", params.get("stage"), STAGES),
         "org_unit": check.name("Org unit", params.get("org_unit")),
         "objective": check.uuid("Objective", params.get("objective")),
         "sponsor": check.name("Sponsor", params.get("sponsor")),

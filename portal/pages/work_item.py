@@ -7,14 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from uuid import UUID
 
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
-from strawberry import relay
 
 from domain import clock
 from portal.as_of import PAGE, AsOf, BadRequest, holding, page_start, parse_as_of
@@ -24,6 +22,7 @@ from portal.links import WORK_TYPES, global_id, work_url
 from portal.reading import Reader, ReadRefused
 from portal.work_view import WorkView
 from schema.paging import encode_cursor
+from service.ids import InvalidId, decode_id
 
 TIMELINE = """fragment Timeline on RecordedEventConnection {
   totalCount
@@ -73,12 +72,14 @@ HISTORY = (
   history(id: $id, first: $first, after: $after) { ...Timeline } }"""
     + TIMELINE
 )
-QUERIES = {"initiative": INITIATIVE, "improvement_item": IMPROVEMENT}
+# By the kind of work item, as the API names it (WorkKind).
+QUERIES = {"INITIATIVE": INITIATIVE, "IMPROVEMENT_ITEM": IMPROVEMENT}
+TEMPLATES = {"INITIATIVE": "initiative.html", "IMPROVEMENT_ITEM": "improvement_item.html"}
 # The newest gate reviews shown, and one more to know there are more: with every vote's criteria,
 # more would cost the read over the API's limit (schema/cost.py). Their evidence is in the
 # timeline, in what each GateDecided event recorded of the votes.
 REVIEWS = 6
-NOUNS = {"initiative": "initiative", "improvement_item": "improvement item"}
+NOUNS = {"INITIATIVE": "initiative", "IMPROVEMENT_ITEM": "improvement item"}
 KIND_OF_TYPE = {type_name: kind for kind, type_name in WORK_TYPES.items()}
 TYPE_NOUNS = {"Team": "a team", "Objective": "an objective", "GateReview": "a gate review"}
 
@@ -113,7 +114,7 @@ async def initiative(
     version: FromQuery[str | None] = None,
     start: Start = None,
 ) -> Template | Redirect:
-    return await work_item(reader, Asked("initiative", str(id)[1:], as_of, version, start))
+    return await work_item(reader, Asked("INITIATIVE", str(id)[1:], as_of, version, start))
 
 
 @get("/improvements/{id:path}", name="improvement")
@@ -124,7 +125,7 @@ async def improvement(
     version: FromQuery[str | None] = None,
     start: Start = None,
 ) -> Template | Redirect:
-    return await work_item(reader, Asked("improvement_item", str(id)[1:], as_of, version, start))
+    return await work_item(reader, Asked("IMPROVEMENT_ITEM", str(id)[1:], as_of, version, start))
 
 
 async def work_item(reader: Reader, asked: Asked) -> Template | Redirect:
@@ -142,17 +143,14 @@ def locate(kind: str, given: str) -> tuple[str, str]:
     """The kind and uuid of the item an address names, by its uuid or by the API's global id
     (which may name the other kind); LookupError says why it names none."""
     try:
-        return kind, str(UUID(given))
-    except ValueError:
-        pass
-    try:
-        gid = relay.GlobalID.from_id(given)
-        uuid = str(UUID(gid.node_id))
-    except (ValueError, TypeError):
+        named = decode_id(given)
+    except InvalidId:
         raise LookupError(f"“{given[:60]}” is not the id of any {NOUNS[kind]}.") from None
-    if gid.type_name not in KIND_OF_TYPE:
-        raise LookupError(not_work(gid.type_name))
-    return KIND_OF_TYPE[gid.type_name], uuid
+    if named.kind is None:
+        return kind, str(named.uuid)
+    if named.kind not in KIND_OF_TYPE:
+        raise LookupError(not_work(named.kind))
+    return KIND_OF_TYPE[named.kind], str(named.uuid)
 
 
 def not_work(type_name: str) -> str:
@@ -265,7 +263,7 @@ async def shown(
                     more_reviews=len(reviews) > REVIEWS)  # fmt: skip
     title = item["title"] + (f" (as of version {chosen})" if chosen else "")
     return page(
-        f"{asked.kind}.html",
+        TEMPLATES[asked.kind],
         reader,
         title=title,
         crumbs=[Link("Portfolio", "/portfolio"), Link(item["title"])],
@@ -280,7 +278,7 @@ async def shown(
 
 async def read(reader: Reader, asked: Asked, point: AsOf, start: int) -> dict[str, Any]:
     variables = paging(asked, start) | point.variables()
-    if asked.kind == "initiative":
+    if asked.kind == "INITIATIVE":
         variables["reviews"] = REVIEWS + 1
     return await reader.read(QUERIES[asked.kind], **variables)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,16 @@ SELECTIONS = {
     "objective": OBJECTIVE,
     "team": TEAM,
 }
+
+
+def uuid_in(global_id: str) -> str:
+    """The UUID inside one of the API's global ids (base64 of `Type:uuid`)."""
+    return base64.b64decode(global_id).decode().split(":")[1]
+
+
+def global_id(type_name: str, uuid: str) -> str:
+    """The global id of the object of `type_name` with `uuid`, as the API makes it."""
+    return base64.b64encode(f"{type_name}:{uuid}".encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -141,3 +152,25 @@ def review_gate(
     return chair.mutate(
         "initiativeDecideGateReview", reviewId=review, outcome=outcome, reason=reason, **decided
     )
+
+
+def a_resourced_initiative(steward: Caller, gatekeeper: Caller, unit: str) -> dict[str, str]:
+    """An initiative of `unit` through G1 (gina and gus voting GO) and resourced by a team of
+    its own in 2031-Q1; its and the team's global ids, and the last write's position."""
+    team = steward.ok("teamRegister", name=f"team {unit}", orgUnit=unit)["team"]["id"]
+    steward.ok("teamSetCapacity", id=team, period="2031-Q1", fte="4", reason="plan")
+    initiative = steward.ok("initiativePropose", title="Go", problem="p", orgUnit=unit)
+    gid = initiative["initiative"]["id"]
+    steward.ok("initiativeClassify", id=gid, criteria=STRATEGIC, reason="big")
+    steward.ok("initiativeAssignSponsor", id=gid, sponsor="sam")
+    assert review_gate(gatekeeper.api, gid, "GO", ["gina", "gus"], "fit")["userErrors"] == []
+    resourced = steward.ok(
+        "initiativeResource",
+        id=gid,
+        teamId=team,
+        period="2031-Q1",
+        fte="3",
+        budget="1000",
+        reason="squad",
+    )
+    return {"team": team, "initiative": gid, "position": resourced["position"]}

@@ -51,7 +51,7 @@ def test_an_auditors_query_is_recorded_once_with_what_it_read(api: Client) -> No
     assert entry["operation"] == "ReadTeam"
     assert entry["views"] == ["team", "viewer"]
     assert entry["ids"] == [TEAM_ID]
-    assert (entry["status"], entry["errors"], entry["roles"]) == (200, False, ["auditor"])
+    assert (entry["status"], entry["errors"], entry["roles"]) == (200, False, ["AUDITOR"])
 
 
 def test_an_admins_query_is_recorded_and_its_errors_are_marked(api: Client) -> None:

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Client, bearer
-from tests.api.graphql import OPERATIONAL, Caller
+from tests.api.graphql import OPERATIONAL, Caller, uuid_in
 
 pytestmark = pytest.mark.database
 
 PENDING = """query($me: Boolean!, $at: Int) {
-    pendingApprovals(forMe: $me, consistentWith: $at) { id kind requestedBy approverRoles expired }
+    pendingApprovals(forMe: $me, consistentWith: $at) {
+      id kind subjectId subjectUuid requestedBy approverRoles expired }
 }"""
 
 
@@ -48,6 +49,8 @@ def test_an_override_is_asked_by_a_steward_and_takes_effect_when_a_sponsor_appro
         "stella",
         False,
     )
+    assert (waiting["subjectId"], waiting["subjectUuid"]) == (initiative, uuid_in(initiative))
+    assert sorted(waiting["approverRoles"]) == ["ADMIN", "GATEKEEPER", "SPONSOR"]
     assert request not in pending(steward, asked["position"])  # not hers to decide
     assert steward.refused("approvalApprove", id=request, reason="mine") == "FORBIDDEN"
 
@@ -62,8 +65,8 @@ def test_an_override_is_asked_by_a_steward_and_takes_effect_when_a_sponsor_appro
     again = sponsor.refused("approvalReject", id=request, reason="changed my mind")
     assert again == "APPROVAL_CLOSED"
     assert logged(steward, request, approved["position"]) == [
-        ("approval_request", "stella", "board"),
-        ("approval", "sam", "minutes of the board"),
+        ("APPROVAL_REQUEST", "stella", "board"),
+        ("APPROVAL", "sam", "minutes of the board"),
     ]
 
 

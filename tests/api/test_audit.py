@@ -78,7 +78,7 @@ def test_an_auditor_reads_the_integrity_of_the_chain(
 
     integrity = Caller(client, AUDITOR).query(f"{{ {INTEGRITY} }}")["auditIntegrity"]
 
-    assert integrity["state"] == "intact"
+    assert integrity["state"] == "INTACT"
     assert (integrity["verifiedThrough"], integrity["head"]) == (2, 2)
     assert integrity["breaks"] == []
     assert integrity["lastCheckpoint"]["position"] == 2

@@ -10,29 +10,9 @@ import pytest
 from service.database import Database
 from service.settings import Settings
 from tests.api.conftest import Client, bearer, serving
-from tests.api.graphql import STRATEGIC, Caller, review_gate
+from tests.api.graphql import STRATEGIC, Caller, a_resourced_initiative
 
 pytestmark = pytest.mark.database
-
-
-def a_resourced_initiative(steward: Caller, gatekeeper: Caller, unit: str) -> dict[str, str]:
-    team = steward.ok("teamRegister", name=f"team {unit}", orgUnit=unit)["team"]["id"]
-    steward.ok("teamSetCapacity", id=team, period="2031-Q1", fte="4", reason="plan")
-    initiative = steward.ok("initiativePropose", title="Go", problem="p", orgUnit=unit)
-    gid = initiative["initiative"]["id"]
-    steward.ok("initiativeClassify", id=gid, criteria=STRATEGIC, reason="big")
-    steward.ok("initiativeAssignSponsor", id=gid, sponsor="sam")
-    assert review_gate(gatekeeper.api, gid, "GO", ["gina", "gus"], "fit")["userErrors"] == []
-    resourced = steward.ok(
-        "initiativeResource",
-        id=gid,
-        teamId=team,
-        period="2031-Q1",
-        fte="3",
-        budget="1000",
-        reason="squad",
-    )
-    return {"team": team, "initiative": gid, "position": resourced["position"]}
 
 
 def test_capacity_path_balance_and_pipeline_figures_follow_the_writes(api: Client) -> None:
@@ -77,7 +57,7 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
         """query($id: ID!, $at: Int!) {
           all: decisionLog(filter: {subjectId: $id}, consistentWith: $at) {
             totalCount edges { node { decisionType actorId reason } } }
-          gates: decisionLog(filter: {subjectId: $id, decisionType: "gate"}, consistentWith: $at) {
+          gates: decisionLog(filter: {subjectId: $id, decisionType: GATE}, consistentWith: $at) {
             totalCount } }""",
         id=made["initiative"],
         at=made["position"],
@@ -85,13 +65,13 @@ def test_the_decision_log_filters_by_subject_and_type_with_a_total(api: Client) 
 
     kinds = [edge["node"]["decisionType"] for edge in log["all"]["edges"]]
     assert kinds == [
-        "classification",
-        "sponsor",
-        "gate_review",
-        "vote",
-        "vote",
-        "gate",
-        "resourcing",
+        "CLASSIFICATION",
+        "SPONSOR",
+        "GATE_REVIEW",
+        "VOTE",
+        "VOTE",
+        "GATE",
+        "RESOURCING",
     ]
     assert log["all"]["totalCount"] == 7
     assert log["gates"]["totalCount"] == 1
@@ -106,7 +86,7 @@ DECISIONS = """query($f: DecisionFilter, $first: Int! = 3, $after: String, $last
   decisionLog(filter: $f, first: $first, after: $after, last: $last, before: $before,
       newestFirst: $newest) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { node { decisionType subjectKind workItem { id kind title } } } } }"""
+    edges { node { decisionType subjectKind workItem { id uuid kind title } } } } }"""
 
 
 def test_the_decision_log_pages_back_as_it_paged_forward_either_way_round(api: Client) -> None:
@@ -139,15 +119,15 @@ def test_the_decision_log_pages_back_as_it_paged_forward_either_way_round(api: C
 
         assert len(forward) == 7
         assert back == forward
-        assert forward[0] == ("resourcing" if newest else "classification")
+        assert forward[0] == ("RESOURCING" if newest else "CLASSIFICATION")
 
 
 def test_each_decision_names_the_work_item_it_concerns(api: Client) -> None:
     steward = Caller(api, bearer("stella", "steward"))
     gatekeeper = Caller(api, bearer("gina", "gatekeeper"))
     made = a_resourced_initiative(steward, gatekeeper, f"unit-{uuid4().hex[:8]}")
-    initiative = base64.b64decode(made["initiative"]).decode().split(":")[1]
-    named = {"id": initiative, "kind": "initiative", "title": "Go"}
+    initiative = made["initiative"]
+    named = {"id": initiative, "uuid": plain(initiative), "kind": "INITIATIVE", "title": "Go"}
 
     log = steward.query(
         DECISIONS.replace("$f: DecisionFilter", "$f: DecisionFilter, $at: Int").replace(
@@ -159,7 +139,7 @@ def test_each_decision_names_the_work_item_it_concerns(api: Client) -> None:
     )["decisionLog"]
 
     rows = [(e["node"]["decisionType"], e["node"]["workItem"]) for e in log["edges"]]
-    assert rows == [("capacity", None), ("resourcing", named)]  # the team's grant names it
+    assert rows == [("CAPACITY", None), ("RESOURCING", named)]  # the team's grant names it
     by_initiative = steward.query(DECISIONS, f={"subjectId": made["initiative"]}, first=10)
     assert all(e["node"]["workItem"] == named for e in by_initiative["decisionLog"]["edges"])
 
@@ -177,7 +157,7 @@ def test_governance_health_answers_the_reflection_questions_with_the_ids_concern
           governanceHealth(consistentWith: $at) { name question subject count ids healthy }
           reviewsDue(consistentWith: $at) { byCadence { cadence active } }
           kaizenFlow { standardisation { finished } }
-          alignment(consistentWith: $at) { unalignedWork { id title } } }""",
+          alignment(consistentWith: $at) { unalignedWork { id uuid title } } }""",
         at=made["position"],
     )
 
@@ -185,10 +165,9 @@ def test_governance_health_answers_the_reflection_questions_with_the_ids_concern
     assert len(checks) == 11
     assert checks["gates_decided_against_votes"]["count"] == 0  # gina's GO followed the votes
     assert all(c["question"] and c["healthy"] == (c["count"] == 0) for c in checks.values())
-    initiative_id = base64.b64decode(raw).decode().split(":")[1]
-    unaligned = {w["id"] for w in answers["alignment"]["unalignedWork"]}
-    assert initiative_id in unaligned, "the initiative serves no objective yet"
-    assert {c["cadence"] for c in answers["reviewsDue"]["byCadence"]} <= {"weekly", "monthly"}
+    unaligned = {(w["id"], w["uuid"]) for w in answers["alignment"]["unalignedWork"]}
+    assert (raw, plain(raw)) in unaligned, "the initiative serves no objective yet"
+    assert {c["cadence"] for c in answers["reviewsDue"]["byCadence"]} <= {"WEEKLY", "MONTHLY"}
 
 
 def test_a_health_check_gives_the_first_of_its_ids_when_asked_for_some(api: Client) -> None:
@@ -226,20 +205,19 @@ def test_a_health_check_names_its_work_items_with_their_kind_and_title(
         item = steward.ok("improvementItemRaise", title="Fix rework", problem="p", area="Ops")
         answers = steward.query(
             """query($at: Int!) { governanceHealth(consistentWith: $at) {
-                 name ids workItems(first: 100) { id kind title } } }""",
+                 name ids workItems(first: 100) { id uuid kind title } } }""",
             at=item["position"],
         )
 
     checks = {c["name"]: c for c in answers["governanceHealth"]}
     unaligned = checks["not_aligned"]
     named = {w["id"]: (w["kind"], w["title"]) for w in unaligned["workItems"]}
-    initiative_id = base64.b64decode(made["initiative"]).decode().split(":")[1]
-    item_id = base64.b64decode(item["improvementItem"]["id"]).decode().split(":")[1]
+    item_id = item["improvementItem"]["id"]
     assert named == {
-        initiative_id: ("initiative", "Go"),
-        item_id: ("improvement_item", "Fix rework"),
+        made["initiative"]: ("INITIATIVE", "Go"),
+        item_id: ("IMPROVEMENT_ITEM", "Fix rework"),
     }
-    assert [w["id"] for w in unaligned["workItems"]] == unaligned["ids"]
+    assert [w["uuid"] for w in unaligned["workItems"]] == unaligned["ids"]
     assert checks["teams_over_allocated"]["workItems"] == []  # it names teams, not work
 
 
@@ -272,22 +250,25 @@ def test_alignment_lists_the_work_serving_each_objective_with_its_strength(api: 
 
     figures = steward.query(
         """query($at: Int!) { alignment(consistentWith: $at) {
-             objectives { id work }
-             servingWork { objectiveId id kind path title orgUnit strength alignedAt }
+             objectives { id uuid work }
+             servingWork { objectiveId objectiveUuid id uuid kind path title orgUnit strength
+               alignedAt }
              firstOfEach: servingWork(first: 1) { objectiveId id } } }""",
         at=aligned["position"],
     )["alignment"]
 
-    ours = {plain(aim_id), plain(year_id)}
+    ours = {aim_id, year_id}
     serving = [w for w in figures["servingWork"] if w["objectiveId"] in ours]
     by_objective = {o: [w for w in serving if w["objectiveId"] == o] for o in ours}
-    assert [(w["id"], w["kind"], w["strength"]) for w in by_objective[plain(aim_id)]] == [
-        (plain(initiative_id), "initiative", "STRONG"),  # strategic first
-        (plain(more["improvementItem"]["id"]), "improvement_item", "MODERATE"),
+    assert [(w["id"], w["kind"], w["strength"]) for w in by_objective[aim_id]] == [
+        (initiative_id, "INITIATIVE", "STRONG"),  # strategic first
+        (more["improvementItem"]["id"], "IMPROVEMENT_ITEM", "MODERATE"),
     ]
-    assert [(w["id"], w["path"], w["strength"]) for w in by_objective[plain(year_id)]] == [
-        (plain(item_id), "OPERATIONAL", "WEAK")
+    assert [(w["id"], w["path"], w["strength"]) for w in by_objective[year_id]] == [
+        (item_id, "OPERATIONAL", "WEAK")
     ]
+    assert all(w["uuid"] == plain(w["id"]) for w in serving)
+    assert all(w["objectiveUuid"] == plain(w["objectiveId"]) for w in serving)
     counted = {o["id"]: o["work"] for o in figures["objectives"]}
     assert all(counted[o] == len(by_objective[o]) for o in ours)
     assert {w["title"]: w["orgUnit"] for w in serving} == {

@@ -54,7 +54,7 @@ def test_three_gatekeepers_vote_with_their_own_tokens_and_the_chair_decides(api:
     assert decided["initiative"]["stage"] == "SCOPING"
     logged = steward.query(LOG, id=initiative, at=decided["position"])
     (gate,) = [
-        e["node"] for e in logged["decisionLog"]["edges"] if e["node"]["decisionType"] == "gate"
+        e["node"] for e in logged["decisionLog"]["edges"] if e["node"]["decisionType"] == "GATE"
     ]
     assert (gate["actorId"], gate["overridden"]) == ("gina", False)
     votes = gate["summary"]["votes"]

@@ -197,6 +197,6 @@ def test_graphiql_renders_offline_and_runs_a_query_with_the_token_put_in_its_hea
 
     response = page.locator(".graphiql-response")
     expect(response).to_contain_text('"alice"', timeout=RENDERED_WITHIN_MS)
-    expect(response).to_contain_text('"steward"')
+    expect(response).to_contain_text('"STEWARD"')
     assert errors == []
     assert refused == []

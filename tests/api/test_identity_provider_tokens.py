@@ -98,7 +98,7 @@ def test_a_token_of_the_issuer_is_accepted_with_the_roles_and_name_of_its_claims
 
     assert seen == {
         "id": provider.person.sub,
-        "roles": ["steward", "auditor"],
+        "roles": ["STEWARD", "AUDITOR"],
         "name": "Priya Shah",
     }
 
@@ -111,7 +111,7 @@ def test_roles_polarity_does_not_know_are_ignored_and_logged_at_debug(
     with caplog.at_level(logging.DEBUG, logger="polarity.identity"):
         seen = viewer(api, token)
 
-    assert seen["roles"] == ["sponsor"]
+    assert seen["roles"] == ["SPONSOR"]
     assert any("uma_authorization" in record.getMessage() for record in caplog.records)
 
 
@@ -126,7 +126,7 @@ def test_a_token_of_the_issuer_without_roles_signs_in_a_person_who_may_only_read
 def test_the_development_secret_still_signs_tokens_beside_the_issuer(api: Client) -> None:
     response = api.post("/graphql", json=VIEWER, headers=bearer("alice", "steward"))
 
-    assert response.json()["data"]["viewer"] == {"id": "alice", "roles": ["steward"], "name": None}
+    assert response.json()["data"]["viewer"] == {"id": "alice", "roles": ["STEWARD"], "name": None}
 
 
 def test_a_command_records_the_issuer_s_person_as_who_acted(
@@ -261,7 +261,7 @@ def test_after_a_key_rotation_a_token_with_the_new_key_is_accepted_and_the_old_k
         new = provider.rotate()
         time.sleep(REFRESH_SECONDS + 0.2)
 
-        assert viewer(api, provider.token(key=new))["roles"] == ["steward", "auditor"]
+        assert viewer(api, provider.token(key=new))["roles"] == ["STEWARD", "AUDITOR"]
         assert provider.jwks_fetches == fetches + 1
         assert "has no key" in refusal(api, provider.token(key=retired))
 
@@ -282,7 +282,7 @@ def test_production_with_an_issuer_refuses_tokens_signed_with_the_secret_unless_
                 "Invalid token: it is signed with HS256; this service accepts RS256 or ES256 "
                 f"from {provider.issuer}"
             )
-            assert viewer(api, provider.token())["roles"] == ["steward", "auditor"]
+            assert viewer(api, provider.token())["roles"] == ["STEWARD", "AUDITOR"]
         with serving(replace(production, jwt_allow_hs256=True), database) as api:
             assert viewer(api, secret_token)["id"] == "alice"
 

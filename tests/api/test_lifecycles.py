@@ -303,6 +303,6 @@ def test_history_gives_every_event_with_its_full_envelope(api: Client) -> None:
     assert event["aggregateId"] == initiative
     assert (event["version"], event["position"]) == (1, proposed["position"])
     assert event["type"] == "Initiative.Proposed"
-    assert event["actor"] == {"id": "omar", "roles": ["steward"], "onBehalfOf": "olga"}
+    assert event["actor"] == {"id": "omar", "roles": ["STEWARD"], "onBehalfOf": "olga"}
     assert all(event[key] for key in ("requestId", "eventId", "recordedAt"))
     assert event["data"]["title"] == "Go"

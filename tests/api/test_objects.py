@@ -132,14 +132,14 @@ def test_a_health_check_names_work_from_the_view_and_work_the_view_has_not_reach
     quiet.projector.run_batch(["governance_health"])  # the objects view stays behind
 
     checks = quiet.steward.query(
-        "{ governanceHealth { name workItems(first: 10) { id kind title } } }"
+        "{ governanceHealth { name workItems(first: 10) { uuid kind title } } }"
     )["governanceHealth"]
 
     (unaligned,) = [c["workItems"] for c in checks if c["name"] == "not_aligned"]
-    named = {w["id"]: (w["kind"], w["title"]) for w in unaligned}
+    named = {w["uuid"]: (w["kind"], w["title"]) for w in unaligned}
     assert named == {
-        plain_id(viewed["initiative"]["id"]): ("initiative", "In the view"),
-        plain_id(newer["improvementItem"]["id"]): ("improvement_item", "Newer"),
+        plain_id(viewed["initiative"]["id"]): ("INITIATIVE", "In the view"),
+        plain_id(newer["improvementItem"]["id"]): ("IMPROVEMENT_ITEM", "Newer"),
     }
 
 

@@ -48,7 +48,7 @@ def test_the_portfolio_filters_and_pages_with_a_total(api: Client) -> None:
     while True:
         page = steward.query(
             PORTFOLIO,
-            f={"orgUnit": unit, "kind": "improvement_item"},
+            f={"orgUnit": unit, "kind": "IMPROVEMENT_ITEM"},
             first=2,
             after=after,
             at=last,

@@ -141,5 +141,5 @@ def test_the_actor_recorded_is_the_tokens_subject_whatever_the_client_sends(api:
         id=created["team"]["id"],
     )
     assert history["history"]["edges"] == [
-        {"node": {"actor": {"id": "stella", "roles": ["steward"]}}}
+        {"node": {"actor": {"id": "stella", "roles": ["STEWARD"]}}}
     ]

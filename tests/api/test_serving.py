@@ -200,7 +200,7 @@ def test_a_garbled_token_is_refused(api: Client) -> None:
 
 def test_a_valid_token_reaches_graphql_as_its_subject_and_roles(api: Client) -> None:
     result = graphql(api, VIEWER, bearer("alice", "steward", "auditor"))
-    assert result == {"data": {"viewer": {"id": "alice", "roles": ["steward", "auditor"]}}}
+    assert result == {"data": {"viewer": {"id": "alice", "roles": ["STEWARD", "AUDITOR"]}}}
 
 
 def test_a_token_minted_by_the_cli_is_accepted_by_the_server(api: Client) -> None:
@@ -210,7 +210,7 @@ def test_a_token_minted_by_the_cli_is_accepted_by_the_server(api: Client) -> Non
     headers = {"Authorization": f"Bearer {minted.stdout.strip()}"}
     assert graphql(api, VIEWER, headers)["data"]["viewer"] == {
         "id": "alice",
-        "roles": ["gatekeeper"],
+        "roles": ["GATEKEEPER"],
     }
 
 

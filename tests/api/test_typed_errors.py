@@ -10,7 +10,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from graphql import GraphQLInputObjectType, get_named_type
 
+from schema.build import build_schema
 from service.database import Database
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 
@@ -167,3 +169,57 @@ def test_with_introspection_errors_still_suggest(api: Client) -> None:
     _, body = post(api, operation("mutation { teamRegistr { version } }"))
 
     assert "Did you mean 'teamRegister'" in body["errors"][0]["message"]
+
+
+NAIVE, AWARE = "2026-12-03T20:13:13", "2026-12-03T20:13:13Z"
+# Every argument and input field that takes a moment, with a selection that gives it AT.
+MOMENTS = {
+    "Query.initiative(asOf)": "initiative(id: THE_ID, asOf: AT) { id }",
+    "Query.improvementItem(asOf)": "improvementItem(id: THE_ID, asOf: AT) { id }",
+    "Query.objective(asOf)": "objective(id: THE_ID, asOf: AT) { id }",
+    "Query.team(asOf)": "team(id: THE_ID, asOf: AT) { id }",
+    "DecisionFilter.since": "decisionLog(filter: {since: AT}) { totalCount }",
+    "DecisionFilter.until": "decisionLog(filter: {until: AT}) { totalCount }",
+    "AccessLogFilter.since": "accessLog(filter: {since: AT}) { pageInfo { hasNextPage } }",
+    "AccessLogFilter.until": "accessLog(filter: {until: AT}) { pageInfo { hasNextPage } }",
+}
+
+
+def test_every_argument_that_takes_a_moment_is_tried_below() -> None:
+    schema = build_schema(TEST_SETTINGS)._schema
+    taking = set()
+    for name, type_ in schema.type_map.items():
+        for field_name, field in getattr(type_, "fields", {}).items():
+            if (
+                isinstance(type_, GraphQLInputObjectType)
+                and get_named_type(field.type).name == "DateTime"
+            ):
+                taking.add(f"{name}.{field_name}")  # an input's field
+            for argument, value in getattr(field, "args", {}).items():
+                if get_named_type(value.type).name == "DateTime":
+                    taking.add(f"{name}.{field_name}({argument})")
+
+    assert taking == set(MOMENTS)
+
+
+@pytest.mark.parametrize("selection", MOMENTS.values(), ids=MOMENTS.keys())
+def test_a_moment_without_a_time_zone_is_refused_as_the_clients_error_wherever_it_is_given(
+    api: Client, selection: str
+) -> None:
+    selection = selection.replace("THE_ID", json.dumps(gid("Initiative")))
+    variable = f"query($at: DateTime) {{ {selection.replace('AT', '$at')} }}"
+    written = f"{{ {selection.replace('AT', json.dumps(NAIVE))} }}"
+    headers = {"Content-Type": "application/json", **bearer("ada", "auditor", "steward")}
+
+    def sent(text: str, **variables: Any) -> Body:
+        body = json.dumps({"query": text, "variables": variables}).encode()
+        parsed: Body = api.post("/graphql", content=body, headers=headers).json()
+        return parsed
+
+    naive, literal, aware = sent(variable, at=NAIVE), sent(written), sent(variable, at=AWARE)
+
+    assert codes(naive) == ["BAD_USER_INPUT"]
+    assert "has no time zone: add Z or an offset" in naive["errors"][0]["message"]
+    assert codes(literal) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "has no time zone" in literal["errors"][0]["message"]
+    assert "errors" not in aware, aware

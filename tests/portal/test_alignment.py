@@ -18,10 +18,10 @@ pytestmark = pytest.mark.database
 FIGURES = """query($at: Int) {
   alignment(consistentWith: $at) {
     objectives {
-      id title level parentId work strategic operational strong moderate weak viaChildren }
-    unservedObjectives { id title level owner due }
-    unalignedWork { id kind title createdAt }
-    servingWork { objectiveId id kind title strength }
+      uuid title level parentUuid work strategic operational strong moderate weak viaChildren }
+    unservedObjectives { uuid title level owner due }
+    unalignedWork { uuid kind title createdAt }
+    servingWork { objectiveUuid uuid kind title strength }
   }
 }"""
 READER = ("priya.shah", "steward")
@@ -41,25 +41,29 @@ def test_each_objective_sits_under_its_breakthrough_with_the_work_serving_it(
 
     expect(page).to_have_title("Alignment · Polarity")
     tree = page.locator("#tree ~ .objective-tree").first
-    tops = [o["id"] for o in api["objectives"] if o["level"] == "BREAKTHROUGH"]
+    tops = [o["uuid"] for o in api["objectives"] if o["level"] == "BREAKTHROUGH"]
     shown_tops = tree.locator(":scope > li").evaluate_all("ls => ls.map(l => l.dataset.objective)")
     assert shown_tops == tops
     for objective in api["objectives"]:
-        node = page.locator(f".objective-tree li[data-objective='{objective['id']}']")
-        if objective["level"] == "ANNUAL" and objective["parentId"] in tops:
-            parent = page.locator(f"li[data-objective='{objective['parentId']}']")
+        node = page.locator(f".objective-tree li[data-objective='{objective['uuid']}']")
+        if objective["level"] == "ANNUAL" and objective["parentUuid"] in tops:
+            parent = page.locator(f"li[data-objective='{objective['parentUuid']}']")
             expect(
-                parent.locator(f".annual > li[data-objective='{objective['id']}']")
+                parent.locator(f".annual > li[data-objective='{objective['uuid']}']")
             ).to_have_count(1)
         expect(node.locator(":scope > h3, :scope > h4")).to_contain_text(objective["title"])
-        serving = [w for w in api["servingWork"] if w["objectiveId"] == objective["id"]]
+        serving = [w for w in api["servingWork"] if w["objectiveUuid"] == objective["uuid"]]
         assert len(serving) == objective["work"]
         shown = node.locator(":scope > .serving > li").evaluate_all(
             """ls => ls.map(l => [l.dataset.work, l.querySelector('a').getAttribute('href'),
                 l.querySelector('.strength').textContent])"""
         )
         assert shown == [
-            [w["id"], work_url(w["kind"], w["id"]), f"{w['strength'].capitalize()} contribution"]
+            [
+                w["uuid"],
+                work_url(w["kind"], w["uuid"]),
+                f"{w['strength'].capitalize()} contribution",
+            ]
             for w in serving
         ]
     assert api["servingWork"], "the demo aligns work to its objectives"
@@ -73,7 +77,7 @@ def test_the_figures_by_objective_are_the_apis(page: Page, portal: Portal) -> No
         """rows => rows.map(row => [row.dataset.objective,
             ...[...row.querySelectorAll('data')].map(d => d.value)])"""
     )
-    assert shown == [[o["id"], *(str(o[n]) for n in COUNTS)] for o in api["objectives"]]
+    assert shown == [[o["uuid"], *(str(o[n]) for n in COUNTS)] for o in api["objectives"]]
 
 
 def test_work_aligned_to_nothing_links_to_its_page(page: Page, portal: Portal) -> None:
@@ -88,11 +92,11 @@ def test_work_aligned_to_nothing_links_to_its_page(page: Page, portal: Portal) -
             row.querySelector('time').getAttribute('datetime')])"""
     )
     assert shown == [
-        [w["id"], work_url(w["kind"], w["id"]), w["createdAt"].replace("+00:00", "Z")]
+        [w["uuid"], work_url(w["kind"], w["uuid"]), w["createdAt"].replace("+00:00", "Z")]
         for w in unaligned
     ]
     rows.first.get_by_role("link").click()
-    expect(page).to_have_url(portal.url(work_url(unaligned[0]["kind"], unaligned[0]["id"])))
+    expect(page).to_have_url(portal.url(work_url(unaligned[0]["kind"], unaligned[0]["uuid"])))
 
 
 @pytest.fixture
@@ -130,7 +134,7 @@ def test_an_objective_nothing_serves_is_listed_and_stands_apart_in_the_tree(
         """rows => rows.map(row => [row.dataset.objective, row.querySelector('th').textContent,
             row.querySelector('time').getAttribute('datetime')])"""
     )
-    assert unserved == [[o["id"], o["title"], o["due"]] for o in api["unservedObjectives"]]
+    assert unserved == [[o["uuid"], o["title"], o["due"]] for o in api["unservedObjectives"]]
     assert unserved_objective["id"] in [row[0] for row in unserved]
     loose = page.locator(
         f"#loose ~ .objective-tree li[data-objective='{unserved_objective['id']}']"

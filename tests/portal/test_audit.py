@@ -100,7 +100,7 @@ def test_the_integrity_of_the_audit_trail_is_the_apis_own_verification(
     integrity = api["auditIntegrity"]
 
     expect(page.locator("#integrity")).to_have_attribute("data-state", integrity["state"])
-    assert integrity["state"] == "intact"
+    assert integrity["state"] == "INTACT"
     expect(page.locator("#integrity .verdict")).to_contain_text("Intact")
     shown = figures(page)
     assert int(shown["verifiedThrough"]) == integrity["verifiedThrough"]

@@ -42,8 +42,8 @@ def test_nothing_is_shown_as_a_dash_not_as_none() -> None:
 
 def test_a_work_item_is_addressed_by_kind_and_plain_uuid() -> None:
     uuid = "187201af-a524-41d7-991f-e3e74aa881d3"
-    assert work_url("initiative", uuid) == f"/initiatives/{uuid}"
-    assert work_url("improvement_item", uuid) == f"/improvements/{uuid}"
+    assert work_url("INITIATIVE", uuid) == f"/initiatives/{uuid}"
+    assert work_url("IMPROVEMENT_ITEM", uuid) == f"/improvements/{uuid}"
     assert plain_id(global_id("Initiative", uuid)) == uuid
 
 

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.database
 FIGURES = """{
   kaizenFlow {
     weeks { week raised completed standardised abandoned escalated }
-    unassigned { id title since days }
-    stagnant { id title owner since days }
+    unassigned { uuid title since days }
+    stagnant { uuid title owner since days }
     standardisation { finished standardised abandoned escalated rate }
   }
 }"""
@@ -107,12 +107,12 @@ def test_unassigned_and_stagnant_items_link_to_their_pages(page: Page, portal: P
         assert items, f"the demo has {name} improvement items"
         table = page.locator(f"#{name}-table")
         assert shown_rows(page, f"#{name}-table tbody tr") == [
-            [item["id"], str(item["days"])] for item in items
+            [item["uuid"], str(item["days"])] for item in items
         ]
         links = table.locator("tbody a").evaluate_all(
             "links => links.map(a => [a.getAttribute('href'), a.textContent])"
         )
-        assert links == [[work_url("improvement_item", i["id"]), i["title"]] for i in items]
+        assert links == [[work_url("IMPROVEMENT_ITEM", i["uuid"]), i["title"]] for i in items]
         moments = table.locator("tbody time").evaluate_all(
             "ts => ts.map(t => t.getAttribute('datetime'))"
         )
@@ -120,7 +120,7 @@ def test_unassigned_and_stagnant_items_link_to_their_pages(page: Page, portal: P
 
     first = flow["stagnant"][0]
     page.locator("#stagnant-table tbody a").first.click()
-    expect(page).to_have_url(portal.url(f"/improvements/{first['id']}"))
+    expect(page).to_have_url(portal.url(f"/improvements/{first['uuid']}"))
 
 
 def test_the_standardisation_rate_is_the_apis(page: Page, portal: Portal) -> None:

@@ -21,7 +21,7 @@ FIGURES = """{
     period strategicFte operationalFte allocatedFte strategicShare bandLow bandHigh insideBand }
   strategic: portfolio(filter: {path: STRATEGIC}) { totalCount }
   operational: portfolio(filter: {path: OPERATIONAL}) { totalCount }
-  governanceHealth { name count healthy workItems(first: 10) { id kind title } }
+  governanceHealth { name count healthy workItems(first: 10) { uuid kind title } }
 }"""
 NAV = [
     "/", "/portfolio", "/pipeline", "/capacity", "/kaizen", "/alignment", "/decisions", "/audit",
@@ -121,7 +121,7 @@ def test_each_health_question_is_answered_with_links_to_the_work_it_names(
             links = item.locator(".named a").evaluate_all(
                 "links => links.map(a => [a.getAttribute('href'), a.textContent])"
             )
-            expected = [[work_url(w["kind"], w["id"]), w["title"]] for w in check["workItems"]]
+            expected = [[work_url(w["kind"], w["uuid"]), w["title"]] for w in check["workItems"]]
             assert links == expected
     unhealthy = [c for c in api["governanceHealth"] if c["workItems"]]
     assert unhealthy, "the demo has work items that need attention"

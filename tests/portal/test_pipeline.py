@@ -139,7 +139,7 @@ def open_review(portal: Portal) -> Iterator[dict[str, Any]]:
     """A gate review opened on a demo initiative through the API, withdrawn after the test."""
     token = portal.token(*READER)
     planning = portal.graphql(
-        '{ portfolio(filter: {kind: "initiative", stage: "PLANNING"}, first: 1) '
+        "{ portfolio(filter: {kind: INITIATIVE, stage: PLANNING}, first: 1) "
         "{ edges { node { id title } } } }",
         token,
     )["portfolio"]["edges"][0]["node"]

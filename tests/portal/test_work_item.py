@@ -79,7 +79,7 @@ def expected_timeline(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "version": n["version"],
             "type": n["type"],
             "actor": n["actor"]["id"],
-            "roles": f"({', '.join(n['actor']['roles'])})",
+            "roles": f"({', '.join(r.lower() for r in n['actor']['roles'])})",
             "at": datetime.fromisoformat(n["recordedAt"]),
             "reason": n["reason"],
             "fields": [
@@ -316,7 +316,7 @@ def test_an_item_is_reached_by_its_global_id_and_an_unknown_id_is_a_404_page(
     page.goto(portal.url(f"/initiatives/{global_id('Initiative', uuid)}?version=3"))
     expect(page).to_have_url(portal.url(f"/initiatives/{uuid}?version=3"))
     page.goto(portal.url(f"/initiatives/{item}"))  # an improvement item's id
-    expect(page).to_have_url(portal.url(work_url("improvement_item", item)))
+    expect(page).to_have_url(portal.url(work_url("IMPROVEMENT_ITEM", item)))
     page.goto(portal.url(f"/improvements/{uuid.upper()}"))
     expect(page).to_have_url(portal.url(f"/initiatives/{uuid}"))
 
