@@ -97,7 +97,7 @@ def test_the_token_command_of_the_start_up_lines_works_as_printed_from_the_same_
         )
 
     assert printed.startswith(f"{started_as} token ")
-    assert viewer.json()["data"]["viewer"] == {"id": "alice", "roles": ["steward"]}
+    assert viewer.json()["data"]["viewer"] == {"id": "alice", "roles": ["STEWARD"]}
 
 
 # A port in use ---------------------------------------------------------------------------------
