@@ -162,6 +162,28 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     assert rows[13]["overridden"] is False
 
 
+def test_each_row_carries_the_title_of_its_subject(reporting: Reporting) -> None:
+    s = decisions(reporting.app)
+
+    rows = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
+
+    titles = {
+        s.initiative: "Enter the Nordic market",
+        s.team: "Line 3",
+        s.item: "Cut changeover time on line 3",
+        s.objective: "Grow service revenue to 30%",
+    }
+    request = rows[0]  # listed under the request: titled with what it asks about
+    assert request["aggregate_kind"] == "approval_request"
+    assert {r["subject_title"] for r in rows if r["aggregate_id"] == request["aggregate_id"]} == {
+        titles[s.initiative]
+    }
+    for row in rows:
+        if row["aggregate_id"] in titles:
+            assert row["subject_title"] == titles[row["aggregate_id"]], row["decision_type"]
+    assert {r["aggregate_id"] for r in rows} == {*titles, request["aggregate_id"]}
+
+
 def test_a_gate_review_lists_its_opening_and_each_vote_by_its_voter_under_the_initiative(
     reporting: Reporting,
 ) -> None:
