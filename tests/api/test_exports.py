@@ -32,7 +32,7 @@ pytestmark = pytest.mark.database
 
 AUDITOR = bearer("audrey", "auditor")
 ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00"  # 2026-12-03T20:15:51.137602+00:00
-DECISIONS = """query($id: ID!) { decisionLog(filter: {subjectId: $id, decisionType: "sponsor"}) {
+DECISIONS = """query($id: ID!) { decisionLog(filter: {subjectId: $id, decisionType: SPONSOR}) {
     edges { node { subjectTitle } } } }"""
 
 
