@@ -1,10 +1,10 @@
-"""Stable views for BI tools: `reporting.v1_<table>`, a frozen list of columns over each table."""
+"""Stable views for BI tools: `reporting.v<n>_<table>`, a frozen list of columns over each table."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import Cursor
@@ -12,12 +12,10 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from projections.base import SCHEMA, Projection
 
-PREFIX = "v1_"
-
 # The v1 contract: the columns each view publishes, frozen when it first shipped, so a column
-# added to a table later leaves v1 as it is. Removing or retyping one of these makes setup fail,
-# on purpose: publish a v2 view instead. A table missing here gets its current columns (and a
-# test asks for them to be frozen here).
+# added to a table later leaves v1 as it is (a later version may publish it: `_ADDED`). Removing
+# or retyping one of these makes setup fail, on purpose. A table missing here gets its current
+# columns (and a test asks for them to be frozen here).
 _FROZEN = {
     "portfolio": """id kind path title stage held_from org_unit owner sponsor classified_path
         overridden fte budget objective_ids last_review_status last_reviewed_at next_review_due
@@ -63,22 +61,49 @@ _FROZEN = {
         opened_at status outcome override closed_by closed_at close_reason""",
     "gate_review_votes": """review_id gatekeeper outcome must_meet should_meet_score conditions
         reason voted_at position""",
+    "decision_log_subjects": """id title""",
 }
 V1_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(names.split()) for t, names in _FROZEN.items()}
+
+# Later versions: the columns a version adds after those of the version before it, frozen in
+# turn when it ships, so a query written for an earlier version reads the same from a later
+# one. Every version stays published: dashboards on v1 keep working beside v2.
+_ADDED = {
+    "decision_log": {2: """subject_title"""},
+}
+
+
+def _versions() -> dict[str, dict[int, tuple[str, ...]]]:
+    """Each frozen table's versions, oldest first, each with every column it publishes."""
+    versions = {table: {1: columns} for table, columns in V1_COLUMNS.items()}
+    for table, added in _ADDED.items():
+        for version, names in sorted(added.items()):
+            versions[table][version] = versions[table][version - 1] + tuple(names.split())
+    return versions
+
+
+VERSIONS = _versions()
+
+
+def view_name(table: str, version: int = 1) -> str:
+    return f"v{version}_{table}"
 
 
 @dataclass(frozen=True)
 class View:
-    """One v1 view: the table it reads, the columns it publishes and what they mean."""
+    """One version of a table's view: the columns it publishes, what they mean and their
+    types (as the table declares them)."""
 
     table: str
     columns: tuple[str, ...]
     about: str
     meanings: dict[str, str]
+    version: int = 1
+    types: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        return PREFIX + self.table
+        return view_name(self.table, self.version)
 
     @property
     def qualified(self) -> str:
@@ -94,22 +119,32 @@ class View:
 
 
 def bi_views(projections: Iterable[Projection]) -> list[View]:
-    """A v1 view for every table of every published projection, in catalog order."""
+    """Every version of the view of every table of every published projection, in catalog
+    order, oldest version first."""
     views = []
     for projection in projections:
         if not projection.published:
             continue
         for table in projection.tables:
             about, meanings = projection.docs.get(table, ("", {}))
-            columns = V1_COLUMNS.get(table) or tuple(declared_columns(projection, table))
-            views.append(View(table, columns or tuple(meanings), about, meanings))
+            types = declared_columns(projection, table)
+            versions = VERSIONS.get(table) or {1: tuple(types)}
+            views += [
+                View(table, columns or tuple(meanings), about, meanings, version, types)
+                for version, columns in versions.items()
+            ]
     return views
+
+
+def newest_views(projections: Iterable[Projection]) -> dict[str, View]:
+    """Each published table's newest view, by table name, in catalog order."""
+    return {view.table: view for view in bi_views(projections)}
 
 
 def create_bi_views(
     cursor: Cursor[Any], projections: Iterable[Projection], suffix: str = ""
 ) -> None:
-    """Create (or re-point) each v1 view over `reporting.<table><suffix>`, with its comments.
+    """Create (or re-point) each BI view over `reporting.<table><suffix>`, with its comments.
 
     A rebuild calls it with the rebuild suffix before dropping the live tables: the views then
     read the fresh tables, follow them through the rename, and keep their grants."""
@@ -121,7 +156,8 @@ def create_bi_views(
                 view.identifier, columns, source
             )
         )
-        about = f"{view.about} Stable view (v1) of {SCHEMA}.{view.table} for BI tools.".strip()
+        stable = f"Stable view (v{view.version}) of {SCHEMA}.{view.table} for BI tools."
+        about = f"{view.about} {stable}".strip()
         cursor.execute(SQL("COMMENT ON VIEW {} IS {}").format(view.identifier, Literal(about)))
         for column in view.columns:
             if meaning := view.meanings.get(column):
@@ -133,9 +169,11 @@ def create_bi_views(
 
 
 def drop_bi_views(cursor: Cursor[Any], tables: Iterable[str]) -> None:
-    """Drop the v1 views of `tables` (their grants go with them)."""
+    """Drop every version of the views of `tables` (their grants go with them)."""
     for table in tables:
-        cursor.execute(SQL("DROP VIEW IF EXISTS {}").format(Identifier(SCHEMA, PREFIX + table)))
+        for version in VERSIONS.get(table, {1: ()}):
+            name = Identifier(SCHEMA, view_name(table, version))
+            cursor.execute(SQL("DROP VIEW IF EXISTS {}").format(name))
 
 
 # Reading a table's columns from its DDL ------------------------------------------------------

@@ -50,7 +50,14 @@ LOG = """CREATE TABLE IF NOT EXISTS {decision_log} (
     corrects integer,
     overridden boolean NOT NULL DEFAULT false,
     request_id text,
-    summary jsonb NOT NULL
+    summary jsonb NOT NULL,
+    subject_title text
+)"""
+# Added with the subjects' titles; rows written before hold none until the view is rebuilt.
+LOG_SUBJECT_TITLE = "ALTER TABLE {decision_log} ADD COLUMN IF NOT EXISTS subject_title text"
+SUBJECTS = """CREATE TABLE IF NOT EXISTS {decision_log_subjects} (
+    id uuid PRIMARY KEY,
+    title text NOT NULL
 )"""
 REVIEWS = """CREATE TABLE IF NOT EXISTS {decision_log_reviews} (
     review_id uuid PRIMARY KEY,
@@ -109,11 +116,13 @@ def log(
     """One row for the decision `recorded` holds, about `subject` (else the event's aggregate);
     `more` joins the event's own details in the summary."""
     event, actor = recorded.event, recorded.event.actor
+    subject = subject or recorded.aggregate_id
+    named = state.rows("decision_log_subjects").get(subject)
     details = {name: v for name, v in vars(event).items() if name not in ENVELOPE}
     event_type = type(event).__qualname__
     state.log("decision_log").insert(
         position=recorded.position,
-        aggregate_id=subject or recorded.aggregate_id,
+        aggregate_id=subject,
         aggregate_kind=KINDS[event_type.split(".")[0]],
         version=recorded.version,
         decision_type=decision_type,
@@ -127,14 +136,22 @@ def log(
         overridden=more.pop("overridden", False),
         request_id=recorded.request_id,
         summary=Jsonb({**details, **more}, dumps=summary_json),  # encoded as it is written
+        subject_title=named["title"] if named else None,
     )
+
+
+def note_title(state: State, subject: UUID, title: str | None) -> None:
+    """Note `subject`'s title for the rows about it (titles are fixed when a subject is made)."""
+    if title is not None:
+        state.rows("decision_log_subjects").insert(id=subject, title=title)
 
 
 class DecisionLog(Projection):
     name = "decision_log"
+    version = 2  # 2: each row carries its subject's title
     cost = 2.0
-    tables = ("decision_log", "decision_log_reviews")
-    ddl = (LOG, REVIEWS, *INDEXES)
+    tables = ("decision_log", "decision_log_reviews", "decision_log_subjects")
+    ddl = (LOG, LOG_SUBJECT_TITLE, REVIEWS, SUBJECTS, *INDEXES)
     logs = ("decision_log",)
     docs = {
         "decision_log": (
@@ -179,13 +196,35 @@ class DecisionLog(Projection):
                 "decisions carry 'votes' (each gatekeeper's outcome, criteria, score, reason), "
                 "'override', 'panel' (the review's gatekeepers) and 'recorded_without_votes' "
                 "(true for decisions stored before gate reviews).",
+                "subject_title": "The subject's title: an initiative's, improvement item's or "
+                "objective's, a team's name; for an approval request, the title of the work "
+                "item or team it asks about. Titles never change once given. Null for a row "
+                "written before titles were kept, until the view is rebuilt.",
             },
         ),
         "decision_log_reviews": (
             "Which initiative each gate review reviews, so its votes are listed under it.",
             {"review_id": "The gate review (uuid).", "initiative_id": "The initiative (uuid)."},
         ),
+        "decision_log_subjects": (
+            "The title of every subject the log may name, as it was given when the subject was "
+            "made, so each decision's row carries it.",
+            {
+                "id": "The subject: an initiative, improvement item, objective, team or approval "
+                "request (uuid).",
+                "title": "Its title (a team's name; for an approval request, the title of what it "
+                "asks about).",
+            },
+        ),
     }
+
+    @handles(Initiative.Proposed, Item.Raised, Objective.Defined)
+    def work_or_objective_made(self, recorded: Recorded, state: State) -> None:
+        note_title(state, recorded.aggregate_id, recorded.event.title)
+
+    @handles(Team.Registered)
+    def team_registered(self, recorded: Recorded, state: State) -> None:
+        note_title(state, recorded.aggregate_id, recorded.event.name)
 
     @handles(GateReview.Opened)
     def gate_review_opened(self, recorded: Recorded, state: State) -> None:
@@ -304,6 +343,9 @@ class DecisionLog(Projection):
 
     @handles(ApprovalRequest.Requested)
     def approval_requested(self, recorded: Recorded, state: State) -> None:
+        """Listed under the request, with the title of the work item or team it asks about."""
+        asked_about = state.rows("decision_log_subjects").get(recorded.event.subject_id)
+        note_title(state, recorded.aggregate_id, asked_about["title"] if asked_about else None)
         log(state, recorded, "approval_request")
 
     @handles(ApprovalRequest.Approved)
@@ -319,7 +361,8 @@ class DecisionLog(Projection):
 
 COLUMNS = SQL(
     "position, aggregate_id, aggregate_kind, version, decision_type, event_type, actor_id, "
-    "actor_roles, on_behalf_of, reason, recorded_at, corrects, overridden, request_id, summary"
+    "actor_roles, on_behalf_of, reason, recorded_at, corrects, overridden, request_id, summary, "
+    "subject_title"
 )
 
 

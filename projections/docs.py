@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from projections.base import SCHEMA, Projection
-from projections.bi import PREFIX, bi_views, declared_columns
+from projections.bi import bi_views, declared_columns
 from projections.catalog import all_projections
 
 COMMAND = "python -m projections.docs > docs/reporting.md"
@@ -129,7 +129,8 @@ tables in.
 event, in events and in seconds. `polarity projections rebuild [NAME]` fills fresh tables
 (`<table>__rebuild`) from the first event, then in one transaction applies the last few events
 and swaps them in: readers see the old view until the swap and the new one after it, never a
-half-built one. The v1 views move to the rebuilt tables in that transaction and keep their grants.
+half-built one. The BI views move to the rebuilt tables in that transaction and keep their
+grants.
 
 ## Views rebuilt when their code changes
 
@@ -143,7 +144,7 @@ most: the next projector goes on from the position recorded. Until the rebuild r
 event, the old tables serve every read, and the projectors keep applying new events to them, with
 the new code, so they stay current. Then one transaction replaces the old tables' rows by the
 fresh tables' rows and records the new version: readers see the old rows until that commit, the
-new ones after it, and the tables themselves, their v1 views and grants stay as they were.
+new ones after it, and the tables themselves, their BI views and grants stay as they were.
 `polarity projections status` marks a view built by another version than the code's with a `*`
 and says how far its rebuild has come ("rebuilding with version 2 (41000 of 120000 events)").
 
@@ -162,38 +163,46 @@ that view alone rather than rebuild it back.
 |---|---|---|
 {{rebuilds}}
 
-## For BI tools: the v1 views
+## For BI tools: the versioned views
 
-Every table `{SCHEMA}.<table>` has a view `{SCHEMA}.{PREFIX}<table>` with a frozen list of
-columns: a column added to a table later does not appear in v1, so queries and dashboards built
-on v1 keep working. Point BI tools at the v1 views rather than at the tables. The column tables
-below mark which columns v1 publishes.
+Every table `{SCHEMA}.<table>` has a view `{SCHEMA}.v1_<table>` with a frozen list of columns: a
+column added to a table later does not appear in v1, so queries and dashboards built on v1 keep
+working. A later version of a view, `{SCHEMA}.v2_<table>`, publishes the columns of the version
+before it followed by those it adds, frozen in turn; every version stays. Point BI tools at these
+views rather than at the tables. The column tables below mark which versions publish each column.
 
 `polarity db grant-bi <role> [--password …]` creates a login role, or takes an existing one, that
-may read the v1 views and nothing else: USAGE on the schema, SELECT on each v1 view, every other
-privilege in `{SCHEMA}` revoked. It cannot read the tables nor the event store. It refuses
-superusers and the service's own role. Give the password in `POLARITY_BI_PASSWORD` to keep it out
-of the process list, and run the command again after an upgrade that adds views.
+may read the BI views and nothing else: USAGE on the schema, SELECT on each view of every version,
+every other privilege in `{SCHEMA}` revoked. It cannot read the tables nor the event store. It
+refuses superusers and the service's own role. Give the password in `POLARITY_BI_PASSWORD` to keep
+it out of the process list, and run the command again after an upgrade that adds views.
 
 ```sh
 POLARITY_BI_PASSWORD='…' polarity db grant-bi metabase
 psql "postgresql://metabase@db.example/polarity" \\
-    -c 'SELECT path, count(*) FROM {SCHEMA}.{PREFIX}portfolio GROUP BY path'
+    -c 'SELECT path, count(*) FROM {SCHEMA}.v1_portfolio GROUP BY path'
 ```
 
 ## CSV export
 
-`GET /exports/<view>.csv` streams the v1 view of a table as CSV with a header row, straight from
-PostgreSQL's COPY: times in UTC, arrays in PostgreSQL's `{{a,b}}` form. It needs a bearer token
-with one of the roles auditor, steward, sponsor, gatekeeper or admin; contributors, who read the
-same rows a page at a time over GraphQL, get a 403. An unknown view is a 404 whose JSON body
-lists the exports there are (`exports`). Every export is safe to open in a spreadsheet, as OWASP
-recommends for CSV: every field is quoted, and a text cell (text, names, arrays, JSON) that starts
-with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front so that it opens as text,
-not as a formula; numbers, dates, times, booleans and ids go out as they are, so `-1.5` stays a
-number.
+`GET /exports` lists the exports as JSON: each one's name, address, the view it reads, what it
+holds and its columns in order (name, type, meaning), as the tables below give them.
+`GET /exports/<table>.csv` streams the newest BI view of a table as CSV in UTF-8 with a header row,
+straight from PostgreSQL's COPY. It needs a bearer token with one of the roles auditor, steward,
+sponsor, gatekeeper or admin; contributors, who read the same rows a page at a time over GraphQL,
+get a 403. An unknown view is a 404 whose JSON body lists the exports there are (`exports`).
+
+Every CSV that Polarity sends (these exports, the access log's, and the portal's downloads) writes
+its values the same way: times in ISO 8601, in UTC (`2026-12-03T20:15:51.137602+00:00`), dates as
+`2026-12-03`, durations in ISO 8601 (`P1DT2H`), booleans as `true` and `false`, lists with their
+items joined by `;` (a `;` or `\\` inside an item gets a `\\` in front), JSON as JSON, and null as
+an empty cell. Every export is safe to open in a spreadsheet, as OWASP recommends for CSV: every
+field is quoted, and a text cell (text, names, lists, JSON) that starts with `=`, `+`, `-`, `@`, a
+tab or a carriage return gets a `'` in front so that it opens as text, not as a formula; numbers,
+dates, times, booleans and ids go out as they are, so `-1.5` stays a number.
 
 ```sh
+curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/exports
 curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/exports/portfolio.csv -o portfolio.csv
 ```
 
@@ -262,19 +271,20 @@ def summary(projection: Projection) -> str:
 
 def table_section(projection: Projection, table: str) -> str:
     about, meanings = projection.docs.get(table, ("", {}))
-    view = next((v for v in bi_views([projection]) if v.table == table), None)
+    views = [v for v in bi_views([projection]) if v.table == table]
     declared = declared_columns(projection, table)
     names = [*declared, *(name for name in meanings if name not in declared)]
-    for_bi = f"For BI tools: `{SCHEMA}.{view.name}`." if view else "Not published to BI tools."
+    named = ", ".join(f"`{SCHEMA}.{view.name}`" for view in views)
+    for_bi = f"For BI tools: {named}." if views else "Not published to BI tools."
     lines = [
         f"#### `{SCHEMA}.{table}`\n",
         f"{about} {for_bi}\n",
-        "| column | type | in v1 | meaning |",
+        "| column | type | in BI views | meaning |",
         "|---|---|---|---|",
     ]
     for name in names:
-        in_v1 = "yes" if view and name in view.columns else ""
-        lines.append(row(name, declared.get(name, ""), in_v1, meanings.get(name, "")))
+        published = ", ".join(f"v{view.version}" for view in views if name in view.columns)
+        lines.append(row(name, declared.get(name, ""), published, meanings.get(name, "")))
     return "\n".join(lines) + "\n"
 
 

@@ -187,6 +187,11 @@ class Decision:
     subject_id: relay.GlobalID
     subject_uuid = uuid_beside("subject_id")
     subject_kind: SubjectKind
+    subject_title: str | None = strawberry.field(
+        description="The subject's title (a team's name; for an approval request, the title of "
+        "what it asks about); null for a decision logged before titles were kept, until the "
+        "view is rebuilt."
+    )
     version: int
     decision_type: DecisionType
     event_type: str
@@ -217,6 +222,7 @@ class Decision:
             position=row["position"],
             subject_id=relay.GlobalID(kind.type_name, str(row["aggregate_id"])),
             subject_kind=kind,
+            subject_title=row["subject_title"],
             version=row["version"],
             decision_type=DecisionType(row["decision_type"]),
             event_type=row["event_type"],

@@ -1,4 +1,4 @@
-"""A read-only role for BI tools: it reads the `reporting.v1_*` views and nothing else there."""
+"""A read-only role for BI tools: it reads the `reporting.v<n>_*` views and nothing else there."""
 
 from __future__ import annotations
 
@@ -38,11 +38,11 @@ def grant_bi(
     new_password: bool = False,
     projections: Sequence[Projection] | None = None,
 ) -> BiGrant:
-    """Create `role` (LOGIN) if missing; let it read every v1 view and nothing else in reporting.
+    """Create `role` (LOGIN) if missing; let it read every BI view and nothing else in reporting.
 
     A role created here gets `password`, or else a generated one, returned to be shown once; an
     existing role keeps its own unless `password` is given or `new_password` asks for a generated
-    one. The reporting tables must exist (the projector's setup creates them); the v1 views are
+    one. The reporting tables must exist (the projector's setup creates them); the BI views are
     created or refreshed here, in the same transaction as the grants."""
     if not role.strip():
         raise RoleRefused("The role's name is blank.")

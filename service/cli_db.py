@@ -74,7 +74,7 @@ def grant_bi_command(
     settings: Settings, role: str, password: str | None, new_password: bool
 ) -> None:
     """Create ROLE (LOGIN) if missing, or grant an existing one: it may read the stable
-    reporting.v1_* views and nothing else in reporting. A new role gets the password given, or
+    reporting.v<n>_* views and nothing else in reporting. A new role gets the password given, or
     a generated one, printed once with a connection string. Run it again after an upgrade that
     adds views."""
     projections = all_projections()

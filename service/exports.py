@@ -1,9 +1,11 @@
-"""Reporting out over HTTP: a CSV export of each v1 view, and an NDJSON change feed of events.
+"""Reporting out over HTTP: a CSV export of each reporting view, with their index, and an NDJSON
+change feed of events.
 
-`GET /exports/<view>.csv` streams `reporting.v1_<view>` with a header row, straight from
-PostgreSQL's COPY. Reporting and oversight roles may export; contributors may not (they read the
-same rows a page at a time over GraphQL, but bulk extracts are for those who govern). A cell
-that a spreadsheet would run as a formula goes out with a ' in front: see `safe_csv_copy`.
+`GET /exports` lists the exports with their columns; `GET /exports/<table>.csv` streams the
+table's newest BI view (`reporting.v<n>_<table>`) with a header row, straight from PostgreSQL's
+COPY, its values written as every CSV of Polarity writes them (service.csv_copy). Reporting and
+oversight roles may export; contributors may not (they read the same rows a page at a time over
+GraphQL, but bulk extracts are for those who govern).
 
 `GET /feeds/events?after=<position>&limit=<n>` returns the stored events after `after` in
 position order, one JSON object per line, each with its envelope. Auditors and admins read it.
@@ -16,15 +18,16 @@ event is a 409 whose JSON body names the position (`code` INTEGRITY_VIOLATION)."
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any, Protocol
+from typing import Annotated, Any
 
 from anyio import to_thread
 from eventsourcing.persistence import Notification
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import MediaType, Request, Response, get
+from litestar.datastructures import ResponseHeader, State
+from litestar.params import Parameter, ParameterKwarg
 from litestar.response import Stream
 from litestar.security.jwt import Token
 from litestar.status_codes import (
@@ -35,33 +38,40 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
+from psycopg.sql import SQL
 
 from domain.values import Actor
 from projections import decision_log
-from projections.bi import View, bi_views
+from projections.bi import View, newest_views
 from projections.catalog import all_projections
 from service import access_log, damage
 from service.application import Polarity
+from service.csv_copy import COLUMN_TYPES, VALUES, Copied, Rows, copy_csv, safe_csv_copy
 from service.damage import IntegrityViolation
+from service.openapi import UNAUTHENTICATED, problems
 from service.persistence import Envelope, EnvelopeMapper, event_data
 
 EXPORTERS = frozenset({"auditor", "steward", "sponsor", "gatekeeper", "admin"})
 FEED_READERS = frozenset({"auditor", "admin"})
 FEED_LIMIT, FEED_LIMIT_MAX = 100, 1000
 NDJSON = "application/x-ndjson"
+CSV = "text/csv"  # Litestar adds the charset (UTF-8) to a text/ type
 
 AuthRequest = Request[Actor, Token, State]
 
 
 def problem(status: int, detail: str, **more: Any) -> Response[Any]:
-    return Response({"status_code": status, "detail": detail, **more}, status_code=status)
+    """JSON, whatever the route's own media type (a CSV route's refusals are JSON too)."""
+    body = {"status_code": status, "detail": detail, **more}
+    return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
 def refusal(actor: Actor, allowed: frozenset[str], what: str) -> str | None:
     """Why `actor` may not read `what`, or None if one of their roles is `allowed`."""
-    if allowed.intersection(actor.roles):
-        return None
+    return None if allowed.intersection(actor.roles) else only(allowed, what)
+
+
+def only(allowed: frozenset[str], what: str) -> str:
     return f"Only these roles may read {what}: {', '.join(sorted(allowed))}."
 
 
@@ -70,30 +80,101 @@ def refused(actor: Actor, allowed: frozenset[str], what: str) -> Response[Any] |
     return None if said is None else problem(HTTP_403_FORBIDDEN, said)
 
 
-# CSV exports ---------------------------------------------------------------------------------
+def forbidden(what: str, allowed: frozenset[str]) -> dict[int, str]:
+    """A route's refusals, as its description gives them: no token, or none of `allowed`."""
+    return {**UNAUTHENTICATED, HTTP_403_FORBIDDEN: only(allowed, what)}
 
-# Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV Injection").
-FORMULA_STARTS = "=+-@\t\r"
-# Numbers, truth values, dates and times (pg_type.typcategory N, B, D) and uuids: the database
-# holds nothing else in such a column (and the domain nothing infinite), so their cells go out as
-# they are and -1.5 stays a number. Every other column (text, arrays, JSON, enums) is text-like.
-TYPED_CATEGORIES = frozenset("NBD")
-TYPED_TYPES = frozenset({"uuid"})
-COLUMN_TYPES = """
-    SELECT a.attname AS name, t.typcategory AS category, t.typname AS type
-    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-    WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
-"""
+
+NOT_SET_UP = {
+    HTTP_503_SERVICE_UNAVAILABLE: "The reporting views are not set up yet; try again shortly."
+}
+
+
+# CSV exports ---------------------------------------------------------------------------------
 
 
 @cache
 def exportable() -> dict[str, View]:
-    return {view.table: view for view in bi_views(all_projections())}
+    """Each table's newest BI view, by table name: what its export streams."""
+    return newest_views(all_projections())
 
 
-@get("/exports/{filename:str}")
-async def export_csv(request: AuthRequest, state: State, filename: str) -> Response[Any]:
-    """One v1 view as CSV with a header row, streamed as PostgreSQL produces it."""
+@dataclass(frozen=True)
+class ExportColumn:
+    name: str
+    type: str  # as the table declares it: text, timestamptz, text[], ...
+    description: str
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    url: str
+    view: str  # the BI view it streams, for SQL readers of the same rows
+    description: str
+    columns: list[ExportColumn]
+
+    @classmethod
+    def of(cls, view: View) -> Export:
+        columns = [
+            ExportColumn(name, view.types.get(name, ""), view.meanings.get(name, ""))
+            for name in view.columns
+        ]
+        return cls(view.table, f"/exports/{view.table}.csv", view.qualified, view.about, columns)
+
+
+@dataclass(frozen=True)
+class ExportIndex:
+    exports: list[Export]
+    roles: list[str]  # who may download them
+    values: str  # how each kind of value is written
+
+
+@get(
+    "/exports",
+    summary="The exports and their columns",
+    tags=["exports"],
+    response_description="Every export, with its columns, who may download it, and how values "
+    "are written.",
+    responses=problems(UNAUTHENTICATED),
+)
+async def export_index() -> ExportIndex:
+    """Every CSV export: its name, its address, the view it reads, what it holds, and its
+    columns in the order of its header row, each with its type and meaning. Any bearer token
+    may read the index; downloading an export needs one of the `roles`."""
+    exports = [Export.of(view) for view in exportable().values()]
+    return ExportIndex(exports, sorted(EXPORTERS), VALUES)
+
+
+@get(
+    "/exports/{filename:str}",
+    summary="One reporting view as CSV",
+    tags=["exports"],
+    media_type=CSV,
+    response_description="The view's rows, with a header row (GET /exports lists its columns).",
+    response_headers=[
+        ResponseHeader(
+            name="Content-Disposition",
+            value='attachment; filename="<table>.csv"',
+            description="The file name to save it under.",
+            documentation_only=True,
+        )
+    ],
+    responses=problems(
+        {
+            **forbidden("CSV exports", EXPORTERS),
+            HTTP_404_NOT_FOUND: "No export has that name; `exports` in the body lists those "
+            "there are.",
+            **NOT_SET_UP,
+        }
+    ),
+)
+async def export_csv(
+    request: AuthRequest,
+    state: State,
+    filename: Annotated[str, Parameter(description="`<table>.csv`, as GET /exports names it.")],
+) -> Response[str]:
+    """One reporting table's newest BI view as CSV, streamed as PostgreSQL produces it."""
     if denied := refused(request.user, EXPORTERS, "CSV exports"):
         return denied
     name = filename.removesuffix(".csv")
@@ -118,90 +199,34 @@ async def csv_download(
         cursor = await connection.execute(COLUMN_TYPES, (qualified,))
         columns = await cursor.fetchall()
     if not columns:
-        detail = "The reporting views are not set up yet; try again shortly."
-        return problem(HTTP_503_SERVICE_UNAVAILABLE, detail)
-    query = safe_csv_copy(copied, text_like(columns), rows)
+        return problem(HTTP_503_SERVICE_UNAVAILABLE, NOT_SET_UP[HTTP_503_SERVICE_UNAVAILABLE])
+    query = safe_csv_copy(copied, columns, rows)
     return Stream(
-        partial(copy_csv, state, query, rows.params if rows else ()),
-        media_type="text/csv; charset=utf-8",
+        partial(copy_csv, state.pool, query, rows.params if rows else ()),
+        media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
 async def decision_log_csv(state: State, **filters: Any) -> Response[Any]:
     """The decision log as CSV, oldest first: the rows GraphQL's decisionLog gives for the same
-    filters (`projections.decision_log.matching`'s keywords), in the v1 view's columns."""
+    filters (`projections.decision_log.matching`'s keywords), in its export's columns."""
     condition, params = decision_log.where(decision_log.matching(**filters))
     rows = Rows(condition, tuple(params), SQL("position"))
     return await view_csv(state, exportable()["decision_log"], rows)
 
 
-async def copy_csv(
-    state: State, query: Composed, params: Sequence[Any] = ()
-) -> AsyncIterator[bytes]:
-    """What `query` (a COPY ... TO STDOUT) writes, block by block; times in UTC. COPY takes no
-    server-side parameters: psycopg merges `params` into the statement, quoted, as it sends it."""
-    async with state.pool.connection() as connection, connection.cursor() as cursor:
-        await cursor.execute("SET LOCAL TimeZone TO 'UTC'")
-        async with cursor.copy(query, params or None) as copy:
-            async for block in copy:
-                yield bytes(block)
-
-
-def text_like(columns: Iterable[Mapping[str, str]]) -> frozenset[str]:
-    """The names of the text-like columns among rows of COLUMN_TYPES."""
-    return frozenset(
-        column["name"]
-        for column in columns
-        if column["category"] not in TYPED_CATEGORIES and column["type"] not in TYPED_TYPES
-    )
-
-
-class Copied(Protocol):
-    """What a CSV copy reads: a table or view and the columns it publishes."""
-
-    @property
-    def identifier(self) -> Identifier: ...
-    @property
-    def columns(self) -> tuple[str, ...]: ...
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Which rows of a view a CSV holds, and their order: a condition with its parameters."""
-
-    condition: Composable
-    params: tuple[Any, ...] = ()
-    order_by: Composable | None = None
-
-
-def safe_csv_copy(view: Copied, text_like: Collection[str], rows: Rows | None = None) -> Composed:
-    """A COPY of `view` (or of the `rows` of it) as CSV that spreadsheets open as data, as OWASP
-    recommends: every field quoted, and a ' before each text-like cell that starts with =, +, -,
-    @, a tab or a carriage return. PostgreSQL does it as it copies, so the export still streams
-    straight from COPY."""
-    columns = (neutralised(c) if c in text_like else Identifier(c) for c in view.columns)
-    selected = SQL("SELECT {} FROM {}").format(SQL(", ").join(columns), view.identifier)
-    if rows is not None:
-        selected = SQL("{} WHERE {}").format(selected, rows.condition)
-        if rows.order_by is not None:
-            selected = SQL("{} ORDER BY {}").format(selected, rows.order_by)
-    return SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)").format(selected)
-
-
-def neutralised(column: str) -> Composed:
-    """`column` as text, with a ' in front when it starts the way a formula does. (Its first
-    character's code is the quickest test measured: see benchmarks/README.md, "CSV exports".)"""
-    value = SQL("{}::text").format(Identifier(column))
-    codes = SQL(", ").join(Literal(ord(character)) for character in FORMULA_STARTS)
-    return SQL(
-        "CASE WHEN ascii({value}) IN ({codes}) THEN '''' || {value} ELSE {value} END AS {name}"
-    ).format(value=value, codes=codes, name=Identifier(column))
-
-
-@get("/audit/access-log.csv")
-async def access_log_csv(request: AuthRequest, state: State) -> Response[Any]:
-    """The access log as CSV, oldest first, for auditors and admins."""
+@get(
+    "/audit/access-log.csv",
+    summary="The access log as CSV",
+    tags=["audit"],
+    media_type=CSV,
+    response_description="Every entry of the access log, oldest first, with a header row.",
+    responses=problems({**forbidden("the access log", access_log.AUDITED_ROLES), **NOT_SET_UP}),
+)
+async def access_log_csv(request: AuthRequest, state: State) -> Response[str]:
+    """Who read what through the API and the portal, as CSV, oldest first: the same values
+    as the exports write."""
     if denied := refused(request.user, access_log.AUDITED_ROLES, "the access log"):
         return denied
     return await access_log_download(state)
@@ -215,11 +240,52 @@ async def access_log_download(state: State) -> Response[Any]:
 # The change feed -----------------------------------------------------------------------------
 
 
-@get("/feeds/events")
+def whole_number(description: str, default: int, low: int, high: int | None = None) -> Any:
+    """A query parameter documented as the whole number `bounded` reads (read as text, so that
+    a bad one gets our sentence, not a validator's)."""
+    bounds = {"minimum": low} | ({"maximum": high} if high is not None else {})
+    number = {"oneOf": None, "type": "integer", "default": default, **bounds}
+    return ParameterKwarg(description=description, schema_extra=number)
+
+
+@get(
+    "/feeds/events",
+    summary="Stored events, in order",
+    tags=["feeds"],
+    media_type=NDJSON,
+    response_description="One JSON object per line: an event with its envelope.",
+    response_headers=[
+        ResponseHeader(
+            name="X-Next-After",
+            value="42",
+            description="The position to ask after next: the last line's, or `after` itself "
+            "when nothing newer is stored yet.",
+            documentation_only=True,
+        )
+    ],
+    responses=problems(
+        {
+            400: "`after` or `limit` is not a whole number within its bounds.",
+            **forbidden("the change feed", FEED_READERS),
+            409: "The page met an event that is missing or altered: the body names its "
+            "position (`code` INTEGRITY_VIOLATION).",
+        }
+    ),
+)
 async def change_feed(
-    request: AuthRequest, state: State, after: str | None = None, limit: str | None = None
-) -> Response[Any]:
-    """Stored events after `after`, in position order, one JSON object per line."""
+    request: AuthRequest,
+    state: State,
+    after: Annotated[
+        str | None, whole_number("Return the events stored after this position.", 0, low=0)
+    ] = None,
+    limit: Annotated[
+        str | None,
+        whole_number("Return at most this many.", FEED_LIMIT, low=1, high=FEED_LIMIT_MAX),
+    ] = None,
+) -> Response[str]:
+    """Stored events after `after`, in position order, one JSON object per line, each with its
+    envelope. Positions follow commit order, so following `X-Next-After` never skips nor
+    repeats an event; fewer lines than `limit` means the feed has caught up for now."""
     if denied := refused(request.user, FEED_READERS, "the change feed"):
         return denied
     try:
@@ -312,4 +378,4 @@ def feed_entry(event: Any, envelope: Envelope) -> dict[str, Any]:
     }
 
 
-EXPORT_ROUTES = [export_csv, change_feed, access_log_csv]
+EXPORT_ROUTES = [export_index, export_csv, change_feed, access_log_csv]

@@ -11,13 +11,13 @@ import logging
 from typing import Any
 
 import psycopg
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_503_SERVICE_UNAVAILABLE
 from prometheus_client import CONTENT_TYPE_LATEST
 from psycopg_pool import PoolTimeout
 
-from service import metrics
+from service import metrics, openapi
 from service.integrity import Integrity
 from service.lag import LagReader, Lags, ViewLag
 from service.settings import Settings
@@ -68,17 +68,28 @@ def _lagging(behind: list[ViewLag], most_seconds: float) -> str:
     )
 
 
-@get("/metrics", exclude_from_auth=True, include_in_schema=False)
-async def metrics_endpoint(request: Request[Any, Any, State], state: State) -> Response[Any]:
+@get(
+    "/metrics",
+    exclude_from_auth=True,
+    security=openapi.METRICS_SECURITY,
+    summary="Metrics for Prometheus",
+    tags=["operations"],
+    media_type=CONTENT_TYPE_LATEST.partition("; charset")[0],
+    response_description="Every metric in Prometheus's text exposition format.",
+    responses=openapi.problems({401: "POLARITY_METRICS_TOKEN is set and the request lacks it."}),
+)
+async def metrics_endpoint(request: Request[Any, Any, State], state: State) -> Response[bytes]:
     """Every metric in Prometheus's text format; the figures read from the database are left
     out, with a warning in the log, while it cannot be reached."""
     settings: Settings = state.settings
     if settings.metrics_token and not _bears(request, settings.metrics_token):
-        return Response(
+        refused: Response[Any] = Response(
             {"status_code": HTTP_401_UNAUTHORIZED, "detail": "GET /metrics needs its token"},
             status_code=HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
+            media_type=MediaType.JSON,
         )
+        return refused
     return Response(await exposition(state), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

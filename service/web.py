@@ -27,6 +27,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     TooManyRequestsException,
 )
+from litestar.openapi import ResponseSpec
 from litestar.security.jwt import Token
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
@@ -47,7 +48,7 @@ from portal import Portal
 from projections.catalog import all_projections
 from schema.build import build_schema
 from schema.context import RequestContext
-from service import access_log, graphiql, logs, metrics, probes, throttle
+from service import access_log, graphiql, logs, metrics, openapi, probes, throttle
 from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
 from service.checkpoints import load_signer
@@ -184,13 +185,39 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 # Health ------------------------------------------------------------------------------------
 
 
-@get("/health", exclude_from_auth=True)
+@get(
+    "/health",
+    exclude_from_auth=True,
+    security=openapi.NO_TOKEN,
+    summary="The process answers",
+    tags=["operations"],
+)
 async def health() -> dict[str, str]:
+    """`{"status": "ok"}` while the process serves requests, whatever the database's state:
+    for a liveness probe."""
     return {"status": "ok"}
 
 
-@get("/ready", exclude_from_auth=True)
+@get(
+    "/ready",
+    exclude_from_auth=True,
+    security=openapi.NO_TOKEN,
+    summary="The service can serve reads",
+    tags=["operations"],
+    response_description="`status` ready, with the audit trail's `integrity` as last verified.",
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            data_container=dict[str, Any],
+            description="Not ready: `status` unavailable when the database cannot be reached, "
+            "or lagging (with `lagging`: each view and its lag) when POLARITY_READY_MAX_LAG is "
+            "set and a reporting view lags more than that many seconds; `reason` says which.",
+            generate_examples=False,
+        )
+    },
+)
 async def ready(state: State) -> Response[dict[str, Any]]:
+    """Whether the database answers (and, with POLARITY_READY_MAX_LAG, whether every view is
+    recent enough): for a readiness probe."""
     pool: ReadPool = state.pool
     try:
         async with pool.connection(timeout=READY_TIMEOUT_SECONDS) as connection:
@@ -241,6 +268,7 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
     """
 
     path = "/graphql"
+    include_in_schema = False  # GraphQL is described by its own schema, not by OpenAPI
     allow_queries_via_get = False
     protocols = ()  # no subscriptions: a websocket is closed at once (4406)
     # The integration's context_getter accepts only dicts and its BaseContext, so the endpoint
@@ -415,7 +443,7 @@ def create_app(
         },
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
-        openapi_config=None,
+        openapi_config=openapi.config(),
     )
     # Outermost, around Litestar's own exception handling: every response is seen.
     observed: Any = RequestObserver(app.asgi_handler, request_id)

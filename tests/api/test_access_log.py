@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -23,6 +25,7 @@ LOG = """query($f: AccessLogFilter, $first: Int, $after: String) {
       status errors hash } }
     pageInfo { hasNextPage endCursor } } }"""
 TEAM_BY_ID = "query ReadTeam($id: ID!) { team(id: $id) { name } viewer { id } }"
+ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00"
 TEAM_ID = "VGVhbTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA="  # Team:0000...
 
 
@@ -156,16 +159,19 @@ def test_only_auditors_and_admins_read_the_log(api: Client) -> None:
     assert refused.status_code == 403
 
 
-def test_auditors_download_the_log_as_csv(api: Client) -> None:
+def test_auditors_download_the_log_as_csv_written_as_the_exports_are(api: Client) -> None:
     auditor, rid = named("auditor"), uuid4().hex
-    post(api, bearer(auditor, "auditor"), "{ viewer { id } }", rid)
+    post(api, bearer(auditor, "auditor", "admin"), "{ viewer { id } }", rid)
     api.app.state.access_log.flush()
     response = api.get("/audit/access-log.csv", headers=bearer(named("reader"), "auditor"))
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     (row,) = [row for row in rows if row["request_id"] == rid]
-    assert (row["actor"], row["views"], row["status"]) == (auditor, "{viewer}", "200")
+    assert (row["actor"], row["status"]) == (auditor, "200")
+    assert (row["roles"], row["views"], row["errors"]) == ("auditor;admin", "viewer", "false")
+    assert datetime.fromisoformat(row["at"]).utcoffset() == timedelta(0)
+    assert re.fullmatch(ISO_UTC, row["at"]), row["at"]
 
 
 def test_the_logs_rows_chain_and_verify(api: Client, database: Database) -> None:

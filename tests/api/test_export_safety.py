@@ -13,6 +13,7 @@ import pytest
 
 from projections.bi import V1_COLUMNS
 from service.database import Database
+from service.exports import exportable
 from tests.api.conftest import Client, bearer
 from tests.api.graphql import STRATEGIC, Caller, review_gate
 
@@ -96,7 +97,8 @@ WRITTEN = {
     "reviews_due": ("title", "org_unit"),
     "alignment_objectives": ("title", "owner"),
     "alignment_work": ("title", "org_unit"),
-    "decision_log": ("actor_id", "reason"),
+    "decision_log": ("actor_id", "reason", "subject_title"),
+    "decision_log_subjects": ("title",),
     "governance_work": ("title", "org_unit", "sponsor"),
 }
 
@@ -116,7 +118,7 @@ def export(api: Client, name: str) -> list[dict[str, str]]:
     response = api.get(f"/exports/{name}.csv", headers=AUDITOR)
     assert response.status_code == 200, response.text
     header, *rows = csv.reader(io.StringIO(response.text, newline=""))
-    assert tuple(header) == V1_COLUMNS[name]
+    assert tuple(header) == exportable()[name].columns
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 

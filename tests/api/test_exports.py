@@ -6,27 +6,34 @@ import base64
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import psycopg
 import pytest
 
+from portal.session import SESSION_COOKIE
 from projections.bi import V1_COLUMNS, create_bi_views
 from projections.catalog import all_projections
 from service.application import Polarity
 from service.database import Database
-from service.exports import EXPORT_ROUTES
+from service.exports import EXPORT_ROUTES, exportable
 from service.projector import Projector
 from service.settings import Settings
-from tests.api.conftest import Client, bearer, serving
+from service.web import create_token
+from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 from tests.api.graphql import STRATEGIC, Caller
 
 pytestmark = pytest.mark.database
 
 AUDITOR = bearer("audrey", "auditor")
+ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00"  # 2026-12-03T20:15:51.137602+00:00
+DECISIONS = """query($id: ID!) { decisionLog(filter: {subjectId: $id, decisionType: SPONSOR}) {
+    edges { node { subjectTitle } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +76,12 @@ def propose(steward: Caller, title: str) -> dict[str, Any]:
 
 def uuid_of(global_id: str) -> str:
     return base64.b64decode(global_id).decode().partition(":")[2]
+
+
+def exported(client: Client, name: str) -> list[dict[str, str]]:
+    response = client.get(f"/exports/{name}.csv", headers=AUDITOR)
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
 
 
 def feed(client: Client, **params: Any) -> tuple[list[dict[str, Any]], int]:
@@ -136,7 +149,110 @@ def test_a_view_exports_as_csv_with_a_header_row(
         "STRATEGIC",
     )
     assert (row["owner"], row["position"]) == ("stella", str(classified["position"]))
-    assert row["created_at"].endswith("+00")  # times in UTC
+    assert re.fullmatch(ISO_UTC, row["created_at"]), row["created_at"]
+
+
+def test_csv_values_are_iso_times_true_or_false_and_lists_joined_with_semicolons(
+    client: Client, projector: Projector
+) -> None:
+    steward = Caller(client, bearer("stella", "steward", "sponsor"))
+    proposed = propose(steward, f"Digitise operations {uuid4().hex[:6]}")
+    initiative = proposed["initiative"]["id"]
+    classified = steward.ok("initiativeClassify", id=initiative, criteria=STRATEGIC, reason="r")
+    caught_up(projector, classified["position"])
+
+    rows = exported(client, "decision_log")
+
+    (row,) = (r for r in rows if r["position"] == str(classified["position"]))
+    assert re.fullmatch(ISO_UTC, row["recorded_at"]), row["recorded_at"]
+    assert datetime.fromisoformat(row["recorded_at"]).utcoffset() == timedelta(0)
+    assert row["overridden"] == "false"
+    assert row["actor_roles"] == "steward;sponsor"
+    assert {r["overridden"] for r in rows} <= {"true", "false"}
+
+
+def test_a_csv_is_utf_8_with_a_single_charset(
+    client: Client, steward: Caller, projector: Projector
+) -> None:
+    title = f"Überseehafen Zürich, 東京 {uuid4().hex[:6]}"
+    caught_up(projector, propose(steward, title)["position"])
+
+    response = client.get("/exports/portfolio.csv", headers=AUDITOR)
+
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'"{title}"' in response.content.decode("utf-8")
+
+
+def test_the_decision_log_export_carries_the_title_of_what_was_decided(
+    client: Client, steward: Caller, projector: Projector
+) -> None:
+    title = f"Entrer au marché québécois {uuid4().hex[:6]}"
+    initiative = propose(steward, title)["initiative"]["id"]
+    sponsored = steward.ok("initiativeAssignSponsor", id=initiative, sponsor="sam")
+    team = steward.ok("teamRegister", name=f"Line 3 crew {uuid4().hex[:6]}", orgUnit="Ops")
+    capacity = steward.ok(
+        "teamSetCapacity", id=team["team"]["id"], period="2031-Q1", fte="4", reason="hiring"
+    )
+    caught_up(projector, capacity["position"])
+
+    rows = {r["position"]: r for r in exported(client, "decision_log")}
+
+    assert rows[str(sponsored["position"])]["subject_title"] == title
+    assert rows[str(capacity["position"])]["subject_title"] == team["team"]["name"]
+    decisions = steward.query(DECISIONS, id=initiative)["decisionLog"]["edges"]
+    assert [edge["node"]["subjectTitle"] for edge in decisions] == [title]
+
+
+def test_the_portals_decision_log_download_is_written_as_the_export_is(
+    client: Client, steward: Caller, projector: Projector
+) -> None:
+    title = f"Shift to services {uuid4().hex[:6]}"
+    initiative = propose(steward, title)["initiative"]["id"]
+    sponsored = steward.ok("initiativeAssignSponsor", id=initiative, sponsor="sam")
+    caught_up(projector, sponsored["position"])
+    client.cookies.set(SESSION_COOKIE, create_token(TEST_SETTINGS, "audrey", ["auditor"]))
+
+    response = client.get("/decisions.csv", params={"subject": uuid_of(initiative)})
+
+    client.cookies.clear()
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    header, *rows = list(csv.reader(io.StringIO(response.text)))
+    assert tuple(header) == exportable()["decision_log"].columns
+    (row,) = (dict(zip(header, r, strict=True)) for r in rows)
+    assert (row["subject_title"], row["actor_roles"]) == (title, "steward")
+    assert (row["overridden"], row["decision_type"]) == ("false", "sponsor")
+    assert re.fullmatch(ISO_UTC, row["recorded_at"]), row["recorded_at"]
+
+
+# The index of exports --------------------------------------------------------------------------
+
+
+def test_the_index_lists_each_export_with_the_columns_of_its_header_row(
+    client: Client, projector: Projector
+) -> None:
+    response = client.get("/exports", headers=bearer("carl", "contributor"))
+
+    assert response.status_code == 200, response.text
+    index = response.json()
+    assert [e["name"] for e in index["exports"]] == list(exportable())
+    assert "auditor" in index["roles"]
+    assert "contributor" not in index["roles"]
+    assert "ISO 8601" in index["values"]
+    for export in index["exports"]:
+        csv_response = client.get(export["url"], headers=AUDITOR)
+        assert csv_response.status_code == 200, export["url"]
+        header = next(csv.reader(io.StringIO(csv_response.text)))
+        assert [column["name"] for column in export["columns"]] == header, export["name"]
+        assert all(column["type"] and column["description"] for column in export["columns"])
+        assert export["description"], export["name"]
+    (log,) = (e for e in index["exports"] if e["name"] == "decision_log")
+    assert log["view"] == "reporting.v2_decision_log"
+    assert {"name": "subject_title", "type": "text"}.items() <= log["columns"][-1].items()
+
+
+def test_the_index_needs_a_token(client: Client) -> None:
+    assert client.get("/exports").status_code == 401
 
 
 def test_an_unknown_view_is_a_404_that_lists_the_known_ones(client: Client) -> None:

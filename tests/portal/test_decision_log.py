@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.links import global_id, work_url
-from projections.bi import V1_COLUMNS
 from service.exports import exportable
 from tests.portal.conftest import Portal, photograph, serious_violations, sign_in
 
@@ -205,7 +204,8 @@ def test_the_filtered_log_downloads_as_csv_with_graphqls_count(page: Page, porta
     header, rows = read_csv(Path(download.value.path()))
 
     assert download.value.suggested_filename == "decision_log.csv"
-    assert header == list(V1_COLUMNS["decision_log"])
+    assert header == list(exportable()["decision_log"].columns)
+    assert "subject_title" in header
     assert len(rows) == api["totalCount"] == total(page) > 0
     assert {(row[6], row[4]) for row in rows} == {(actor, kind)}
     assert [int(row[0]) for row in rows] == every_position(portal, api_filter)  # oldest first
@@ -242,8 +242,8 @@ def test_every_export_the_service_lists_downloads_from_the_browser(
         header, rows = read_csv(Path(download.value.path()))
         table = name.removesuffix(".csv")
         assert download.value.suggested_filename == name
-        if table in V1_COLUMNS:
-            assert header == list(V1_COLUMNS[table])
+        if table in exportable():
+            assert header == list(exportable()[table].columns)
         if table == "decision_log":
             assert len(rows) == api_log(portal)["totalCount"]
     assert serious_violations(page) == []

@@ -1,4 +1,4 @@
-"""BI: stable v1 views over the reporting tables, and a role that can read only those."""
+"""BI: stable versioned views over the reporting tables, and a role that can read only those."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from click.testing import CliRunner
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from projections.bi import V1_COLUMNS, bi_views, create_bi_views, declared_columns, drop_bi_views
+from projections.bi import (
+    V1_COLUMNS,
+    VERSIONS,
+    bi_views,
+    create_bi_views,
+    declared_columns,
+    drop_bi_views,
+)
 from projections.catalog import all_projections
 from service.bi import RoleRefused, grant_bi
 from service.cli_db import db
@@ -61,8 +68,11 @@ def test_a_frozen_column_is_one_its_table_declares() -> None:
     for projection in all_projections():
         for table in projection.tables:
             declared = declared_columns(projection, table)
-            missing = set(V1_COLUMNS.get(table, ())) - set(declared)
-            assert missing == set(), f"v1_{table} publishes columns {table} lacks: {missing}"
+            for version, columns in VERSIONS.get(table, {}).items():
+                missing = set(columns) - set(declared)
+                assert missing == set(), (
+                    f"v{version}_{table} publishes what {table} lacks: {missing}"
+                )
 
 
 def test_every_table_has_a_v1_view_with_its_columns_explained(reporting: Reporting) -> None:
@@ -95,6 +105,23 @@ def test_a_column_added_to_a_table_later_leaves_its_v1_view_unchanged(
         create_bi_views(cur, all_projections())
 
     assert view_columns(reporting, "v1_portfolio") == before == list(V1_COLUMNS["portfolio"])
+
+
+def test_a_later_version_adds_its_columns_after_those_of_the_version_before_which_stays(
+    reporting: Reporting,
+) -> None:
+    with psycopg.connect(reporting.database.conninfo) as conn:  # a database from before v2
+        conn.execute("ALTER TABLE reporting.decision_log DROP COLUMN subject_title CASCADE")
+
+    reporting.projector.setup()  # as the service starts: the column added, the views made
+
+    v1 = view_columns(reporting, "v1_decision_log")
+    assert v1 == list(V1_COLUMNS["decision_log"])
+    assert view_columns(reporting, "v2_decision_log") == [*v1, "subject_title"]
+    assert [v.name for v in bi_views(all_projections()) if v.table == "decision_log"] == [
+        "v1_decision_log",
+        "v2_decision_log",
+    ]
 
 
 def test_the_views_show_the_rows_of_their_tables(reporting: Reporting) -> None:

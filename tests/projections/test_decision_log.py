@@ -27,6 +27,7 @@ from domain.values import Actor, Path, ReviewStatus
 from projections.base import Projection
 from projections.decision_log import DecisionLog, decision_log
 from service.application import Polarity
+from service.projector import Projector
 from service.unit_of_work import Context
 from tests.projections.conftest import Reporting
 from tests.service.scenarios import (
@@ -160,6 +161,48 @@ def test_each_decision_is_one_row_with_who_when_why_and_what(reporting: Reportin
     assert on_team["summary"]["allocation"]["work_item_id"] == str(s.initiative)
     assert rows[12]["corrects"] == rows[11]["version"]
     assert rows[13]["overridden"] is False
+
+
+def test_each_row_carries_the_title_of_its_subject(reporting: Reporting) -> None:
+    s = decisions(reporting.app)
+
+    rows = reporting.caught_up().rows("SELECT * FROM reporting.decision_log ORDER BY position")
+
+    titles = {
+        s.initiative: "Enter the Nordic market",
+        s.team: "Line 3",
+        s.item: "Cut changeover time on line 3",
+        s.objective: "Grow service revenue to 30%",
+    }
+    request = rows[0]  # listed under the request: titled with what it asks about
+    assert request["aggregate_kind"] == "approval_request"
+    assert {r["subject_title"] for r in rows if r["aggregate_id"] == request["aggregate_id"]} == {
+        titles[s.initiative]
+    }
+    for row in rows:
+        if row["aggregate_id"] in titles:
+            assert row["subject_title"] == titles[row["aggregate_id"]], row["decision_type"]
+    assert {r["aggregate_id"] for r in rows} == {*titles, request["aggregate_id"]}
+
+
+def test_rows_logged_before_titles_were_kept_get_them_when_a_runner_rebuilds_the_log(
+    reporting: Reporting,
+) -> None:
+    decisions(reporting.app)
+    reporting.caught_up()
+    with psycopg.connect(reporting.database.conninfo) as conn:  # as version 1 left the view
+        conn.execute("UPDATE reporting.decision_log SET subject_title = NULL")
+        conn.execute("DELETE FROM reporting.decision_log_subjects")
+        conn.execute("UPDATE reporting.tracking SET version = 1 WHERE projection = 'decision_log'")
+    upgraded = Projector(reporting.app, reporting.database, [DecisionLog()])
+
+    upgraded.catch_up()
+
+    (status,) = upgraded.status()
+    assert (status.version, status.rebuilding) == (DecisionLog.version, None)
+    titled = reporting.rows("SELECT subject_title FROM reporting.decision_log")
+    assert len(titled) == 15
+    assert None not in {row["subject_title"] for row in titled}
 
 
 def test_a_gate_review_lists_its_opening_and_each_vote_by_its_voter_under_the_initiative(

@@ -92,9 +92,9 @@ def bad_events(app: Polarity) -> dict[int, set[str]]:
     nul = team_named(app, "Line\x00 3")  # PostgreSQL's text refuses NUL; json escapes it
     surrogate = team_named(app, "Line ?", raw=(b"?", b"\\udc80"))  # no UTF-8 for it
     huge = capacity_of(app, team, Decimal("1e200000"))  # beyond what numeric holds
-    return {
-        nul: {"capacity"},
-        surrogate: {"capacity", "objects"},
+    return {  # the decision log keeps team names too, for the titles of their decisions
+        nul: {"capacity", "decision_log"},
+        surrogate: {"capacity", "objects", "decision_log"},
         huge: {"capacity", "governance_health"},
     }
 

@@ -1,4 +1,5 @@
-"""safe_csv_copy, the one way CSV leaves Polarity: text-like cells that start the way a formula
+"""safe_csv_copy, the one way CSV leaves Polarity: values written by their type (ISO 8601 times,
+true/false, lists joined with ;), and text-like cells that start the way a formula
 does get a ' in front, typed cells go out as they are. Rows are put straight into the tables,
 so every column of every view is covered, not only those a client can write to."""
 
@@ -22,8 +23,9 @@ from psycopg.types.json import Jsonb
 from projections.base import SCHEMA, Tables
 from projections.bi import View, create_bi_views
 from projections.catalog import all_projections
+from service.csv_copy import COLUMN_TYPES, SESSION, safe_csv_copy
 from service.database import Database
-from service.exports import COLUMN_TYPES, exportable, safe_csv_copy, text_like
+from service.exports import exportable
 
 pytestmark = pytest.mark.database
 
@@ -43,14 +45,15 @@ def connection(own_database: Database) -> Iterator[Connection]:
             for projection in all_projections():
                 projection.create(cur, Tables(projection.tables))
             create_bi_views(cur, all_projections())
-        conn.execute("SET TimeZone TO 'UTC'")
+        for statement in SESSION:  # as the service copies: UTC, ISO 8601
+            conn.execute(statement)
         yield conn
 
 
 def exported(conn: Connection, view: View) -> list[dict[str, str]]:
     """The view as the service exports it, read back with the csv module."""
     columns = conn.execute(COLUMN_TYPES, (view.qualified,)).fetchall()
-    with conn.cursor() as cur, cur.copy(safe_csv_copy(view, text_like(columns))) as copy:
+    with conn.cursor() as cur, cur.copy(safe_csv_copy(view, columns)) as copy:
         text = b"".join(copy).decode()
     header, *rows = csv.reader(io.StringIO(text, newline=""))
     assert tuple(header) == view.columns
@@ -133,15 +136,32 @@ KINDS: list[tuple[str, Any, str]] = [
     ("mood", "-sad", "'-sad"),  # an enum
     ("shout", "\t=1", "'\t=1"),  # a domain over text
     ("jsonb", "-1", "'-1"),  # a JSON document is text, even when it is a number
-    ("interval", "-1 day", "'-1 days"),
-    ("text[]", ["=1"], "{=1}"),  # PostgreSQL's array form never starts like a formula
+    ("interval", "-1 day -2 hours", "P-1DT-2H"),  # ISO 8601
+    ("text[]", ["=1", "b"], "'=1;b"),  # a list's items joined with ;
+    ("text[]", ["a;b", "c\\d", "e"], "a\\;b;c\\\\d;e"),  # ; and \ in an item escaped
+    ("text[]", [], ""),
+    ("uuid[]", [UUID(int=1), UUID(int=2)], f"{UUID(int=1)};{UUID(int=2)}"),
     ("numeric", Decimal("-1.5"), "-1.5"),
     ("integer", -1, "-1"),
     ("bigint", -2, "-2"),
     ("double precision", -2.5, "-2.5"),
-    ("boolean", False, "f"),
+    ("boolean", False, "false"),
+    ("boolean", True, "true"),
     ("date", date(2027, 3, 1), "2027-03-01"),
-    ("timestamptz", datetime(2027, 3, 1, tzinfo=UTC), "2027-03-01 00:00:00+00"),
+    (
+        "timestamptz",
+        datetime(2027, 3, 1, 9, 5, 7, 120, tzinfo=UTC),
+        "2027-03-01T09:05:07.00012+00:00",
+    ),
+    ("timestamptz", datetime(2027, 3, 1, tzinfo=UTC), "2027-03-01T00:00:00+00:00"),
+    ("timestamp", datetime(2027, 3, 1, 12, 30), "2027-03-01T12:30:00"),
+    ("boolean[]", [True, False], "true;false"),
+    ("timestamptz[]", [datetime(2027, 3, 1, tzinfo=UTC)], "2027-03-01T00:00:00+00:00"),
+    (
+        "numeric[]",
+        [Decimal("-1.5"), Decimal(2)],
+        "'-1.5;2",
+    ),  # a list is text: it could be a formula
     ("uuid", UUID(int=1), str(UUID(int=1))),
     ("text", "a = b + c - d @ e", "a = b + c - d @ e"),  # only the first character counts
     ("text", "'=1", "'=1"),
@@ -149,7 +169,7 @@ KINDS: list[tuple[str, Any, str]] = [
 ]
 
 
-def test_text_like_columns_are_neutralised_by_their_type_and_typed_ones_left_alone(
+def test_each_kind_of_column_is_written_by_its_type_and_text_like_ones_neutralised(
     connection: Connection,
 ) -> None:
     names = [f"c{i}_" + re.sub(r"\W+", "_", kind) for i, (kind, _, _) in enumerate(KINDS)]
