@@ -11,7 +11,6 @@ from eventsourcing.domain import Aggregate, event
 
 from service.database import Database
 
-
 SPONSORS = itertools.count()  # a new sponsor every time, run after run (next() is atomic)
 
 

@@ -27,6 +27,7 @@ class Samples:
             "ops_per_s": round(len(ordered) / self.wall, 1),
             "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
             "p50_ms": round(cuts[49] * 1000, 3),
+            "p90_ms": round(cuts[89] * 1000, 3),
             "p99_ms": round(cuts[98] * 1000, 3),
             "max_ms": round(ordered[-1] * 1000, 3),
         }
