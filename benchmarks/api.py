@@ -2,7 +2,11 @@
 
 One run, one fresh database: the service runs under uvicorn in a child process; clients send a
 load-decide-save mutation (teamSetCapacity) and a read (team by id) at 1 and 16 concurrent clients,
-and the same use case and read are called directly on the application with 1 and 16 threads."""
+and the same use case and read are called directly on the application with 1 and 16 threads.
+
+Then, beside the bare library (issue 18): initiativeReview over HTTP, driven by wrk at 1 and 16
+connections for a fixed time, the same use case in-process from 1 and 16 threads, and the bare
+eventsourcing library's load-decide-save from 1 to 16 threads (`against_bare`)."""
 
 from __future__ import annotations
 
