@@ -73,10 +73,10 @@ def portfolio_node(row: dict[str, Any]) -> dict[str, Any]:
     """The fields `benchmarks.reads.PORTFOLIO` asks for, as Polarity writes them."""
     return {
         "id": global_id(TYPE_NAMES[row["kind"]], row["id"]),
-        "kind": row["kind"],
+        "kind": row["kind"].upper(),  # GraphQL enums: the stored text's upper-case name
         "path": row["path"],
         "title": row["title"],
-        "stage": row["stage"],
+        "stage": row["stage"].upper(),
         "orgUnit": row["org_unit"],
         "owner": row["owner"],
         "sponsor": row["sponsor"],
@@ -91,11 +91,11 @@ def decision_node(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "position": row["position"],
         "subjectId": global_id(TYPE_NAMES[row["aggregate_kind"]], row["aggregate_id"]),
-        "subjectKind": row["aggregate_kind"],
-        "decisionType": row["decision_type"],
+        "subjectKind": row["aggregate_kind"].upper(),
+        "decisionType": row["decision_type"].upper(),
         "eventType": row["event_type"],
         "actorId": row["actor_id"],
-        "actorRoles": row["actor_roles"],
+        "actorRoles": [role.upper() for role in row["actor_roles"]],
         "onBehalfOf": row["on_behalf_of"],
         "reason": row["reason"],
         "recordedAt": row["recorded_at"].isoformat(),
