@@ -353,9 +353,10 @@ def against_bare(database: Database, seconds: float, warm_up: float) -> dict[str
 
 def bare_ratios(results: dict[str, Any]) -> dict[str, Any]:
     """Polarity's rate over the bare library's: at 1 client against 1 thread (the mean of the
-    runs before and after), at 16 against the library's best rate over any number of threads."""
+    runs before and after), at 16 against the library's best rate from 2 to 16 threads."""
     one = (results["bare"][1]["ops_per_s"] + results["bare_after"]["ops_per_s"]) / 2
-    best_threads = max(results["bare"], key=lambda t: results["bare"][t]["ops_per_s"])
+    several = [t for t in results["bare"] if t > 1]  # the issue's "best multi-thread rate"
+    best_threads = max(several, key=lambda t: results["bare"][t]["ops_per_s"])
     best = results["bare"][best_threads]["ops_per_s"]
     http, direct = results["http"], results["direct"]
     return {
