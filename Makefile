@@ -43,15 +43,29 @@ FUZZ_EXAMPLES ?= 10000
 fuzz: install
 	POLARITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -s tests/api/test_fuzz.py
 
+# make bench: every benchmark, then the closing note of issue 18 (each figure beside its same-run
+# baseline). wrk drives the HTTP load: Debian's package, installed when missing as .ci/run installs
+# Chromium. The views' catch-up and rebuild run against a server URL (their worker processes hang
+# on the embedded server): POLARITY_BENCH_DATABASE_URL, else BENCH_DATABASE_URL below.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+BENCH_EVENTS ?= 1000000
+BENCH_VIEWS_URL = POLARITY_BENCH_DATABASE_URL=$${POLARITY_BENCH_DATABASE_URL:-$(BENCH_DATABASE_URL)}
 bench: install
+	$(eval BENCH_SINCE := $(shell date -u +%Y-%m-%dT%H:%M:%S))
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk) || echo "wrk could not be installed: HTTP load runs are skipped"
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.api
-	$(BIN)/python -m benchmarks.projections
+	$(BENCH_VIEWS_URL) $(BIN)/python -m benchmarks.projections
 	$(BIN)/python -m benchmarks.exports
 	$(BIN)/python -m benchmarks.chain
 	$(BIN)/python -m benchmarks.access_log
 	$(BIN)/python -m benchmarks.portal
 	$(BIN)/python -m benchmarks.observability
+	$(BIN)/python -m benchmarks.reads
+	$(BIN)/python -m benchmarks.history
+	$(BENCH_VIEWS_URL) $(BIN)/python -m benchmarks.projections --rebuild --events $(BENCH_EVENTS)
+	$(BIN)/python -m benchmarks.closing --since $(BENCH_SINCE)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from benchmarks.api import SECRET, _wait_ready
+from benchmarks.api import SECRET, uvicorn
 from benchmarks.report import machine, write
 from benchmarks.server import chosen_server, fresh_database, server_version
 from benchmarks.timing import Samples
@@ -41,7 +40,6 @@ from service.settings import Settings
 from service.startup import prepare
 from service.web import create_app, create_token
 
-PORTS = {"untraced": 8771, "traced": 8772}
 READ = "query Read { portfolio(first: 20) { edges { node { id title } } } }"
 
 
@@ -69,7 +67,7 @@ def collector() -> Iterator[str]:
 
 
 @contextmanager
-def served(database: Database, port: int, **more: str) -> Iterator[str]:
+def served(database: Database, **more: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLARITY_")}
     env |= {
         "POLARITY_DATABASE_URL": database.url,
@@ -79,16 +77,8 @@ def served(database: Database, port: int, **more: str) -> Iterator[str]:
         "POLARITY_RATE_LIMIT_ADDRESS": "off",
         **more,
     }
-    command = [sys.executable, "-m", "uvicorn", "service.web:app_from_env", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with uvicorn("service.web:app_from_env", env, None, 1, "/ready") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def timed(http: httpx.Client, method: str, path: str, into: Samples, **kwargs: Any) -> None:
@@ -218,8 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{server.kind} server; demo of {events} events; n={n}", file=sys.stderr)
         with (
             collector() as endpoint,
-            served(database, PORTS["untraced"]) as untraced,
-            served(database, PORTS["traced"], POLARITY_OTLP_ENDPOINT=endpoint) as traced,
+            served(database) as untraced,
+            served(database, POLARITY_OTLP_ENDPOINT=endpoint) as traced,
         ):
             caught_up(untraced)
             work = scrape_work(database, work_cold, work_warm)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.api import SECRET, serving
+from benchmarks.api import SECRET, serving, wait_verified
 from benchmarks.portal_data import demo_and_more
 from benchmarks.projections import settle
 from benchmarks.report import machine, write
@@ -247,32 +246,10 @@ def prepare(database: Database, extra: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    """A port nothing listens on now (other benchmarks may hold benchmarks.api's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def wait_verified(base: str, head: int, limit: float = 300) -> None:
-    """Until the service's background verifier has checked every event: its first pass over
-    the whole store would otherwise run beside the first measurements."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        integrity = httpx.get(f"{base}/ready", timeout=10).json().get("integrity", {})
-        if (integrity.get("verifiedThrough") or 0) >= head:
-            return
-        time.sleep(0.5)
-    raise RuntimeError(f"the verifier did not reach position {head} in {limit:.0f} s")
-
-
 def served(database: Database, head: int, n: int, rounds: int) -> tuple[list[Any], list[Any]]:
     """The service on `database`; each page and its query timed as an admin reads them."""
     token = create_token(Settings(jwt_secret=SECRET), READER, ROLES)
-    # Thousands of requests a second from one actor: the limits would measure themselves.
-    os.environ.update(POLARITY_RATE_LIMIT="off", POLARITY_RATE_LIMIT_ADDRESS="off")
-    with serving(database, free_port()) as base:
+    with serving(database) as base:
         wait_verified(base, head)
         pages, skipped = targets(PAGES, reader(base, token))
         headers = {"Authorization": f"Bearer {token}"}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
+import resource
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -22,7 +25,7 @@ from psycopg.sql import SQL, Identifier
 from benchmarks.filling import Filled, fill
 from benchmarks.library_view import catch_up_with_runner, view_totals
 from benchmarks.report import machine, write
-from benchmarks.server import chosen_server, fresh_database, server_version
+from benchmarks.server import URL_VARIABLES, chosen_server, fresh_database, server_version
 from projections.base import SCHEMA
 from projections.catalog import all_projections
 from projections.rows import Rows
@@ -36,6 +39,12 @@ from service.transcoding import library_transcoder
 FILL_BATCH = 5000
 WORKERS = os.cpu_count() or 1  # processes for the parallel catch-up: one per core
 PROFILE_LINES = 30
+REBUILD_EVENTS = 1_000_000
+REBUILD_WORKERS = (1, 2)
+CHILD = "--rebuild-in-this-process"  # how the rebuild starts itself in a fresh process
+GOAL_SECONDS_PER_MILLION = 60.0  # issue 18: one worker, from an empty reporting schema
+GOAL_SCALING = 1.6  # 2 workers' rate against one's
+GOAL_PEAK_MB = 600.0  # per process
 WORK_ITEMS = ("Initiative", "ImprovementItem")
 
 
@@ -46,6 +55,7 @@ class Plan:
     events: int
     fill_batch: int
     profile: bool
+    rebuild: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,17 @@ def parse_plan(argv: list[str] | None) -> Plan:
     parser.add_argument(
         "--profile", action="store_true", help="then profile one more catch-up (cProfile)"
     )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="only the rebuild of every view with 1 and 2 workers, with peak RSS "
+        f"(default {REBUILD_EVENTS:,} events; needs a server URL)",
+    )
     args = parser.parse_args(argv)
+    if args.rebuild:
+        return Plan(
+            args.events or (20_000 if args.quick else REBUILD_EVENTS), args.fill_batch, False, True
+        )
     events = args.events or (20_000 if args.quick else 200_000)
     if events < 1 or args.fill_batch < 1:
         parser.error("--events and --fill-batch must be positive")
@@ -238,8 +258,158 @@ def table(results: dict[str, Timed], baseline: float) -> str:
     return "\n".join(lines)
 
 
+def rebuild_here(url: str, workers: int) -> None:
+    """In a fresh process (started by `rebuilt`): every view from the empty reporting schema to
+    the head, in this process or in `workers` processes; prints the time and peak RSS."""
+    database = Database(url)
+    app = Polarity(database)
+    try:
+        started = time.perf_counter()
+        if workers == 1:
+            events = project_all(app, database)
+        else:
+            events = project_all_in_parallel(app, database, workers)
+        seconds = time.perf_counter() - started
+    finally:
+        app.close()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child
+    found = {"events": events, "seconds": seconds, "own_kib": own, "children_kib": workers_peak}
+    print(REBUILT + json.dumps(found))
+
+
+REBUILT = "REBUILT "
+
+
+def rebuilt(database: Database, workers: int) -> dict[str, Any]:
+    """A rebuild from an empty reporting schema in a process of its own, so that its peak RSS is
+    the rebuild's alone (not the fill's): with 1 worker that process applies every view; with
+    more, it deals the views to worker processes (`catch_up_in_parallel`) and the peak is the
+    largest worker's."""
+    drop_reporting(database)
+    settle(database)
+    command = [sys.executable, "-m", "benchmarks.projections", CHILD, database.url, str(workers)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(REBUILT)]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"the rebuild with {workers} workers failed: {done.stderr[-3000:]}")
+    found = json.loads(lines[-1][len(REBUILT) :])
+    peak = found["own_kib"] if workers == 1 else found["children_kib"]
+    return {
+        "workers": workers,
+        "events": found["events"],
+        "seconds": round(found["seconds"], 3),
+        "events_per_s": round(found["events"] / found["seconds"], 1),
+        "peak_rss_mb": round(peak * 1024 / 1e6, 1),
+        "coordinator_rss_mb": None if workers == 1 else round(found["own_kib"] * 1024 / 1e6, 1),
+    }
+
+
+def rebuild_ratios(
+    found: dict[int, dict[str, Any]], baseline: float, events: int
+) -> dict[str, Any]:
+    one, two = found[1], found[max(found)]
+    return {
+        "read_and_decode_events_per_s": round(baseline, 1),
+        "one_worker_to_read_and_decode": round(one["events_per_s"] / baseline, 3),
+        "two_workers_to_one": round(two["events_per_s"] / one["events_per_s"], 3),
+        "one_worker_seconds_per_million": round(one["seconds"] * 1e6 / events, 1),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in found.values()),
+    }
+
+
+def rebuild_table(
+    found: dict[int, dict[str, Any]], decode: dict[str, Timed], summary: dict[str, Any]
+) -> str:
+    lines = ["rebuild of every view     events  seconds  events/s  peak RSS MB  goal"]
+    for when in ("read_and_decode_before", "read_and_decode_after"):
+        d = decode[when]
+        label = when.replace("_", " ").replace("read and decode", "read and decode,")
+        lines.append(f"{label:<24} {d.events:>7} {d.seconds:>8.2f} {d.rate:>9.0f}")
+    for workers, r in found.items():
+        goals = []
+        if workers == 1:
+            per_million = summary["one_worker_seconds_per_million"]
+            goals.append(
+                f"{per_million:.0f} s per million: "
+                + ("met" if per_million < GOAL_SECONDS_PER_MILLION else "MISSED (< 60 s)")
+            )
+        else:
+            scaling = summary["two_workers_to_one"]
+            goals.append(
+                f"{scaling:.2f}x one worker: "
+                + ("met" if scaling >= GOAL_SCALING else f"MISSED (>= {GOAL_SCALING}x)")
+            )
+        goals.append("RSS met" if r["peak_rss_mb"] < GOAL_PEAK_MB else "RSS MISSED (< 600 MB)")
+        label = f"{workers} worker" + ("s" if workers > 1 else "")
+        lines.append(
+            f"{label:<24} {r['events']:>7} {r['seconds']:>8.2f} {r['events_per_s']:>9.0f} "
+            f"{r['peak_rss_mb']:>12.0f}  {'; '.join(goals)}"
+        )
+    return "\n".join(lines)
+
+
+def rebuild_main(plan: Plan) -> None:
+    """Fill, then rebuild every view with 1 and with 2 workers, between two read-and-decode runs
+    of the same events (the same-run baseline)."""
+    if not any(os.environ.get(name) for name in URL_VARIABLES):
+        sys.exit(
+            "The rebuild runs against a server named by POLARITY_BENCH_DATABASE_URL (e.g. "
+            "postgresql://postgres@127.0.0.1:5432/postgres): its worker processes hang on the "
+            "embedded one."
+        )
+    started = datetime.now(UTC)
+    with chosen_server() as server, fresh_database(server.database) as database:
+        print(f"{server.kind} server; rebuild over {plan.events} events", file=sys.stderr)
+        app = Polarity(database)
+        try:
+            filled = fill(app, plan.events, plan.fill_batch)
+            print(f"filled {filled.events} events in {filled.seconds:.1f} s", file=sys.stderr)
+            library = EnvelopeMapper(transcoder=library_transcoder())
+            settle(database)
+            decode = {"read_and_decode_before": timed(lambda: read_and_decode(app, library))}
+            found: dict[int, dict[str, Any]] = {}
+            for workers in REBUILD_WORKERS:
+                found[workers] = rebuilt(database, workers)
+                print(f"rebuild, {workers} workers: {found[workers]}", file=sys.stderr)
+            settle(database)
+            decode["read_and_decode_after"] = timed(lambda: read_and_decode(app, library))
+        finally:
+            app.close()
+        about = machine(server.kind, server_version(database))
+    if any(r["events"] != filled.events for r in found.values()):
+        raise RuntimeError(f"a rebuild missed events: {found} against {filled.events}")
+    baseline = sum(r.rate for r in decode.values()) / len(decode)
+    summary = rebuild_ratios(found, baseline, filled.events)
+    document: dict[str, Any] = {
+        "benchmark": "rebuild",
+        "started_at": started.isoformat(timespec="seconds"),
+        "machine": about,
+        "load_average": os.getloadavg(),
+        "plan": {"events": plan.events, "fill_batch": plan.fill_batch, "batch_size": BATCH_SIZE},
+        "fill": filled.summary(),
+        "read_and_decode": {name: r.summary() for name, r in decode.items()},
+        "rebuilds": list(found.values()),
+        "goals": {
+            "one_worker_seconds_per_million": GOAL_SECONDS_PER_MILLION,
+            "two_workers_to_one": GOAL_SCALING,
+            "peak_rss_mb": GOAL_PEAK_MB,
+        },
+        "ratios": summary,
+    }
+    print(rebuild_table(found, decode, summary))
+    print(f"\nwritten to {write(document)}")
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CHILD]:
+        rebuild_here(argv[1], int(argv[2]))
+        return
     plan = parse_plan(argv)
+    if plan.rebuild:
+        rebuild_main(plan)
+        return
     started = datetime.now(UTC)
     with chosen_server() as server, fresh_database(server.database) as database:
         print(f"{server.kind} server; {plan}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 Operation = Callable[[int], None]
@@ -26,6 +27,7 @@ class Samples:
             "ops_per_s": round(len(ordered) / self.wall, 1),
             "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
             "p50_ms": round(cuts[49] * 1000, 3),
+            "p90_ms": round(cuts[89] * 1000, 3),
             "p99_ms": round(cuts[98] * 1000, 3),
             "max_ms": round(ordered[-1] * 1000, 3),
         }
@@ -60,3 +62,24 @@ def interleaved(operations: Sequence[Operation], n: int, rounds: int) -> list[Sa
             turn = (r + k) % len(operations)
             run_block(operations[turn], block, results[turn])
     return results
+
+
+def for_duration(threads: int, seconds: float, call: Callable[[int, int], None]) -> Samples:
+    """`threads` threads each calling `call(thread, k)` for k = 0, 1, … until `seconds` have
+    passed; every call's latency, and the wall time until the last thread stopped."""
+    samples = Samples()
+    deadline = time.perf_counter() + seconds
+
+    def worker(thread: int) -> None:
+        clock, latencies = time.perf_counter, samples.latencies
+        k = 0
+        while (before := clock()) < deadline:
+            call(thread, k)
+            latencies.append(clock() - before)  # list.append is atomic under the GIL
+            k += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    samples.wall = time.perf_counter() - started
+    return samples
