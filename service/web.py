@@ -23,6 +23,7 @@ from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import (
+    InternalServerException,
     MethodNotAllowedException,
     NotAuthorizedException,
     TooManyRequestsException,
@@ -169,8 +170,16 @@ def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -
     )
 
 
+# What Litestar raises, as a 500, when the client hung up before its request's body arrived.
+CLIENT_GONE = "client disconnected prematurely"
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     rid = request_id(request.scope)
+    if isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE:
+        # Not the service's fault and nobody to answer: a line, not an error with a traceback.
+        log.info("request %s: the client disconnected before sending its whole body", rid)
+        return Response({"status_code": 400, "detail": CLIENT_GONE}, status_code=400)
     log.error("internal error in request %s", rid, exc_info=exc)
     return Response(
         {

@@ -183,3 +183,43 @@ def test_the_format_is_json_unless_on_a_terminal_or_chosen(
 def test_a_log_format_polarity_does_not_know_is_refused_with_the_choices() -> None:
     with pytest.raises(SettingsError, match="'json' or 'text'"):
         Settings.from_env({"POLARITY_LOG_FORMAT": "xml"})
+
+
+def test_a_client_that_hangs_up_mid_body_is_a_line_not_an_internal_error(
+    api: Client, json_log: Captured
+) -> None:
+    """A load tester or a browser that stops while sending a body is not the service's fault."""
+    sent: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b'{"query": "{ vie', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    arrived = iter(messages)
+
+    async def receive() -> dict[str, Any]:
+        return next(arrived)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    token = bearer("alice", "steward")["Authorization"].encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"authorization", token)],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    api.blocking_portal.call(api.app, scope, receive, send)
+    assert sent[0]["status"] == 400
+    levels = {line["level"] for line in json_log.json_lines()}
+    assert "ERROR" not in levels, json_log.text
+    assert "disconnected" in json_log.text
