@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 
 from domain.initiative import Initiative
@@ -80,6 +81,46 @@ def test_a_rebuild_gives_the_same_rows_as_the_live_view(reporting: Reporting) ->
     reporting.projector.rebuild("objects")
 
     assert reporting.rows(ROWS + " ORDER BY id") == live
+
+
+def in_version_1_form(app: Polarity, state: str) -> str:
+    """A row's state as the aggregates' version 1 stored it: each decision under its version."""
+    stored = app.mapper.transcoder.decode(state.encode())
+    assert stored.pop("class_version") == 2
+    stored["decisions"] = {
+        str(version): kind
+        for kind, versions in stored["decisions"].items()
+        for version in range(int(versions, 16).bit_length())
+        if int(versions, 16) >> version & 1
+    }
+    return app.mapper.transcoder.encode(stored).decode()
+
+
+def decisions_of(app: Polarity, row: dict[str, Any]) -> dict[str, str]:
+    decisions: dict[str, str] = app.mapper.transcoder.decode(row["state"].encode())["decisions"]
+    return decisions
+
+
+def test_rows_built_before_decisions_were_bitsets_read_back_and_are_rebuilt(
+    reporting: Reporting,
+) -> None:
+    load_demo(reporting.app)
+    new_form = reporting.caught_up().rows(ROWS + " ORDER BY id")
+    with psycopg.connect(reporting.database.conninfo) as conn:
+        for row in new_form:
+            old = in_version_1_form(reporting.app, row["state"])
+            conn.execute("UPDATE reporting.objects SET state = %s WHERE id = %s", (old, row["id"]))
+        conn.execute("UPDATE reporting.tracking SET version = 1 WHERE projection = 'objects'")
+    old_form = reporting.rows(ROWS + " ORDER BY id")
+    old_keys = {version for row in old_form for version in decisions_of(reporting.app, row)}
+    assert old_keys
+    assert all(version.isdigit() for version in old_keys)  # the versions, not the kinds
+    assert_each_row_is_its_aggregate(reporting.app, old_form)
+
+    Projector(reporting.app, reporting.database, [Objects()]).catch_up()
+
+    assert reporting.rows(ROWS + " ORDER BY id") == new_form
+    assert reporting.rows("SELECT version FROM reporting.tracking") == [{"version": 2}]
 
 
 def test_the_view_is_not_published_to_bi_tools(reporting: Reporting) -> None:
