@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -40,6 +40,7 @@ from service.persistence import (
     current_envelope,
     plain,
 )
+from service.replay import load_checked, version_at
 from service.transcoding import transcoder
 from service.unit_of_work import (
     Context,
@@ -270,13 +271,16 @@ class Polarity(Application[UUID]):
         version: int | None = None,
         at: datetime | None = None,
     ) -> G:
-        """The aggregate as it was at a version, or at a moment."""
+        """The aggregate as it was at a version, or at a moment: read in one go from its
+        nearest snapshot, each event after it checked against the chain (`service.replay`)."""
         if at is not None:
-            version = self.version_at(aggregate_id, at)
+            version = version_at(self.store, self.mapper, aggregate_id, at)
             if version == 0:
                 raise NotFound(f"{aggregate_id} did not exist yet at {at.isoformat()}.")
-        self.check_replay(aggregate_id, version)
-        return self.get(aggregate_id, kind, version=version)
+        found = load_checked(self.store, self.mapper, aggregate_id, version)
+        if not isinstance(found, kind):
+            raise NotFound(f"No {kind.__name__} has the id {aggregate_id}.", field="id")
+        return found
 
     def check_replay(
         self, aggregate_id: UUID, version: int | None = None, *, whole: bool = False
@@ -295,24 +299,6 @@ class Polarity(Application[UUID]):
                 cursor.execute(read.versions(), (aggregate_id, snapshot, last - snapshot))
                 rows = [damage.Row.of(row) for row in cursor.fetchall()]
             damage.check_versions(conn, read, rows, snapshot)
-
-    def version_at(self, aggregate_id: UUID, at: datetime) -> int:
-        """The last version recorded at or before `at` (0 if none), found by bisecting the
-        versions: events are made in version order, each after the one before was stored."""
-
-        def made_by(version: int) -> bool:
-            event = next(iter(self.events.get(aggregate_id, gt=version - 1, lte=version)))
-            return cast(Governed.Event, event).timestamp <= at
-
-        last = next(iter(self.events.get(aggregate_id, desc=True, limit=1)), None)
-        low, high = 0, last.originator_version if last else 0
-        while low < high:  # made_by(low) holds (or low is 0); made_by(high + 1) does not
-            middle = (low + high + 1) // 2
-            if made_by(middle):
-                low = middle
-            else:
-                high = middle - 1
-        return low
 
     def history(self, aggregate_id: UUID) -> list[RecordedEvent]:
         """Every event of one aggregate with its envelope, each checked against the chain."""

@@ -110,6 +110,30 @@ class ChainedRead:
             "SELECT coalesce(max(originator_version), 0) FROM {} "
             "WHERE originator_id = %s AND originator_version <= %s"
         ).format(self.snapshots)
+        self.event_at = SQL(
+            "SELECT topic, state FROM {} WHERE originator_id = %s AND originator_version = %s"
+        ).format(self.events)
+        self.last_version = SQL(
+            "SELECT max(originator_version) FROM {} WHERE originator_id = %s"
+        ).format(self.events)
+        # An aggregate up to a version (%(last)s) in one read: its nearest snapshot at or below
+        # that version, if it has one (the row without a position), then the events after it.
+        self.at_version = (
+            SQL(
+                "WITH snapshot AS (SELECT originator_version, topic, state FROM {} "
+                "WHERE originator_id = %(id)s AND originator_version <= %(last)s "
+                "ORDER BY originator_version DESC LIMIT 1) "
+                "SELECT * FROM (SELECT NULL::bigint AS position, %(id)s AS aggregate_id, "
+                "originator_version, topic, state, NULL::bytea, NULL::bigint, NULL::bytea "
+                "FROM snapshot UNION ALL ("
+            ).format(self.snapshots)
+            + self.select
+            + SQL(
+                "WHERE e.originator_id = %(id)s AND e.originator_version <= %(last)s "
+                "AND e.originator_version > coalesce((SELECT originator_version FROM snapshot), 0)"
+                ")) AS found ORDER BY originator_version"
+            )
+        )
         self.missing_between = SQL(
             "SELECT min(c.position) FROM {chain} c WHERE c.position > %s AND c.position < %s "
             "AND NOT EXISTS (SELECT 1 FROM {events} e WHERE e.notification_id = c.position)"
