@@ -3,7 +3,7 @@ changed, a page at a time (an aggregate may hold thousands)."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,9 +12,9 @@ import strawberry
 from anyio import to_thread
 from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain.governed import Governed
 from schema.context import RequestContext
@@ -26,8 +26,6 @@ from service.application import Polarity
 from service.application import RecordedEvent as Recorded
 from service.changes import Change, replayed_changes
 from service.persistence import event_data
-
-TOTAL = "SELECT count(*) AS total FROM {events} WHERE originator_id = %s"
 
 
 @strawberry.type(
@@ -61,15 +59,14 @@ class RecordedEvent:
     causation_id: str | None
     request_id: str | None
     data: JSON
-    replay: strawberry.Private[PageReplay]
-
-    @strawberry.field(description="The fields this event changed, worked out by replay.")
-    async def changes(self) -> list[FieldChange]:
-        changed = await self.replay.changes()
-        return [FieldChange.of(change) for change in changed[self.version]]
+    changes: list[FieldChange] = strawberry.field(
+        description="The fields this event changed, worked out by replay."
+    )
 
     @classmethod
-    def of(cls, recorded: Recorded, type_name: str, replay: PageReplay) -> RecordedEvent:
+    def of(
+        cls, recorded: Recorded, type_name: str, changes: Sequence[Change] = ()
+    ) -> RecordedEvent:
         envelope = recorded.envelope
         data: Any = event_data(recorded.event)
         return cls(
@@ -86,7 +83,7 @@ class RecordedEvent:
             causation_id=envelope.causation_id,
             request_id=envelope.request_id,
             data=data,
-            replay=replay,
+            changes=[FieldChange.of(change) for change in changes],
         )
 
 
@@ -113,31 +110,37 @@ EMPTY = RecordedEventConnection(
 
 
 async def history_page(
-    context: RequestContext, type_name: str, aggregate_id: UUID, first: int, after: str | None
+    context: RequestContext,
+    type_name: str,
+    aggregate_id: UUID,
+    first: int,
+    after: str | None,
+    with_changes: bool = True,
 ) -> RecordedEventConnection:
-    """`first` events of the aggregate after the version the cursor `after` names."""
+    """`first` events of the aggregate after the version the cursor `after` names: only those
+    are read, each checked against the chain; what each changed is worked out only if asked
+    for, by one replay from the version before the page."""
     check_first(first)
     start = position_of(decode_cursor(after, "version"), after) if after else 0
     store = context.app.store
-    events = Identifier(store.datastore.schema or "public", store.events_table_name)
     read = damage.chained_read(store.datastore.schema, store.events_table_name)
-    async with context.pool.connection() as conn:
-        async with conn.cursor(row_factory=tuple_row) as cursor:
-            await cursor.execute(read.versions(), (aggregate_id, start, first + 1))
-            rows = [damage.Row.of(row) for row in await cursor.fetchall()]
+    async with context.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+        await cursor.execute(read.versions(), (aggregate_id, start, first + 1), prepare=True)
+        rows = [damage.Row.of(row) for row in await cursor.fetchall()]
         await damage.acheck_versions(conn, read, rows, start)  # IntegrityViolation if damaged
-        total = await (
-            await conn.execute(SQL(TOTAL).format(events=events), (aggregate_id,))
-        ).fetchone()
+        await cursor.execute(read.last_version, (aggregate_id,), prepare=True)
+        (last,) = await cursor.fetchone() or (0,)
     mapper = context.app.mapper_with_envelopes
     recorded = [Recorded(*mapper.envelope(_notification(row))) for row in rows[:first]]
-    replay = PageReplay(context.app, aggregate_id, start, recorded)
+    changes: list[tuple[Change, ...]] = [()] * len(recorded)
+    if with_changes and recorded:
+        changes = await to_thread.run_sync(replayed, context.app, aggregate_id, start, recorded)
     edges = [
         RecordedEventEdge(
             cursor=encode_cursor(one.envelope.version, "version"),
-            node=RecordedEvent.of(one, type_name, replay),
+            node=RecordedEvent.of(one, type_name, changed),
         )
-        for one in recorded
+        for one, changed in zip(recorded, changes, strict=True)
     ]
     return RecordedEventConnection(
         edges=edges,
@@ -147,30 +150,30 @@ async def history_page(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=total["total"] if total else 0,
+        total_count=last or 0,  # versions follow one another from 1: the last is the count
     )
 
 
-class PageReplay:
-    """What each event of one page changed, worked out once for the page and only if a client
-    asks: one replay from the version before the page (its snapshot), not one per event."""
+def replayed(
+    app: Polarity, aggregate_id: UUID, start: int, page: list[Recorded]
+) -> list[tuple[Change, ...]]:
+    """What each event of the page changed: one replay from the aggregate at version `start`
+    (loaded from its nearest snapshot, checked), not one per event."""
+    before = app.get_as_of(aggregate_id, Governed, version=start) if start else None
+    return replayed_changes(before, (one.event for one in page))
 
-    def __init__(self, app: Polarity, aggregate_id: UUID, start: int, page: list[Recorded]):
-        self.app, self.aggregate_id, self.start, self.page = app, aggregate_id, start, page
-        self._lock = asyncio.Lock()
-        self._changes: dict[int, tuple[Change, ...]] | None = None
 
-    async def changes(self) -> dict[int, tuple[Change, ...]]:
-        """Each version's changes; the nodes of a page resolve together, so the first replays."""
-        async with self._lock:
-            if self._changes is None:
-                self._changes = await to_thread.run_sync(self._replay)
-        return self._changes
-
-    def _replay(self) -> dict[int, tuple[Change, ...]]:
-        start = self.app.get(self.aggregate_id, Governed, self.start) if self.start else None
-        changes = replayed_changes(start, (one.event for one in self.page))
-        return {one.envelope.version: c for one, c in zip(self.page, changes, strict=True)}
+def selects(selections: Iterable[Selection], *path: str) -> bool:
+    """Whether the field at `path` (as the schema names it) is among `selections`, looking
+    through fragments."""
+    name, *rest = path
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            if selects(selection.selections, *path):
+                return True
+        elif selection.name == name and (not rest or selects(selection.selections, *rest)):
+            return True
+    return False
 
 
 def _notification(row: damage.Row) -> Notification:
