@@ -102,7 +102,9 @@ def history(document: dict[str, Any]) -> list[Line]:
                 verdict(results[name]["p50_ms"] < 20, "< 20 ms"),
             )
         )
-    for load, label in (("now", "initiative(id)"), ("at_version", "initiative at a version")):
+    loads = [("now", "initiative(id)"), ("at_version", "initiative at a version")]
+    loads += [("as_of", "initiative as of a moment")] if "initiative_as_of_long" in results else []
+    for load, label in loads:
         ratio = ratios[f"initiative_{load}_long_to_short"]
         lines.append(
             (

@@ -8,7 +8,8 @@ loopback; one client asks, one request at a time, in interleaved rounds:
 
 - `history` as the portal's timeline asks for it (100 events a page, with what each changed):
   the first page, and a page deep in (after version 5,000) of the long one; the first of the short;
-- `initiative(id)` of each as it is now, and at a past version (5,000 of the long, 5 of the short).
+- `initiative(id)` of each as it is now, at a past version (5,000 of the long, 5 of the short),
+  and as of the moment that version was made (`asOf`, which first finds the version).
 
 Reported: p50 and p90 of each; the long one's figures as a ratio of the short one's (loading a
 10,000-event aggregate by id or at a past version should cost at most 2x a 10-event one), and
@@ -49,8 +50,9 @@ PAGE = 100
 ROLES = ("steward",)
 GOAL_PAGE_MS = 20.0  # issue 18: a 100-event page of a 10,000-event aggregate, at the median
 GOAL_LOAD_RATIO = 2.0  # loading the long one by id or at a version, against the short one
-ITEM = """query Item($id: ID!, $version: Int) {
-  initiative(id: $id, version: $version) { id version title stage sponsor lastReview modifiedAt }
+ITEM = """query Item($id: ID!, $version: Int, $asOf: DateTime) {
+  initiative(id: $id, version: $version, asOf: $asOf) {
+    id version title stage sponsor lastReview modifiedAt }
 }"""
 
 
@@ -70,10 +72,13 @@ def record(app: Polarity, events: int, title: str) -> UUID:
     return initiative
 
 
-def prepare(database: Database, long: int) -> tuple[dict[str, UUID], int]:
+def prepare(database: Database, long: int) -> tuple[dict[str, UUID], dict[str, str], int]:
+    """The two initiatives, the moment each was at its middle version, the store's head."""
     app = Polarity(database)
     try:
         made = {"long": record(app, long, "Long-lived"), "short": record(app, SHORT, "Short")}
+        middle = {"long": long // 2, "short": SHORT // 2}
+        moments = {name: made_at(app, made[name], middle[name]) for name in made}
         projector = Projector(app, database, all_projections())
         projector.setup()
         projector.catch_up()
@@ -81,10 +86,17 @@ def prepare(database: Database, long: int) -> tuple[dict[str, UUID], int]:
     finally:
         app.close()
     settle(database)
-    return made, head
+    return made, moments, head
 
 
-def requests(made: dict[str, UUID], long: int) -> dict[str, tuple[str, dict[str, Any]]]:
+def made_at(app: Polarity, aggregate: UUID, version: int) -> str:
+    (event,) = app.events.get(aggregate, gt=version - 1, lte=version)
+    return event.timestamp.isoformat()  # type: ignore[attr-defined, no-any-return]
+
+
+def requests(
+    made: dict[str, UUID], moments: dict[str, str], long: int
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each measured request: its query and variables."""
     ids = {name: global_id("Initiative", aggregate) for name, aggregate in made.items()}
     deep = long // 2
@@ -99,6 +111,8 @@ def requests(made: dict[str, UUID], long: int) -> dict[str, tuple[str, dict[str,
         "initiative_now_short": (ITEM, {"id": ids["short"]}),
         "initiative_at_version_long": (ITEM, {"id": ids["long"], "version": deep}),
         "initiative_at_version_short": (ITEM, {"id": ids["short"], "version": SHORT // 2}),
+        "initiative_as_of_long": (ITEM, {"id": ids["long"], "asOf": moments["long"]}),
+        "initiative_as_of_short": (ITEM, {"id": ids["short"], "asOf": moments["short"]}),
     }
 
 
@@ -156,6 +170,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
         "initiative_at_version_long_to_short": round(
             p50("initiative_at_version_long") / p50("initiative_at_version_short"), 3
         ),
+        "initiative_as_of_long_to_short": round(
+            p50("initiative_as_of_long") / p50("initiative_as_of_short"), 3
+        ),
     }
 
 
@@ -164,6 +181,7 @@ RATIO_OF = {
     "history_deep_page_long": "history_deep_page_long_to_short",
     "initiative_now_long": "initiative_now_long_to_short",
     "initiative_at_version_long": "initiative_at_version_long_to_short",
+    "initiative_as_of_long": "initiative_as_of_long_to_short",
 }
 
 
@@ -201,10 +219,10 @@ def main(argv: list[str] | None = None) -> None:
     started = datetime.now(UTC)
     with chosen_server() as server, fresh_database(server.database) as database:
         print(f"{server.kind} server; {args.events} and {SHORT} events; n={n}", file=sys.stderr)
-        made, head = prepare(database, args.events)
+        made, moments, head = prepare(database, args.events)
         with serving(database) as base:
             wait_verified(base, head)
-            results = measure(base, requests(made, args.events), n, args.rounds)
+            results = measure(base, requests(made, moments, args.events), n, args.rounds)
         version = server_version(database)
     found = ratios(results)
     document = {
