@@ -3,6 +3,7 @@ INTEGRITY_VIOLATION with its position, in GraphQL errors and as a 409 from the f
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -21,6 +22,8 @@ AUDITOR = bearer("aud", "auditor")
 HISTORY = """query($id: ID!) { history(id: $id) { edges { node { version position reason
     changes { field } } } } }"""
 TEAM_AT = "query($id: ID!, $v: Int) { team(id: $id, version: $v) { version } }"
+PAGE = """query($id: ID!, $after: String) { history(id: $id, after: $after) {
+    edges { node { version changes { field from to } } } } }"""
 
 
 class Served(NamedTuple):
@@ -109,6 +112,21 @@ def test_a_version_past_a_deleted_event_is_an_integrity_violation_never_an_inter
         position,
     )
     assert auditor.query(TEAM_AT, id=served.team, v=1)["team"]["version"] == 1
+
+
+def test_a_page_after_a_forged_event_does_not_show_changes_worked_out_from_it(
+    served: Served,
+) -> None:
+    position = alter(served, 2)
+    after_version_3 = base64.urlsafe_b64encode(b"version:3").decode()
+
+    body = Caller(served.client, AUDITOR).raw(PAGE, id=served.team, after=after_version_3)
+
+    assert (violation(body)["code"], violation(body)["position"]) == (
+        "INTEGRITY_VIOLATION",
+        position,
+    )
+    assert "forged" not in str(body)
 
 
 def test_the_feed_over_a_deleted_event_is_a_409_naming_its_position(served: Served) -> None:

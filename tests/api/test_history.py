@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.api.conftest import Client, bearer
@@ -68,3 +70,86 @@ def test_the_history_of_nothing_is_empty(api: Client) -> None:
 
     assert page["history"]["totalCount"] == 0
     assert page["history"]["edges"] == []
+
+
+# Boundaries: the last page, past the end, and a deep page's changes ------------------------------
+
+CHANGES = """query($id: ID!, $first: Int!, $after: String) {
+  history(id: $id, first: $first, after: $after) {
+    totalCount edges { node { version changes { field from to } } } } }"""
+TEAM_AT = """query($id: ID!, $version: Int, $asOf: DateTime) {
+  team(id: $id, version: $version, asOf: $asOf) { version capacity { period fte } } }"""
+RECORDED_AT = """query($id: ID!, $first: Int!, $after: String) {
+  history(id: $id, first: $first, after: $after) { edges { node { recordedAt } } } }"""
+
+
+def cursor_after(version: int) -> str:
+    return base64.urlsafe_b64encode(f"version:{version}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("after", "first", "versions", "has_next"),
+    [
+        (100, 30, (101, 130), False),  # ends exactly at the last event
+        (100, 29, (101, 129), True),  # one short of it
+        (129, 100, (130, 130), False),  # the last event alone
+    ],
+)
+def test_a_page_near_the_end_says_whether_more_follow(
+    api: Client, busy_team: str, after: int, first: int, versions: tuple[int, int], has_next: bool
+) -> None:
+    auditor = Caller(api, bearer("aud", "auditor"))
+
+    page = auditor.query(HISTORY, id=busy_team, first=first, after=cursor_after(after))["history"]
+
+    assert [edge["node"]["version"] for edge in page["edges"]] == list(
+        range(versions[0], versions[1] + 1)
+    )
+    assert page["pageInfo"] == {
+        "hasNextPage": has_next,
+        "hasPreviousPage": True,
+        "endCursor": cursor_after(versions[1]),
+    }
+    assert page["totalCount"] == 130
+
+
+def test_a_page_past_the_last_event_is_empty_and_still_counts_them_all(
+    api: Client, busy_team: str
+) -> None:
+    auditor = Caller(api, bearer("aud", "auditor"))
+
+    page = auditor.query(HISTORY, id=busy_team, first=10, after=cursor_after(130))["history"]
+
+    assert page["edges"] == []
+    assert page["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True, "endCursor": None}
+    assert page["totalCount"] == 130
+
+
+def test_a_deep_page_shows_what_each_event_changed_from_the_version_before_it(
+    api: Client, busy_team: str
+) -> None:
+    auditor = Caller(api, bearer("aud", "auditor"))
+
+    page = auditor.query(CHANGES, id=busy_team, first=2, after=cursor_after(97))["history"]
+
+    assert page["totalCount"] == 130
+    assert [(edge["node"]["version"], edge["node"]["changes"]) for edge in page["edges"]] == [
+        (98, [{"field": "capacity.2027-Q1", "from": '"96"', "to": '"97"'}]),
+        (99, [{"field": "capacity.2027-Q1", "from": '"97"', "to": '"98"'}]),
+    ]
+
+
+def test_a_long_lived_team_reads_at_any_version_and_moment(api: Client, busy_team: str) -> None:
+    auditor = Caller(api, bearer("aud", "auditor"))
+    (edge,) = auditor.query(RECORDED_AT, id=busy_team, first=1, after=cursor_after(56))["history"][
+        "edges"
+    ]
+
+    at_version = auditor.query(TEAM_AT, id=busy_team, version=57)["team"]
+    at_moment = auditor.query(TEAM_AT, id=busy_team, asOf=edge["node"]["recordedAt"])["team"]
+    now = auditor.query(TEAM_AT, id=busy_team)["team"]
+
+    assert (
+        at_version == at_moment == {"version": 57, "capacity": [{"period": "2027-Q1", "fte": "56"}]}
+    )
+    assert now == {"version": 130, "capacity": [{"period": "2027-Q1", "fte": "129"}]}
