@@ -129,7 +129,9 @@ def tamper(store: Store, statement: str, position: int) -> None:
 
 
 def replayed_from_zero(app: Polarity, initiative: UUID, version: int) -> Any:
+    """The initiative at `version` from every one of its events, no snapshot."""
     aggregate = None
+    event: Any
     for event in app.events.get(initiative, lte=version):
         aggregate = event.mutate(aggregate)
     return aggregate
