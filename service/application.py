@@ -40,7 +40,7 @@ from service.persistence import (
     current_envelope,
     plain,
 )
-from service.replay import load_checked, version_at
+from service.replay import LATEST, load_checked, version_at
 from service.transcoding import transcoder
 from service.unit_of_work import (
     Context,
@@ -61,7 +61,6 @@ AGGREGATES: tuple[type[Governed], ...] = (
     ApprovalRequest,
 )
 AUTOMATIC_RETRIES = 5
-LAST_VERSION = 2**62  # a version above any recorded: the latest
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
 
 
@@ -289,7 +288,7 @@ class Polarity(Application[UUID]):
         `version` reads (those after its snapshot, or every one if `whole`) is damaged or
         missing."""
         read = damage.chained_read(self.store.datastore.schema, self.store.events_table_name)
-        last = version or LAST_VERSION
+        last = version or LATEST
         with self.store.datastore.get_connection() as conn:
             with conn.cursor(row_factory=tuple_row) as cursor:
                 snapshot = 0

@@ -17,7 +17,7 @@ from psycopg.rows import tuple_row
 from service import damage
 from service.persistence import PolarityRecorder
 
-LATEST = 2**62  # a version above any recorded
+LATEST = 2**62  # a version above any recorded: the latest
 
 
 def load_checked(
