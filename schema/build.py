@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 
 from schema.cost import QueryCost
 from schema.errors import ParseCache, SearchableText, TypedErrors, log_errors
+from schema.execution import PlainFieldExecutor
 from schema.mutations import Mutation
 from schema.paging import MAX_PAGE
 from schema.queries import Query
@@ -78,6 +79,7 @@ def build_schema(settings: Settings, tracer: Tracer | None = None) -> strawberry
         mutation=Mutation,
         extensions=extensions,
         scalar_overrides=SCALARS,
+        execution_context_class=PlainFieldExecutor,
         config=StrawberryConfig(
             relay_max_results=MAX_PAGE,
             # Without introspection, "Did you mean ...?" must not reveal the schema either.
