@@ -82,8 +82,11 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # Tokens ------------------------------------------------------------------------------------
 
 
-def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-    """The verified token's subject, roles and principal; a token we cannot read is a 401."""
+async def actor_from_token(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Actor:
+    """The verified token's subject, roles and principal; a token we cannot read is a 401.
+    Async, though it does no I/O: Litestar would run a plain function in a worker thread."""
     roles = token.extras.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise NotAuthorizedException("Invalid token: roles must be a list of role names")
