@@ -23,6 +23,7 @@ from schema.enums import DecisionType, Gate, GateOutcome, Path, Role, SubjectKin
 from schema.health import CheckedWork
 from schema.ids import AnyId, filter_uuid, uuid_beside
 from schema.paging import LAST, Window, page_size, position_of
+from schema.response_cache import reads
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -384,7 +385,8 @@ class FiguresQuery:
         return await read(info, ["pipeline"], consistent_with, figures)
 
     @strawberry.field(
-        description=f"Every decision: who, when, why; filtered and paged. {CONSISTENT}"
+        description=f"Every decision: who, when, why; filtered and paged. {CONSISTENT}",
+        metadata=reads("decision_log"),
     )
     async def decision_log(
         self,
