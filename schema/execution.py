@@ -14,7 +14,7 @@ nulls, resolvers, permissions and middleware behave exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from graphql import (
     GraphQLLeafType,
@@ -62,10 +62,11 @@ def _leaf(leaf: GraphQLLeafType, nullable: bool) -> Callable[[Any], Any]:
 
 def _enum_names(enum: CustomGraphQLEnumType) -> Callable[[Any], Any]:
     """An enum's coercion by a dict from member to name, strawberry's for anything else."""
+    members: list[Any] = list(enum.wrapped_cls)
     names = {
         member: name
         for name, value in enum.values.items()
-        for member in enum.wrapped_cls
+        for member in members
         if member.value == value.value
     }
     coerce = enum.coerce_output_value
@@ -169,7 +170,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                 return _in_order(grouped_field_set, plain, await done)
 
             return merged()
-        return _in_order(grouped_field_set, plain, done)
+        return _in_order(grouped_field_set, plain, cast("dict[str, Any]", done))
 
 
 def _in_order(

@@ -49,7 +49,7 @@ from graphql import (
     get_operation_ast,
 )
 from graphql import ExecutionResult as GraphQLResult
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -57,6 +57,7 @@ from projections.base import SCHEMA
 from schema.context import RequestContext
 from service.metrics import observe_response_cache
 
+Statement = SQL | Composed
 READS = "polarity.reads"
 FROM_PARENT_KEY = "polarity.from_parent"
 FROM_PARENT = {FROM_PARENT_KEY: True}  # metadata of a resolver reading its parent object only
@@ -72,10 +73,10 @@ class Reads:
     """What a query field's answer depends on besides its arguments and the caller's roles."""
 
     views: tuple[str, ...]
-    changes_at: Composable | None = None  # one row, `at`: when the answer changes by itself
+    changes_at: Statement | None = None  # one row, `at`: when the answer changes by itself
 
 
-def reads(*views: str, changes_at: Composable | None = None) -> dict[str, Reads]:
+def reads(*views: str, changes_at: Statement | None = None) -> dict[str, Reads]:
     """The metadata of a query field answered from `views` alone (see the module's doc)."""
     return {READS: Reads(views, changes_at)}
 
@@ -84,7 +85,7 @@ class Plan(NamedTuple):
     """What an operation reads: its views, and the statements of when its answer changes."""
 
     views: tuple[str, ...]
-    clocks: tuple[Composable, ...]
+    clocks: tuple[Statement, ...]
 
 
 @dataclass
@@ -156,7 +157,7 @@ def plan_of(schema: GraphQLSchema, document: DocumentNode, name: str | None) -> 
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     views: dict[str, None] = {}
-    clocks: list[Composable] = []
+    clocks: list[Statement] = []
     for field in _fields(operation.selection_set, fragments):
         if field.name.value == "__typename":
             continue
