@@ -18,7 +18,7 @@ from schema.context import RequestContext
 from schema.enums import Gate, Path, ReviewStatus, WorkKind, WorkStage
 from schema.ids import AnyId, filter_uuid, uuid_beside, uuids_beside
 from schema.keyset import Keyset, PortfolioOrder
-from schema.paging import LAST, Window, decode_cursor, not_a_cursor, page_size
+from schema.paging import LAST, Window, asks_for, decode_cursor, not_a_cursor, page_size
 from schema.response_cache import reads
 
 Ctx = Info[RequestContext, None]
@@ -186,9 +186,11 @@ async def portfolio_page(
         page_params += anchor_params
     rows_sql = ROWS.format(page_where, keyset.order_by())
     count_sql = SQL("SELECT count(*) AS total FROM reporting.portfolio WHERE {}").format(where)
+    total = None  # not counted unless asked for: never read then
     async with info.context.pool.connection() as conn:
         rows = await (await conn.execute(rows_sql, [*page_params, size + 1])).fetchall()
-        total = await (await conn.execute(count_sql, params)).fetchone()
+        if asks_for(info, "totalCount"):
+            total = await (await conn.execute(count_sql, params)).fetchone()
     shown = rows[:size][::-1] if backward else rows[:size]
     more = len(rows) > size
     cursors = [_cursor(row["id"]) for row in shown]
@@ -203,7 +205,7 @@ async def portfolio_page(
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
         ),
-        total_count=total["total"] if total else 0,
+        total_count=total["total"] if total else 0,  # 0 when not asked for: never read then
     )
 
 
