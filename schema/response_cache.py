@@ -282,11 +282,7 @@ Tracked = tuple[tuple[Any, ...], datetime]
 async def _tracked(request: RequestContext, plan: Plan) -> Tracked | None:
     """The tracking rows of the views the plan reads, and the database's time."""
     async with request.pool.connection() as conn:
-        await conn.set_autocommit(True)  # one statement: no BEGIN and COMMIT round trips
-        try:
-            found = await (await conn.execute(TRACKING, (list(plan.views),))).fetchall()
-        finally:
-            await conn.set_autocommit(False)  # as the pool's other users expect it
+        found = await (await conn.execute(TRACKING, (list(plan.views),))).fetchall()
     if len(found) != len(plan.views):
         return None
     rows = tuple(

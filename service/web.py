@@ -409,7 +409,10 @@ async def serving(
         pool = ReadPool(
             database.conninfo,
             connection_class=AsyncConnection[DictRow],
-            kwargs={"row_factory": dict_row},
+            # Autocommit: a read is a statement or a few, each its own snapshot as in a READ
+            # COMMITTED transaction, without the BEGIN and COMMIT round trips around them; a read
+            # that needs a transaction opens one (service.csv_copy).
+            kwargs={"row_factory": dict_row, "autocommit": True},
             min_size=min_size,
             max_size=max_size,
             name="polarity-reads",
