@@ -4,10 +4,12 @@ kept at all with POLARITY_RESPONSE_CACHE_MB=0."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from uuid import uuid4
 
+import psycopg
 import pytest
 
 from service.database import Database
@@ -172,3 +174,31 @@ def test_with_no_megabytes_for_it_nothing_is_cached(database: Database) -> None:
     assert answers[0] == answers[1]
     assert answers[0]["portfolio"]["totalCount"] == 1
     assert counted.since() == {"hit": 0, "miss": 0}
+
+
+def test_an_answer_that_changes_with_the_clock_is_kept_only_until_a_review_falls_due(
+    own_database: Database,
+) -> None:
+    with serving(TEST_SETTINGS, own_database) as client:
+        raised = Caller(client, bearer("stella", "steward")).ok(
+            "improvementItemRaise", title="due soon", problem="p", area="ops"
+        )
+        wait_for_views(client, raised["position"])
+        with psycopg.connect(own_database.conninfo, autocommit=True) as conn:
+            # As if its review were set a moment ahead: the view does not move, the clock does.
+            conn.execute("UPDATE reporting.portfolio SET next_review_due = now() + interval '1 s'")
+        reader = Caller(client, bearer("rae", "steward"))
+        text = "{ portfolio(first: 1) { edges { node { reviewOverdue } } } }"
+
+        def overdue() -> bool:
+            edge = reader.query(text)["portfolio"]["edges"][0]
+            return bool(edge["node"]["reviewOverdue"])
+
+        before = [overdue(), overdue()]
+        counted = Counts(client)
+        time.sleep(1.5)
+        after = overdue()
+
+    assert before == [False, False]
+    assert after is True
+    assert counted.since() == {"hit": 0, "miss": 1}
