@@ -262,6 +262,7 @@ class ResponseCaching(SchemaExtension):
             yield
             return
         observe_response_cache(hit=False)
+        until = await _changes_at(request, plan)  # before it runs: never later than its answer
         yield
         result = context.result
         if not isinstance(result, GraphQLResult) or result.errors or result.data is None:
@@ -273,7 +274,7 @@ class ResponseCaching(SchemaExtension):
         after = await _tracked(request, plan)
         if after is None or after[0] != rows:  # it waited for a write, or a view moved meanwhile:
             return  # the answer may be newer than the key says
-        self.cache.put(key, answer, await _changes_at(request, plan))
+        self.cache.put(key, answer, until)
 
 
 Tracked = tuple[tuple[Any, ...], datetime]
@@ -294,6 +295,8 @@ async def _tracked(request: RequestContext, plan: Plan) -> Tracked | None:
 
 async def _changes_at(request: RequestContext, plan: Plan) -> datetime | None:
     """The first moment, by the database's clock, at which the answer changes by itself."""
+    if not plan.clocks:
+        return None
     moments = []
     async with request.pool.connection() as conn:
         for clock in plan.clocks:
