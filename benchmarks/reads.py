@@ -179,7 +179,12 @@ def servers(
 ) -> Iterator[tuple[list[Server], dict[str, Any]]]:
     """Polarity, the minimal endpoint and (Node permitting) PostGraphile, serving together."""
     token = create_token(Settings(jwt_secret=SECRET), READER, READER_ROLES)
-    about: dict[str, Any] = {"workers": workers, "wrk": wrk.version()}
+    about: dict[str, Any] = {
+        "workers": workers,
+        "wrk": wrk.version(),
+        # Polarity's response cache, as its environment sets it (POLARITY_RESPONSE_CACHE_MB=0: off)
+        "response_cache_mb": int(os.environ.get("POLARITY_RESPONSE_CACHE_MB") or 32),
+    }
     with ExitStack() as stack:
         log = stack.enter_context(tempfile.TemporaryFile())
         polarity = stack.enter_context(serving(database, workers=workers, log=log))

@@ -41,6 +41,7 @@ from portal.reading import Reader, ReadRefused
 from portal.session import SESSION_COOKIE, SignInRequired, Verifier, session_routes, to_sign_in
 from schema.build import build_schema
 from schema.context import RequestContext
+from schema.response_cache import ResponseCache
 from service.identity import IdentityProvider, ProviderUnavailable
 from service.settings import Settings
 
@@ -73,8 +74,10 @@ class Portal(InitPlugin):
         context: ContextOf,
         pages: Sequence[Any] = PAGES,
         provider: IdentityProvider | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.settings = settings
+        self.cache = cache  # the API's response cache, shared
         self.verify = Verifier(auth)
         self.context = context
         self.pages = pages
@@ -88,7 +91,7 @@ class Portal(InitPlugin):
     @cached_property
     def schema(self) -> strawberry.Schema:
         """The API's schema, built as the API builds it, the first time a page reads."""
-        return build_schema(self.settings)
+        return build_schema(self.settings, cache=self.cache)
 
     def router(self) -> Router:
         return Router(

@@ -406,21 +406,25 @@ async def decision_log(
     first: int = 50,
     newest_first: bool = False,
     backward: bool = False,
+    count: bool = True,
 ) -> dict[str, Any]:
     """A page of decisions matching the filters (`since` inclusive, `until` exclusive), in
     position order (or newest first): the `first` after the position `after`, or going
     `backward` the `first` just before the position `before` (before the end if None). With
-    the total that match the filters, whatever the page, and whether there are more beyond it
-    (`more`: after the page going forward, before it going back)."""
+    the total that match the filters, whatever the page (unless `count` is false: then None),
+    and whether there are more beyond it (`more`: after the page going forward, before it
+    going back)."""
     filters = matching(
         actor=actor, decision_type=decision_type, subject=subject, since=since, until=until
     )
     condition, params = where(filters)
-    count = await conn.execute(
-        SQL("SELECT count(*) AS total FROM reporting.decision_log WHERE {}").format(condition),
-        params,
-    )
-    total = (await count.fetchone() or {}).get("total", 0)
+    total = None
+    if count:
+        counted = await conn.execute(
+            SQL("SELECT count(*) AS total FROM reporting.decision_log WHERE {}").format(condition),
+            params,
+        )
+        total = (await counted.fetchone() or {}).get("total", 0)
     descending = newest_first != backward
     cursor_clause = "position < %s" if descending else "position > %s"
     anchor = before if backward else after

@@ -21,9 +21,11 @@ from strawberry.types import ExecutionContext
 
 from schema.cost import QueryCost
 from schema.errors import ParseCache, SearchableText, TypedErrors, log_errors
+from schema.execution import PlainFieldExecutor
 from schema.mutations import Mutation
 from schema.paging import MAX_PAGE
 from schema.queries import Query
+from schema.response_cache import ResponseCache, ResponseCaching
 from schema.scalars import SCALARS
 from schema.telemetry import OperationMetrics, OperationSpan
 from service.settings import Settings
@@ -57,8 +59,16 @@ class QueryLimits(AddValidationRules):
         super().__init__(_LIMIT_RULES)
 
 
-def build_schema(settings: Settings, tracer: Tracer | None = None) -> strawberry.Schema:
-    """The schema; with a tracer (service.tracing), each operation is traced too."""
+def response_cache(settings: Settings) -> ResponseCache | None:
+    """The cache of answers to view queries the settings ask for (schema.response_cache)."""
+    return ResponseCache(settings.response_cache_mb) if settings.response_cache_mb else None
+
+
+def build_schema(
+    settings: Settings, tracer: Tracer | None = None, cache: ResponseCache | None = None
+) -> strawberry.Schema:
+    """The schema; with a tracer (service.tracing), each operation is traced too; with a
+    response cache, queries over the views are answered from it while they have not moved."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -69,6 +79,8 @@ def build_schema(settings: Settings, tracer: Tracer | None = None) -> strawberry
         lambda: ValidationCache(maxsize=512),
         TypedErrors,
     ]
+    if cache is not None:  # after the checks that may refuse the operation before it runs
+        extensions.insert(extensions.index(QueryLimits), lambda: ResponseCaching(cache))
     if not settings.introspection:
         extensions.append(DisableIntrospection)
     if tracer is not None:
@@ -78,6 +90,7 @@ def build_schema(settings: Settings, tracer: Tracer | None = None) -> strawberry
         mutation=Mutation,
         extensions=extensions,
         scalar_overrides=SCALARS,
+        execution_context_class=PlainFieldExecutor,
         config=StrawberryConfig(
             relay_max_results=MAX_PAGE,
             # Without introspection, "Did you mean ...?" must not reveal the schema either.

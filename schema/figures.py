@@ -22,7 +22,8 @@ from schema.decided_work import WorkItems, concerned
 from schema.enums import DecisionType, Gate, GateOutcome, Path, Role, SubjectKind, WorkStage
 from schema.health import CheckedWork
 from schema.ids import AnyId, filter_uuid, uuid_beside
-from schema.paging import LAST, Window, page_size, position_of
+from schema.paging import LAST, Window, asks_for, page_size, position_of
+from schema.response_cache import reads
 
 Ctx = Info[RequestContext, None]
 T = TypeVar("T")
@@ -384,7 +385,8 @@ class FiguresQuery:
         return await read(info, ["pipeline"], consistent_with, figures)
 
     @strawberry.field(
-        description=f"Every decision: who, when, why; filtered and paged. {CONSISTENT}"
+        description=f"Every decision: who, when, why; filtered and paged. {CONSISTENT}",
+        metadata=reads("decision_log"),
     )
     async def decision_log(
         self,
@@ -419,6 +421,7 @@ class FiguresQuery:
                 first=size,
                 newest_first=newest_first,
                 backward=window.backward,
+                count=asks_for(info, "totalCount"),
             ),
         )
         work_items = decided_work.work_items(info.context)
@@ -435,5 +438,5 @@ class FiguresQuery:
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=page["total"],
+            total_count=page["total"] or 0,  # None when not asked for: never read then
         )

@@ -16,6 +16,7 @@ from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 
 from schema.context import RequestContext
 from schema.errors import BAD_USER_INPUT
+from schema.response_cache import FROM_PARENT
 from service.application import kind_of_topic
 from service.ids import InvalidId, ObjectId, a, decode_id, encode_id
 
@@ -134,7 +135,9 @@ def uuid_beside(id_name: str) -> Any:
     def resolve(root: Any) -> UUID:
         return UUID(getattr(root, id_name).node_id)
 
-    return strawberry.field(resolver=resolve, description=f"The UUID `{_camel(id_name)}` names.")
+    return strawberry.field(
+        resolver=resolve, description=f"The UUID `{_camel(id_name)}` names.", metadata=FROM_PARENT
+    )
 
 
 def optional_uuid_beside(id_name: str) -> Any:
@@ -144,7 +147,9 @@ def optional_uuid_beside(id_name: str) -> Any:
         found = getattr(root, id_name)
         return None if found is None else UUID(found.node_id)
 
-    return strawberry.field(resolver=resolve, description=f"The UUID `{_camel(id_name)}` names.")
+    return strawberry.field(
+        resolver=resolve, description=f"The UUID `{_camel(id_name)}` names.", metadata=FROM_PARENT
+    )
 
 
 def uuids_beside(id_name: str) -> Any:
@@ -153,7 +158,9 @@ def uuids_beside(id_name: str) -> Any:
     def resolve(root: Any) -> list[UUID]:
         return [UUID(found.node_id) for found in getattr(root, id_name)]
 
-    return strawberry.field(resolver=resolve, description=f"The UUIDs `{_camel(id_name)}` name.")
+    return strawberry.field(
+        resolver=resolve, description=f"The UUIDs `{_camel(id_name)}` name.", metadata=FROM_PARENT
+    )
 
 
 async def id_forms(context: RequestContext, text: str) -> list[str]:

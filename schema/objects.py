@@ -107,14 +107,21 @@ def now_loader(context: RequestContext) -> DataLoader[UUID, Any]:
     return loader
 
 
-async def page(context: RequestContext, kind: str, first: int, after: str | None) -> Page:
-    """One page of the objects of a kind, in the order they were created, with the total."""
+async def page(
+    context: RequestContext, kind: str, first: int, after: str | None, count: bool = True
+) -> Page:
+    """One page of the objects of a kind, in the order they were created, with the total
+    (0 unless `count`)."""
     check_first(first)
     start = decode_position(after) if after else 0
     parameters = {"kind": kind, "topic": CREATED_TOPICS[kind], "after": start, "limit": first + 1}
     async with context.pool.connection() as conn:
         listed = await (await conn.execute(_sql(context, PAGE), parameters)).fetchall()
-        total = await (await conn.execute(_sql(context, TOTAL), parameters)).fetchone()
+        total = (
+            await (await conn.execute(_sql(context, TOTAL), parameters)).fetchone()
+            if count
+            else None
+        )
     shown = listed[:first]
     objects = await current(context, kind, [row["id"] for row in shown])
     kept = [row for row in shown if row["id"] in objects]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 MAX_PAGE = 100
 MAX_CURSOR = 200  # characters: every cursor given out is far shorter
@@ -90,3 +92,19 @@ def page_size(window: Window) -> int:
 
 def bad_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def asks_for(info: Info[Any, Any], name: str) -> bool:
+    """Whether the operation asks for the field `name` (its GraphQL name) of what the resolver
+    returns, directly or in a fragment: a list counts its rows only when asked for totalCount."""
+    return any(_among(field.selections, name) for field in info.selected_fields)
+
+
+def _among(selections: list[Selection], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif _among(selection.selections, name):  # a fragment
+            return True
+    return False

@@ -23,7 +23,7 @@ from schema.history import EMPTY, RecordedEventConnection, history_page, selects
 from schema.ids import AnyId, known
 from schema.loading import load_as_of
 from schema.objects import current, page
-from schema.paging import MAX_PAGE
+from schema.paging import MAX_PAGE, asks_for
 from schema.policies import PolicyQuery
 from schema.reporting import ReportingQuery
 from schema.types import (
@@ -99,7 +99,9 @@ async def _connection(
     first: int,
     after: str | None,
 ) -> Any:
-    listed = await page(info.context, node.__name__, first, after)
+    listed = await page(
+        info.context, node.__name__, first, after, count=asks_for(info, "totalCount")
+    )
     edges = [
         relay.Edge(cursor=cursor, node=node.of(aggregate))
         for cursor, aggregate in zip(listed.cursors, listed.objects, strict=True)

@@ -18,7 +18,8 @@ from schema.context import RequestContext
 from schema.enums import Gate, Path, ReviewStatus, WorkKind, WorkStage
 from schema.ids import AnyId, filter_uuid, uuid_beside, uuids_beside
 from schema.keyset import Keyset, PortfolioOrder
-from schema.paging import LAST, Window, decode_cursor, not_a_cursor, page_size
+from schema.paging import LAST, Window, asks_for, decode_cursor, not_a_cursor, page_size
+from schema.response_cache import reads
 
 Ctx = Info[RequestContext, None]
 
@@ -151,6 +152,11 @@ def _anchor(cursor: str | None) -> UUID | None:
         raise not_a_cursor(cursor) from None
 
 
+# reviewOverdue (and the filter on it) compare next_review_due with now(): an answer holding them
+# changes by itself when the first due date still ahead passes.
+OVERDUE_CHANGES = SQL(
+    "SELECT min(next_review_due) AS at FROM reporting.portfolio WHERE next_review_due >= now()"
+)
 ROWS = SQL(
     "SELECT *, next_review_due < now() AS review_overdue FROM reporting.portfolio "
     "WHERE {} ORDER BY {} LIMIT %s"
@@ -180,9 +186,11 @@ async def portfolio_page(
         page_params += anchor_params
     rows_sql = ROWS.format(page_where, keyset.order_by())
     count_sql = SQL("SELECT count(*) AS total FROM reporting.portfolio WHERE {}").format(where)
+    total = None  # not counted unless asked for: never read then
     async with info.context.pool.connection() as conn:
         rows = await (await conn.execute(rows_sql, [*page_params, size + 1])).fetchall()
-        total = await (await conn.execute(count_sql, params)).fetchone()
+        if asks_for(info, "totalCount"):
+            total = await (await conn.execute(count_sql, params)).fetchone()
     shown = rows[:size][::-1] if backward else rows[:size]
     more = len(rows) > size
     cursors = [_cursor(row["id"]) for row in shown]
@@ -197,7 +205,7 @@ async def portfolio_page(
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
         ),
-        total_count=total["total"] if total else 0,
+        total_count=total["total"] if total else 0,  # 0 when not asked for: never read then
     )
 
 
@@ -227,7 +235,8 @@ class ReportingQuery:
     @strawberry.field(
         description="Every work item on both paths, from the portfolio view, in `orderBy` "
         "(by id unless given). consistentWith: wait (up to 5 s) until the view includes the "
-        "write at that position."
+        "write at that position.",
+        metadata=reads("portfolio", changes_at=OVERDUE_CHANGES),
     )
     async def portfolio(
         self,
@@ -245,7 +254,8 @@ class ReportingQuery:
 
     @strawberry.field(
         description="The stages, org units, sponsors and owners the portfolio's items hold, each "
-        "sorted: the choices its filters offer. consistentWith: as for portfolio."
+        "sorted: the choices its filters offer. consistentWith: as for portfolio.",
+        metadata=reads("portfolio"),
     )
     async def portfolio_choices(
         self, info: Ctx, consistent_with: int | None = None

@@ -157,7 +157,11 @@ async def copy_csv(
     """What `query` (a COPY ... TO STDOUT) writes, block by block, in the `SESSION` that makes
     its values ISO 8601. COPY takes no server-side parameters: psycopg merges `params` into the
     statement, quoted, as it sends it."""
-    async with pool.connection() as connection, connection.cursor() as cursor:
+    async with (
+        pool.connection() as connection,
+        connection.transaction(),  # the SESSION's settings are LOCAL to it
+        connection.cursor() as cursor,
+    ):
         for statement in SESSION:
             await cursor.execute(statement)
         async with cursor.copy(query, params or None) as copy:

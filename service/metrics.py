@@ -78,6 +78,12 @@ COMMAND_DURATION = Histogram(
     "Time to handle a command (load, decide, save), by command.",
     ["command"],
 )
+GRAPHQL_RESPONSE_CACHE = Counter(
+    "polarity_graphql_response_cache",
+    "Queries over the reporting views looked up in the response cache, by outcome: hit "
+    "(answered from it) or miss (computed, and kept unless it had errors).",
+    ["outcome"],
+)
 USER_ERRORS = Counter(
     "polarity_user_errors", "userErrors returned by mutations, by code.", ["code"]
 )
@@ -132,6 +138,10 @@ operation_name = _OperationNames(MOST_OPERATION_NAMES)
 def observe_operation(name: str, kind: str, failed: bool, seconds: float) -> None:
     GRAPHQL_OPERATIONS.labels(name, kind, "error" if failed else "ok").inc()
     GRAPHQL_DURATION.labels(name, kind).observe(seconds)
+
+
+def observe_response_cache(hit: bool) -> None:
+    GRAPHQL_RESPONSE_CACHE.labels("hit" if hit else "miss").inc()
 
 
 def observe_user_error(code: str) -> None:

@@ -64,6 +64,8 @@ VARIABLES: Mapping[str, str] = {
     "network instead)",
     "POLARITY_OTLP_ENDPOINT": "OTLP/HTTP endpoint traces are sent to, e.g. http://collector:4318 "
     "(unset: no tracing)",
+    "POLARITY_RESPONSE_CACHE_MB": "megabytes of answers to queries over the reporting views "
+    "each worker keeps until a view they read moves (default 32; 0: no cache)",
     "POLARITY_READY_MAX_LAG": "seconds a reporting view may lag before /ready answers 503 "
     "(unset: lag does not count)",
 }
@@ -113,6 +115,7 @@ class Settings:
     metrics_token: str | None = None  # what GET /metrics asks for, if anything
     otlp_endpoint: str | None = None  # where traces go; None: no tracing at all
     ready_max_lag: float | None = None  # seconds a view may lag before /ready says 503
+    response_cache_mb: int = 32  # per worker; 0: answers are always computed
 
     @property
     def is_production(self) -> bool:
@@ -230,6 +233,7 @@ class Settings:
             metrics_token=env.get("POLARITY_METRICS_TOKEN") or None,
             otlp_endpoint=env.get("POLARITY_OTLP_ENDPOINT") or None,
             ready_max_lag=_positive_seconds(env, "POLARITY_READY_MAX_LAG"),
+            response_cache_mb=_whole_number(env, "POLARITY_RESPONSE_CACHE_MB", 32),
         )
 
 
@@ -244,6 +248,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, not {value}")
     return value
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdecimal():
+        raise SettingsError(f"{name} must be a whole number, 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:

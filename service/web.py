@@ -14,10 +14,12 @@ from typing import Any, ClassVar, TypeVar
 from uuid import uuid4
 
 import jwt
+import orjson
 import psycopg
 from anyio import to_thread
 from cross_web import HTTPException
 from litestar import Litestar, Request, Response, get
+from litestar.background_tasks import BackgroundTasks
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers, MutableScopeHeaders, State
 from litestar.di import Provide
@@ -47,8 +49,9 @@ from domain.limits import MAX_NAME, check_text
 from domain.values import Actor
 from portal import Portal
 from projections.catalog import all_projections
-from schema.build import build_schema
+from schema.build import build_schema, response_cache
 from schema.context import RequestContext
+from schema.response_cache import ResponseCache
 from service import access_log, graphiql, logs, metrics, openapi, probes, throttle
 from service.application import Polarity
 from service.audit_web import AUDIT_ROUTES
@@ -82,8 +85,9 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # Tokens ------------------------------------------------------------------------------------
 
 
-def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-    """The verified token's subject, roles and principal; a token we cannot read is a 401."""
+async def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The verified token's subject, roles and principal; a token we cannot read is a 401.
+    Async, though it does no I/O: Litestar would run a plain function in a worker thread."""
     roles = token.extras.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise NotAuthorizedException("Invalid token: roles must be a list of role names")
@@ -262,6 +266,12 @@ async def request_context(request: Request[Actor, Token, State]) -> RequestConte
     )
 
 
+async def sub_response() -> Response[Any]:
+    """The response the integration fills in: made on the event loop, where the integration's
+    own (a plain function marked sync_to_thread) takes a worker thread on every request."""
+    return Response({}, background=BackgroundTasks([]))
+
+
 def _plain_id(given: str | None) -> str | None:
     """A client's id header when it is short and plain, as request ids must be; else none."""
     return given if given and _REQUEST_ID.fullmatch(given) else None
@@ -285,11 +295,20 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
     dependencies: ClassVar[Dependencies] = {  # type: ignore[misc]
         **GraphQLController.dependencies,
         "context": Provide(request_context),
+        "response": Provide(sub_response),
     }
 
     async def process_result(self, request: Request[Any, Any, Any], result: Any) -> Any:
         access_log.note_graphql(request.scope, await request.body(), bool(result.errors))
         return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> bytes:
+        """The answer as JSON, by orjson; by the standard library for what orjson refuses
+        (an integer beyond 64 bits, a lone surrogate in a text), as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     def decode_json(self, data: str | bytes) -> object:
         """The body as one JSON object; a body that is not one is a 400 that says why."""
@@ -329,9 +348,11 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
         )
 
 
-def graphql_endpoint(settings: Settings, tracing: Tracing | None) -> type[GraphQLEndpoint]:
+def graphql_endpoint(
+    settings: Settings, tracing: Tracing | None, cache: ResponseCache | None = None
+) -> type[GraphQLEndpoint]:
     class Configured(GraphQLEndpoint):
-        schema = build_schema(settings, tracing.tracer if tracing else None)
+        schema = build_schema(settings, tracing.tracer if tracing else None, cache)
         graphql_ide = "graphiql" if settings.graphiql else None
 
     return Configured
@@ -388,7 +409,10 @@ async def serving(
         pool = ReadPool(
             database.conninfo,
             connection_class=AsyncConnection[DictRow],
-            kwargs={"row_factory": dict_row},
+            # Autocommit: a read is a statement or a few, each its own snapshot as in a READ
+            # COMMITTED transaction, without the BEGIN and COMMIT round trips around them; a read
+            # that needs a transaction opens one (service.csv_copy).
+            kwargs={"row_factory": dict_row, "autocommit": True},
             min_size=min_size,
             max_size=max_size,
             name="polarity-reads",
@@ -429,17 +453,18 @@ def create_app(
     if tracing is None and settings.otlp_endpoint:
         tracing = Tracing.exporting_to(settings.otlp_endpoint)
     graphiql_assets = [graphiql.assets()] if settings.graphiql else []
+    cache = response_cache(settings)  # one per process: the API's and the portal's reads
     app = Litestar(
         route_handlers=[
             health,
             ready,
             probes.metrics_endpoint,
-            graphql_endpoint(settings, tracing),
+            graphql_endpoint(settings, tracing, cache),
             *graphiql_assets,
             *EXPORT_ROUTES,
             *AUDIT_ROUTES,
         ],
-        plugins=[Portal(settings, auth, request_context, provider=provider)],
+        plugins=[Portal(settings, auth, request_context, provider=provider, cache=cache)],
         on_app_init=[auth.on_app_init, throttle.before_authentication(settings)],
         middleware=throttle.after_authentication(settings),
         lifespan=[partial(serving, database=database, tracing=tracing)],

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from portal.session import SESSION_COOKIE
@@ -169,6 +170,26 @@ def test_csv_values_are_iso_times_true_or_false_and_lists_joined_with_semicolons
     assert row["overridden"] == "false"
     assert row["actor_roles"] == "steward;sponsor"
     assert {r["overridden"] for r in rows} <= {"true", "false"}
+
+
+def test_times_are_written_in_utc_whatever_the_database_sessions_time_zone(
+    own_database: Database,
+) -> None:
+    with psycopg.connect(own_database.conninfo, autocommit=True) as conn:
+        name = psycopg.sql.Identifier(conn.info.dbname)
+        conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET TimeZone = 'Asia/Tokyo'").format(name))
+    with serving(TEST_SETTINGS, own_database) as client:
+        steward = Caller(client, bearer("stella", "steward"))
+        initiative = propose(steward, "Tokyo")["initiative"]["id"]
+        decided = steward.ok("initiativeClassify", id=initiative, criteria=STRATEGIC, reason="r")
+        steward.query(  # the views include it
+            "query($at: Int) { decisionLog(first: 1, consistentWith: $at) { totalCount } }",
+            at=decided["position"],
+        )
+
+        (row,) = exported(client, "decision_log")
+
+    assert re.fullmatch(ISO_UTC, row["recorded_at"]), row["recorded_at"]
 
 
 def test_a_csv_is_utf_8_with_a_single_charset(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from uuid import uuid4
 
 import pytest
+from litestar.testing import TestClient
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from service.database import Database
+from service.tracing import Tracing
+from service.web import create_app
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 from tests.api.graphql import STRATEGIC, Caller
 
@@ -185,3 +192,51 @@ def test_the_portfolio_choices_are_the_values_its_items_hold(api: Client) -> Non
     assert any(sponsor.startswith("zoe-") for sponsor in choices["sponsors"])
     for values in choices.values():
         assert len(values) == len(set(values))
+
+
+class Traced:
+    """The app, traced: the SQL statements it ran since the last look."""
+
+    def __init__(self, client: Client, spans: InMemorySpanExporter) -> None:
+        self.client, self.spans = client, spans
+
+    def statements(self) -> list[str]:
+        ran = [
+            str((s.attributes or {}).get("db.statement")) for s in self.spans.get_finished_spans()
+        ]
+        self.spans.clear()
+        return ran
+
+
+@pytest.fixture
+def traced(database: Database) -> Iterator[Traced]:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    with TestClient(app=create_app(TEST_SETTINGS, database, tracing=Tracing(provider))) as client:
+        traced = Traced(client, spans)
+        traced.statements()  # what starting up ran
+        yield traced
+
+
+@pytest.mark.parametrize(
+    ("query", "counts"),
+    [
+        ("{ portfolio(first: 3) { edges { node { title } } } }", False),
+        ("{ portfolio(first: 3) { totalCount edges { node { title } } } }", True),
+        ("{ decisionLog(first: 3) { edges { node { reason } } } }", False),
+        (
+            "{ decisionLog(first: 3) { ...total } } "
+            "fragment total on DecisionConnection { totalCount }",
+            True,
+        ),
+        ("{ teams(first: 3) { edges { node { name } } } }", False),
+        ("{ teams(first: 3) { totalCount } }", True),
+    ],
+)
+def test_a_list_counts_its_rows_only_when_asked_for_its_total(
+    traced: Traced, query: str, counts: bool
+) -> None:
+    Caller(traced.client, bearer("rae", "steward")).query(query)
+
+    assert any("count(*)" in statement for statement in traced.statements()) is counts
