@@ -125,19 +125,22 @@ class Projection:
                     )
                 )
 
-    def open(self, cursor: Cursor[Any], tables: Tables, transcoder: Transcoder) -> State:
-        """The view's tables read into memory (logs are not read: they are only appended to),
-        with the transcoder the event store is written with."""
+    def open(
+        self, cursor: Cursor[Any], tables: Tables, transcoder: Transcoder, limit: int | None = None
+    ) -> State:
+        """The view's tables opened on `cursor`'s connection, each holding at most about `limit`
+        rows in memory (None: every row it reads), with the transcoder the event store is
+        written with. Logs are only appended to: at most `limit` rows wait to be written."""
         opened: dict[str, Rows | Log] = {}
         for name in self.tables:
             layout = Layout.read(cursor, name, SCHEMA, name + tables.suffix)
             if name in self.logs:
-                opened[name] = Log(layout)
+                opened[name] = Log(layout, limit)
             else:
-                rows = Rows(layout, self.indexes.get(name, ()))
+                rows = Rows(layout, self.indexes.get(name, ()), limit)
                 rows.load(cursor)
                 opened[name] = rows
-        return State(opened, transcoder)
+        return State(opened, transcoder, limit)
 
     def apply(self, recorded: Recorded, state: State) -> None:
         try:  # once per view and event: the lookup is inlined

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+DEFAULT_PROJECTION_CACHE_ROWS = 250_000
 
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
@@ -66,6 +67,9 @@ VARIABLES: Mapping[str, str] = {
     "(unset: no tracing)",
     "POLARITY_READY_MAX_LAG": "seconds a reporting view may lag before /ready answers 503 "
     "(unset: lag does not count)",
+    "POLARITY_PROJECTION_CACHE_ROWS": "rows of the reporting views a projection runner holds in "
+    f"memory, shared among their tables (default {DEFAULT_PROJECTION_CACHE_ROWS:,}: about "
+    "300 MB); others are read from their tables as events need them",
 }
 LOG_FORMATS = ("json", "text")
 RATE_UNITS = ("second", "minute", "hour")
@@ -113,6 +117,8 @@ class Settings:
     metrics_token: str | None = None  # what GET /metrics asks for, if anything
     otlp_endpoint: str | None = None  # where traces go; None: no tracing at all
     ready_max_lag: float | None = None  # seconds a view may lag before /ready says 503
+    # Rows a projection runner holds in memory; the runner reads it itself (`service.projector`).
+    projection_cache_rows: int = DEFAULT_PROJECTION_CACHE_ROWS
 
     @property
     def is_production(self) -> bool:
@@ -230,7 +236,14 @@ class Settings:
             metrics_token=env.get("POLARITY_METRICS_TOKEN") or None,
             otlp_endpoint=env.get("POLARITY_OTLP_ENDPOINT") or None,
             ready_max_lag=_positive_seconds(env, "POLARITY_READY_MAX_LAG"),
+            projection_cache_rows=projection_cache_rows(env),
         )
+
+
+def projection_cache_rows(environ: Mapping[str, str] | None = None) -> int:
+    """The rows a projection runner may hold in memory (POLARITY_PROJECTION_CACHE_ROWS)."""
+    env = os.environ if environ is None else environ
+    return _positive_int(env, "POLARITY_PROJECTION_CACHE_ROWS", DEFAULT_PROJECTION_CACHE_ROWS)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
