@@ -27,6 +27,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 from psycopg.types.json import Jsonb
 
+UUID_OID = 2950  # PostgreSQL's uuid type
 TURN_EVERY = 5_000  # events applied between looks at whether a table holds too many rows
 Key = Any  # a primary key's value, or a tuple of values when the key has several columns
 Row = Mapping[str, Any]
@@ -181,6 +182,8 @@ class Rows:
     def __post_init__(self) -> None:
         self._indexes = {tuple(sorted(columns)): {} for columns in self.indexed}
         self._away_by = {columns: Away() for columns in self._indexes}
+        # Keyed by one uuid column, as by an aggregate's id: what `prefetch` reads ahead for.
+        self._by_id = self.layout.types_of(self.layout.key) == [UUID_OID]
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -237,9 +240,9 @@ class Rows:
         return self._rows.get(key)
 
     def prefetch(self, keys: Iterable[Any]) -> None:
-        """Hold the rows with these keys that the table may have, read in one statement (a table
-        with a one-column key; values of another type are skipped)."""
-        if not self._away or len(self.layout.key) != 1:
+        """Hold the rows with these ids that the table may have, read in one statement (a table
+        keyed by one uuid column; others read a row when it is asked for)."""
+        if not self._by_id or not self._away:
             return
         wanted = [
             key
