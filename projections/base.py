@@ -89,6 +89,8 @@ class Projection:
     cost: ClassVar[float] = 1.0
     # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
     indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}
+    # Array columns a handler finds rows by an element of (`Rows.having`).
+    arrays: ClassVar[dict[str, tuple[str, ...]]] = {}
     _resolved: ClassVar[dict[type[Any], Handler | None]]  # event class -> handler, once looked up
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -137,7 +139,7 @@ class Projection:
             if name in self.logs:
                 opened[name] = Log(layout, limit)
             else:
-                rows = Rows(layout, self.indexes.get(name, ()), limit)
+                rows = Rows(layout, self.indexes.get(name, ()), limit, self.arrays.get(name, ()))
                 rows.load(cursor)
                 opened[name] = rows
         return State(opened, transcoder, limit)

@@ -169,6 +169,7 @@ class Rows:
     layout: Layout
     indexed: Sequence[tuple[str, ...]] = ()  # column sets `where` finds rows by without a scan
     limit: int | None = None
+    arrays: Sequence[str] = ()  # array columns `having` finds rows by an element of
     _rows: dict[Key, dict[str, Any]] = field(default_factory=dict)  # used since the last turn
     _old: dict[Key, dict[str, Any]] = field(default_factory=dict)  # used in the turn before
     _changed: set[Key] = field(default_factory=set)
@@ -177,11 +178,15 @@ class Rows:
     _away: Away = field(default_factory=Away)
     _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Key]]] = field(init=False)
     _away_by: dict[tuple[str, ...], Away] = field(init=False)  # index values of rows away
+    _elements: dict[str, dict[Any, set[Key]]] = field(init=False)  # array column -> element
+    _away_in: dict[str, Away] = field(init=False)  # elements of the arrays of rows away
     _connection: Connection[Any] | None = None  # the transaction rows are read and written in
 
     def __post_init__(self) -> None:
         self._indexes = {tuple(sorted(columns)): {} for columns in self.indexed}
         self._away_by = {columns: Away() for columns in self._indexes}
+        self._elements = {column: {} for column in self.arrays}
+        self._away_in = {column: Away() for column in self.arrays}
         # Keyed by one uuid column, as by an aggregate's id: what `prefetch` reads ahead for.
         self._by_id = self.layout.types_of(self.layout.key) == [UUID_OID]
 
@@ -226,6 +231,12 @@ class Rows:
         if values in self._away_by[columns]:
             self._select_where(equal)
         return [self[key] for key in list(index.get(values, ()))]
+
+    def having(self, column: str, element: Any) -> list[Row]:
+        """Rows whose array `column` (one of `arrays`) holds `element`."""
+        if element in self._away_in[column]:
+            self._select(SQL("%s = ANY({})").format(Identifier(column)), (element,))
+        return [self[key] for key in list(self._elements[column].get(element, ()))]
 
     def _missed(self, key: Key) -> dict[str, Any] | None:
         row = self._old.pop(key, None)
@@ -319,11 +330,11 @@ class Rows:
             row = self._missed(key)
             if row is None:
                 return False
-        if self._indexes:
+        if self._indexes or self._elements:
             self._unindex(key, row)
         width = len(row)
         row.update(values)
-        if self._indexes:
+        if self._indexes or self._elements:
             self._index(key, row)
         self._changed.add(key)
         if len(row) != width:  # checked after: cheaper than comparing key sets before
@@ -353,7 +364,9 @@ class Rows:
             raise RuntimeError(f"{self.layout.table} is not opened on a connection")
         self._away = Away()
         self._away_by = {columns: Away() for columns in self._indexes}
-        noted = (*self.layout.key, *{c for columns in self._indexes for c in columns})
+        self._away_in = {column: Away() for column in self._elements}
+        indexed = {c for columns in self._indexes for c in columns} | set(self._elements)
+        noted = (*self.layout.key, *sorted(indexed - set(self.layout.key)))
         width = len(self.layout.key)
         with self._connection.cursor(row_factory=tuple_row) as raw:
             statement = SQL("SELECT {} FROM {}").format(
@@ -364,10 +377,8 @@ class Rows:
                 if key in self._rows or key in self._old:
                     continue
                 self._away.add(key)
-                if self._indexes:
-                    row = dict(zip(noted, values, strict=True))
-                    for columns, away in self._away_by.items():
-                        away.add(tuple(row[c] for c in columns))
+                if len(noted) > width:
+                    self._note_away(dict(zip(noted, values, strict=True)))
 
     def write(self, cursor: Cursor[Any]) -> int:
         """Write the rows changed since the last write: old versions out, new ones in."""
@@ -405,14 +416,21 @@ class Rows:
 
     def _drop(self, rows: dict[Key, dict[str, Any]]) -> None:
         """Rows as written, no longer held: the table has them."""
-        away, by = self._away, self._away_by
+        away, indexed = self._away, bool(self._indexes or self._elements)
         for key, row in rows.items():
             away.add(key)
             self._stored.discard(key)
-            if by:
+            if indexed:
                 self._unindex(key, row)
-                for columns, values in by.items():
-                    values.add(tuple(row[c] for c in columns))
+                self._note_away(row)
+
+    def _note_away(self, row: Row) -> None:
+        """What the indexes would find a row by that is no longer held."""
+        for columns, away in self._away_by.items():
+            away.add(tuple(row[c] for c in columns))
+        for column, away in self._away_in.items():
+            for element in row[column] or ():
+                away.add(element)
 
     def _delete(self, cursor: Cursor[Any], keys: set[Key]) -> None:
         """Delete the stored rows with these keys, through a scratch table of the keys."""
@@ -445,6 +463,9 @@ class Rows:
     def _index(self, key: Key, row: Row) -> None:
         for columns, index in self._indexes.items():
             index.setdefault(tuple(row[c] for c in columns), set()).add(key)
+        for column, elements in self._elements.items():
+            for element in row[column] or ():
+                elements.setdefault(element, set()).add(key)
 
     def _unindex(self, key: Key, row: Row) -> None:
         for columns, index in self._indexes.items():
@@ -454,6 +475,13 @@ class Rows:
                 keys.discard(key)
                 if not keys:
                     del index[values]
+        for column, elements in self._elements.items():
+            for element in row[column] or ():
+                keys = elements.get(element)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del elements[element]
 
 
 @dataclass

@@ -258,3 +258,24 @@ def test_a_table_opened_with_rows_reads_each_only_when_asked_for(
     assert len(again) == 1
     assert not again.insert(id=ids[3], period="2027-Q1", team="red")
     assert again.insert(id=uuid4(), period="2027-Q1", team="red")
+
+
+def test_rows_are_found_by_an_element_of_an_array_held_or_let_go(
+    conn: psycopg.Connection[Any],
+) -> None:
+    with conn.cursor() as cur:
+        layout = Layout.read(cur, "items", "scratch", "items")
+        rows = Rows(layout, limit=1, arrays=["tags"])
+        rows.load(cur)
+    tag, other, ids = uuid4(), uuid4(), [uuid4() for _ in range(5)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, period="2027-Q1", team="blue", tags=[tag] if n % 2 else [other])
+    turned(conn, rows)
+    rows.insert(id=uuid4(), period="2027-Q2", team="red", tags=[other, tag])
+
+    tagged = rows.having("tags", tag)
+    rows.update((tagged[0]["id"], tagged[0]["period"]), tags=[])  # no longer found by it
+
+    assert len(tagged) == 3
+    assert len(rows.having("tags", tag)) == 2
+    assert rows.having("tags", uuid4()) == []
