@@ -160,9 +160,9 @@ class Rows:
     """One table's rows by primary key, the ones in use held in memory, with the keys changed
     since they were last written.
 
-    At most about `limit` rows are held (None: every row): the rows used since the last write
-    that went over it, and those used in the turn before (two generations, the older dropped
-    whole). Only rows as written are dropped, so the table always has them. A row not held is
+    At most about `limit` rows are held (None: every row): the rows used since the last turn,
+    and those used in the turn before (two generations of up to half the limit each; at a turn
+    the older is dropped whole). Only rows as written are dropped, so the table always has them. A row not held is
     read from the table when a handler asks for it, or beforehand, many in one statement
     (`prefetch`); `Away` remembers which keys may be there, so a new key costs no statement."""
 
@@ -396,18 +396,18 @@ class Rows:
         return len(changed)
 
     def over(self) -> bool:
-        """Whether more rows are held than the limit allows."""
-        return self.limit is not None and len(self._rows) + len(self._old) > self.limit
+        """Whether the younger generation holds half the limit: time to turn."""
+        return self.limit is not None and len(self._rows) > self.limit // 2
 
     def turn(self, cursor: Cursor[Any]) -> None:
-        """When more rows are held than the limit allows: the changes written, the older
+        """Once the younger generation holds half the limit: the changes written, the older
         generation dropped, and the younger becomes the older."""
         if not self.over():
             return
         self.write(cursor)
         self._drop(self._old)
         self._old, self._rows = self._rows, {}
-        if self.over():  # one turn made more rows than the limit: none is held
+        if self.limit is not None and len(self._old) > self.limit:  # one turn made too many
             self._drop(self._old)
             self._old = {}
         self._absent.clear()
