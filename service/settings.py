@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
-DEFAULT_PROJECTION_CACHE_ROWS = 250_000
+DEFAULT_PROJECTION_CACHE_ROWS = 200_000
 
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
@@ -69,7 +69,7 @@ VARIABLES: Mapping[str, str] = {
     "(unset: lag does not count)",
     "POLARITY_PROJECTION_CACHE_ROWS": "rows of the reporting views a projection runner holds in "
     f"memory, shared among their tables (default {DEFAULT_PROJECTION_CACHE_ROWS:,}: about "
-    "300 MB); others are read from their tables as events need them",
+    "250 MB); others are read from their tables as events need them",
 }
 LOG_FORMATS = ("json", "text")
 RATE_UNITS = ("second", "minute", "hour")
