@@ -373,6 +373,8 @@ class Projector:
         interested = Interested(views)
         mapper = self.app.mapper_with_envelopes
         until = stops or {}
+        # Mostly every view is behind the whole batch and none stops: nothing to check per event.
+        checked = bool(until) or any(p >= notifications[0].id for _, _, p in views)
         for start in range(0, len(notifications), TURN_EVERY):
             decoded = []
             for notification in notifications[start : start + TURN_EVERY]:
@@ -385,7 +387,9 @@ class Projector:
                 state.prefetch(ids)
             for recorded, applying in decoded:
                 for projection, state, position in applying:
-                    if position < recorded.position < until.get(projection.name, UNSTOPPED):
+                    if not checked or (
+                        position < recorded.position < until.get(projection.name, UNSTOPPED)
+                    ):
                         projection.apply(recorded, state)
             for _, state, _ in views:
                 state.turn(cur)
