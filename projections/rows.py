@@ -162,9 +162,10 @@ class Rows:
 
     At most about `limit` rows are held (None: every row): the rows used since the last turn,
     and those used in the turn before (two generations of up to half the limit each; at a turn
-    the older is dropped whole). Only rows as written are dropped, so the table always has them. A row not held is
-    read from the table when a handler asks for it, or beforehand, many in one statement
-    (`prefetch`); `Away` remembers which keys may be there, so a new key costs no statement."""
+    the older is dropped whole). Only rows as written are dropped, so the table always has them.
+    A row not held is read from the table when a handler asks for it, or beforehand, many in one
+    statement (`prefetch`); `Away` remembers which keys may be there, so a new key costs no
+    statement."""
 
     layout: Layout
     indexed: Sequence[tuple[str, ...]] = ()  # column sets `where` finds rows by without a scan
