@@ -84,8 +84,9 @@ class Projection:
     handlers: ClassVar[dict[type[Any], Handler]]
     logs: ClassVar[tuple[str, ...]] = ()  # append-only tables: written, never read back
     published: ClassVar[bool] = True  # whether BI tools get a v1 view of each table
-    # Roughly how long applying one event it handles takes, against a typical view (about 10 µs
-    # here; benchmarks/README.md): parallel catch-up deals views out to processes by it.
+    # Roughly how long applying one event it handles and writing what it changed takes, in
+    # tens of µs (measured per view over a 200,000-event rebuild; benchmarks/README.md):
+    # parallel catch-up deals views out to processes by it.
     cost: ClassVar[float] = 1.0
     # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
     indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}

@@ -181,6 +181,7 @@ def allocate(state: State, recorded: Recorded, sign: int) -> None:
 
 class GovernanceHealth(Projection):
     name = "governance_health"
+    cost = 0.6
     tables = ("governance_work", "governance_capacity", "governance_approvals", "governance_gates")
     ddl = (WORK, CAPACITY, APPROVALS, GATES, GATES_QUORUM)
     arrays = {"governance_work": ("objective_ids",)}  # an objective retired: its work items

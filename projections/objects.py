@@ -75,7 +75,7 @@ def live(row: Row, transcoder: Transcoder) -> Any:
 
 class Objects(Projection):
     name = "objects"
-    cost = 2.5
+    cost = 1.0
     published = False
     tables = ("objects",)
     ddl = (DDL, INDEX)
