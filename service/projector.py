@@ -374,7 +374,8 @@ class Projector:
         mapper = self.app.mapper_with_envelopes
         until = stops or {}
         # Mostly every view is behind the whole batch and none stops: nothing to check per event.
-        checked = bool(until) or any(p >= notifications[0].id for _, _, p in views)
+        first = notifications[0].id if notifications else UNSTOPPED
+        checked = bool(until) or any(position >= first for _, _, position in views)
         for start in range(0, len(notifications), TURN_EVERY):
             decoded = []
             for notification in notifications[start : start + TURN_EVERY]:
