@@ -118,6 +118,13 @@ class Filled:
     seconds: float = 0.0
     event_types: Counter[str] = field(default_factory=Counter)
 
+    @classmethod
+    def of(cls, summary: dict[str, Any]) -> Filled:
+        """What `summary` says was filled (a kept store's note)."""
+        return cls(
+            summary["events"], summary["saves"], summary["seconds"], Counter(summary["event_types"])
+        )
+
     def summary(self) -> dict[str, Any]:
         return {
             "events": self.events,

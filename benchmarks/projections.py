@@ -13,14 +13,15 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
+from psycopg.types.json import Jsonb
 
 from benchmarks.filling import Filled, fill
 from benchmarks.library_view import catch_up_with_runner, view_totals
@@ -56,6 +57,7 @@ class Plan:
     fill_batch: int
     profile: bool
     rebuild: bool = False
+    keep_store: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,16 @@ def parse_plan(argv: list[str] | None) -> Plan:
         help="only the rebuild of every view with 1 and 2 workers, with peak RSS "
         f"(default {REBUILD_EVENTS:,} events; needs a server URL)",
     )
+    parser.add_argument(
+        "--keep-store",
+        action="store_true",
+        help="with --rebuild: fill a database named after the events and keep it, or use the one "
+        "an earlier run kept (the fill of a million events takes minutes)",
+    )
     args = parser.parse_args(argv)
     if args.rebuild:
-        return Plan(
-            args.events or (20_000 if args.quick else REBUILD_EVENTS), args.fill_batch, False, True
-        )
+        events = args.events or (20_000 if args.quick else REBUILD_EVENTS)
+        return Plan(events, args.fill_batch, False, True, args.keep_store)
     events = args.events or (20_000 if args.quick else 200_000)
     if events < 1 or args.fill_batch < 1:
         parser.error("--events and --fill-batch must be positive")
@@ -272,13 +279,25 @@ def rebuild_here(url: str, workers: int) -> None:
         seconds = time.perf_counter() - started
     finally:
         app.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child
+    own = own_peak_kib()
+    # The largest worker's: each started from this process, small when it started them.
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     found = {"events": events, "seconds": seconds, "own_kib": own, "children_kib": workers_peak}
     print(REBUILT + json.dumps(found))
 
 
 REBUILT = "REBUILT "
+
+
+def own_peak_kib() -> int:
+    """This process's peak resident memory in KiB: the high-water mark of its own address space
+    (VmHWM). `getrusage` would give at least the RSS of the process it was started from, which
+    Linux carries over through fork and exec (the benchmark's, a gigabyte after the fill)."""
+    with suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def rebuilt(database: Database, workers: int) -> dict[str, Any]:
@@ -349,6 +368,46 @@ def rebuild_table(
     return "\n".join(lines)
 
 
+KEPT_STORE = "polarity_bench_store_{events}_{fill_batch}"
+FILLED_NOTE = "bench_filled"  # a kept store's table: what went into it
+
+
+@contextmanager
+def store_for(server: Database, plan: Plan) -> Iterator[tuple[Database, Filled | None]]:
+    """A fresh database, dropped afterwards; or with `--keep-store` the kept one named after
+    the plan, with what an earlier run filled it with (None when this run must fill it)."""
+    if not plan.keep_store:
+        with fresh_database(server) as database:
+            yield database, None
+        return
+    name = KEPT_STORE.format(events=plan.events, fill_batch=plan.fill_batch)
+    with psycopg.connect(server.conninfo, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    database = server.with_name(name)
+    with psycopg.connect(database.conninfo) as conn:
+        note = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", (f"public.{FILLED_NOTE}",)
+        ).fetchone()
+        summary = None
+        if note and note[0]:
+            found = conn.execute(SQL("SELECT summary FROM {}").format(Identifier(FILLED_NOTE)))
+            summary = (found.fetchone() or (None,))[0]
+    yield database, Filled.of(summary) if summary else None
+
+
+def filled_and_noted(app: Polarity, database: Database, plan: Plan) -> Filled:
+    filled = fill(app, plan.events, plan.fill_batch)
+    if plan.keep_store:
+        with psycopg.connect(database.conninfo) as conn:
+            conn.execute(SQL("CREATE TABLE {} (summary jsonb)").format(Identifier(FILLED_NOTE)))
+            conn.execute(
+                SQL("INSERT INTO {} VALUES (%s)").format(Identifier(FILLED_NOTE)),
+                (Jsonb(filled.summary()),),
+            )
+    return filled
+
+
 def rebuild_main(plan: Plan) -> None:
     """Fill, then rebuild every view with 1 and with 2 workers, between two read-and-decode runs
     of the same events (the same-run baseline)."""
@@ -359,11 +418,11 @@ def rebuild_main(plan: Plan) -> None:
             "embedded one."
         )
     started = datetime.now(UTC)
-    with chosen_server() as server, fresh_database(server.database) as database:
+    with chosen_server() as server, store_for(server.database, plan) as (database, kept):
         print(f"{server.kind} server; rebuild over {plan.events} events", file=sys.stderr)
         app = Polarity(database)
         try:
-            filled = fill(app, plan.events, plan.fill_batch)
+            filled = kept or filled_and_noted(app, database, plan)
             print(f"filled {filled.events} events in {filled.seconds:.1f} s", file=sys.stderr)
             library = EnvelopeMapper(transcoder=library_transcoder())
             settle(database)

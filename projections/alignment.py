@@ -96,7 +96,7 @@ def end_work(state: State, recorded: Recorded) -> None:
 
 class Alignment(Projection):
     name = "alignment"
-    cost = 1.5
+    cost = 1.2
     tables = ("alignment_objectives", "alignment_work", "alignment_links")
     ddl = (OBJECTIVES, WORK, LINKS, *INDEXES)
     docs = {

@@ -84,11 +84,14 @@ class Projection:
     handlers: ClassVar[dict[type[Any], Handler]]
     logs: ClassVar[tuple[str, ...]] = ()  # append-only tables: written, never read back
     published: ClassVar[bool] = True  # whether BI tools get a v1 view of each table
-    # Roughly how long applying one event it handles takes, against a typical view (about 10 µs
-    # here; benchmarks/README.md): parallel catch-up deals views out to processes by it.
+    # Roughly how long applying one event it handles and writing what it changed takes, in
+    # tens of µs (measured per view over a 200,000-event rebuild; benchmarks/README.md):
+    # parallel catch-up deals views out to processes by it.
     cost: ClassVar[float] = 1.0
     # Column sets a handler finds rows by (`Rows.where`) often enough to keep an index of.
     indexes: ClassVar[dict[str, tuple[tuple[str, ...], ...]]] = {}
+    # Array columns a handler finds rows by an element of (`Rows.having`).
+    arrays: ClassVar[dict[str, tuple[str, ...]]] = {}
     _resolved: ClassVar[dict[type[Any], Handler | None]]  # event class -> handler, once looked up
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -125,19 +128,22 @@ class Projection:
                     )
                 )
 
-    def open(self, cursor: Cursor[Any], tables: Tables, transcoder: Transcoder) -> State:
-        """The view's tables read into memory (logs are not read: they are only appended to),
-        with the transcoder the event store is written with."""
+    def open(
+        self, cursor: Cursor[Any], tables: Tables, transcoder: Transcoder, limit: int | None = None
+    ) -> State:
+        """The view's tables opened on `cursor`'s connection, each holding at most about `limit`
+        rows in memory (None: every row it reads), with the transcoder the event store is
+        written with. Logs are only appended to: at most `limit` rows wait to be written."""
         opened: dict[str, Rows | Log] = {}
         for name in self.tables:
             layout = Layout.read(cursor, name, SCHEMA, name + tables.suffix)
             if name in self.logs:
-                opened[name] = Log(layout)
+                opened[name] = Log(layout, limit)
             else:
-                rows = Rows(layout, self.indexes.get(name, ()))
+                rows = Rows(layout, self.indexes.get(name, ()), limit, self.arrays.get(name, ()))
                 rows.load(cursor)
                 opened[name] = rows
-        return State(opened, transcoder)
+        return State(opened, transcoder, limit)
 
     def apply(self, recorded: Recorded, state: State) -> None:
         try:  # once per view and event: the lookup is inlined

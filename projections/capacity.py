@@ -113,7 +113,7 @@ def allocation_change(recorded: Recorded, sign: int) -> dict[str, Any]:
 
 class Capacity(Projection):
     name = "capacity"
-    cost = 2.5
+    cost = 1.3
     tables = ("capacity_teams", "capacity")
     ddl = (TEAMS, CAPACITY, *INDEXES)
     docs = {

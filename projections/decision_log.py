@@ -149,7 +149,7 @@ def note_title(state: State, subject: UUID, title: str | None) -> None:
 class DecisionLog(Projection):
     name = "decision_log"
     version = 2  # 2: each row carries its subject's title
-    cost = 2.0
+    cost = 1.9
     tables = ("decision_log", "decision_log_reviews", "decision_log_subjects")
     ddl = (LOG, LOG_SUBJECT_TITLE, REVIEWS, SUBJECTS, *INDEXES)
     logs = ("decision_log",)

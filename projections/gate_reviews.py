@@ -57,6 +57,7 @@ def criteria_json(criteria: tuple[Criterion, ...]) -> Jsonb:
 
 class GateReviews(Projection):
     name = "gate_reviews"
+    cost = 1.9
     tables = ("gate_reviews", "gate_review_votes")
     ddl = (REVIEWS, VOTES, *INDEXES)
     docs = {

@@ -181,8 +181,10 @@ def allocate(state: State, recorded: Recorded, sign: int) -> None:
 
 class GovernanceHealth(Projection):
     name = "governance_health"
+    cost = 0.6
     tables = ("governance_work", "governance_capacity", "governance_approvals", "governance_gates")
     ddl = (WORK, CAPACITY, APPROVALS, GATES, GATES_QUORUM)
+    arrays = {"governance_work": ("objective_ids",)}  # an objective retired: its work items
     docs = {
         "governance_work": (
             "One row per work item on either path with the facts the governance-health checks "
@@ -375,9 +377,8 @@ class GovernanceHealth(Projection):
 
     @handles(Objective.Retired)
     def objective_retired(self, recorded: Recorded, state: State) -> None:
-        work = state.rows("governance_work")  # objectives retire rarely: a scan is fine here
-        aligned = [row for row in work.values() if recorded.aggregate_id in row["objective_ids"]]
-        for row in aligned:
+        work = state.rows("governance_work")
+        for row in work.having("objective_ids", recorded.aggregate_id):
             work.update(
                 row["id"], objective_ids=without(row["objective_ids"], recorded.aggregate_id)
             )

@@ -74,6 +74,7 @@ def finish(state: State, recorded: Recorded, stage: PdcaStage) -> None:
 
 class KaizenFlow(Projection):
     name = "kaizen_flow"
+    cost = 0.35
     tables = ("kaizen_flow",)
     ddl = (DDL, *INDEXES)
     docs = {

@@ -76,7 +76,7 @@ def live(row: Row, transcoder: Transcoder) -> Any:
 class Objects(Projection):
     name = "objects"
     version = 2  # 2: the aggregates' state of version 2, their decisions kept as bitsets
-    cost = 2.5
+    cost = 1.0
     published = False
     tables = ("objects",)
     ddl = (DDL, INDEX)

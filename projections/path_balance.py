@@ -119,7 +119,7 @@ def remember(state: State, recorded: Recorded, path: Path, org_unit: str) -> Non
 
 class PathBalance(Projection):
     name = "path_balance"
-    cost = 2.5
+    cost = 1.6
     tables = ("path_balance_items", "path_balance_allocations", "path_balance")
     ddl = (ITEMS, ALLOCATIONS, BALANCE, *INDEXES)
     indexes = {"path_balance_allocations": (("work_item_id", "period"),)}

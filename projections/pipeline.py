@@ -123,7 +123,7 @@ def decided_from(state: State, recorded: Recorded) -> tuple[Stage, Stage | None]
 
 class Pipeline(Projection):
     name = "pipeline"
-    cost = 1.5
+    cost = 0.55
     tables = ("pipeline_stages", "pipeline_gates", "pipeline_reviews")
     ddl = (STAGES, GATES, REVIEWS, *INDEXES)
     # Clearing conditions finds an initiative's open ones (in SQL: index pipeline_gates_open).

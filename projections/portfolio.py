@@ -77,6 +77,7 @@ def current(state: State, recorded: Recorded) -> Row:
 
 class Portfolio(Projection):
     name = "portfolio"
+    cost = 0.45
     tables = ("portfolio",)
     ddl = (DDL, *INDEXES)
     docs = {

@@ -75,6 +75,7 @@ def end(state: State, recorded: Recorded) -> None:
 
 class ReviewsDue(Projection):
     name = "reviews_due"
+    cost = 0.3
     tables = ("reviews_due",)
     ddl = (DDL, *INDEXES)
     docs = {

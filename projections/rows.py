@@ -20,13 +20,15 @@ from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import Transcoder
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 from psycopg.types.json import Jsonb
 
+UUID_OID = 2950  # PostgreSQL's uuid type
+TURN_EVERY = 5_000  # events applied between looks at whether a table holds too many rows
 Key = Any  # a primary key's value, or a tuple of values when the key has several columns
 Row = Mapping[str, Any]
 
@@ -117,48 +119,193 @@ def _evaluate(cursor: Cursor[Any], described: list[tuple[str, str | None]]) -> d
     return defaults
 
 
+class Away:
+    """Keys (or index values) of rows the table may hold that are not in memory: a Bloom filter
+    of fixed size, so a key never stored costs no statement and the memory stays the same however
+    large the table grows. It can say yes wrongly, never no: a yes costs one statement that finds
+    nothing. Once it holds more than it was sized for, the table reads it again (`Rows.recount`)."""
+
+    BITS = 1 << 22  # 512 KiB: about 0.1 % wrong yeses at 200,000 keys, 3 % at 1,000,000
+    CAPACITY = 1_000_000
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+        self.added = 0
+
+    def __bool__(self) -> bool:
+        return self.added > 0
+
+    def add(self, value: Any) -> None:
+        bits, mask = self._bits, self.BITS - 1
+        mixed = (hash(value) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        for shift in (0, 21, 42):
+            bit = (mixed >> shift) & mask
+            bits[bit >> 3] |= 1 << (bit & 7)
+        self.added += 1
+
+    def __contains__(self, value: Any) -> bool:
+        if not self.added:
+            return False
+        bits, mask = self._bits, self.BITS - 1
+        mixed = (hash(value) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        for shift in (0, 21, 42):
+            bit = (mixed >> shift) & mask
+            if not bits[bit >> 3] & (1 << (bit & 7)):
+                return False
+        return True
+
+
 @dataclass
 class Rows:
-    """One table's rows by primary key, with the keys changed since they were last written."""
+    """One table's rows by primary key, the ones in use held in memory, with the keys changed
+    since they were last written.
+
+    At most about `limit` rows are held (None: every row): the rows used since the last turn,
+    and those used in the turn before (two generations of up to half the limit each; at a turn
+    the older is dropped whole). Only rows as written are dropped, so the table always has them.
+    A row not held is read from the table when a handler asks for it, or beforehand, many in one
+    statement (`prefetch`); `Away` remembers which keys may be there, so a new key costs no
+    statement."""
 
     layout: Layout
     indexed: Sequence[tuple[str, ...]] = ()  # column sets `where` finds rows by without a scan
-    _rows: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    limit: int | None = None
+    arrays: Sequence[str] = ()  # array columns `having` finds rows by an element of
+    _rows: dict[Key, dict[str, Any]] = field(default_factory=dict)  # used since the last turn
+    _old: dict[Key, dict[str, Any]] = field(default_factory=dict)  # used in the turn before
     _changed: set[Key] = field(default_factory=set)
-    _stored: set[Key] = field(default_factory=set)  # keys the table holds, as last written
+    _stored: set[Key] = field(default_factory=set)  # keys held (or deleted) that the table has
+    _absent: set[Key] = field(default_factory=set)  # keys looked for in the table, not found
+    _away: Away = field(default_factory=Away)
     _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Key]]] = field(init=False)
+    _away_by: dict[tuple[str, ...], Away] = field(init=False)  # index values of rows away
+    _elements: dict[str, dict[Any, set[Key]]] = field(init=False)  # array column -> element
+    _away_in: dict[str, Away] = field(init=False)  # elements of the arrays of rows away
+    _connection: Connection[Any] | None = None  # the transaction rows are read and written in
 
     def __post_init__(self) -> None:
         self._indexes = {tuple(sorted(columns)): {} for columns in self.indexed}
+        self._away_by = {columns: Away() for columns in self._indexes}
+        self._elements = {column: {} for column in self.arrays}
+        self._away_in = {column: Away() for column in self.arrays}
+        # Keyed by one uuid column, as by an aggregate's id: what `prefetch` reads ahead for.
+        self._by_id = self.layout.types_of(self.layout.key) == [UUID_OID]
 
     # Reading ----------------------------------------------------------------------------------
 
     def get(self, key: Key) -> Row | None:
-        return self._rows.get(key)
+        row = self._rows.get(key)
+        if row is None:
+            return self._missed(key)
+        return row
 
     def __getitem__(self, key: Key) -> Row:
-        try:
-            return self._rows[key]
-        except KeyError:
-            raise KeyError(f"no row {key!r} in {self.layout.table}") from None
+        row = self.get(key)
+        if row is None:
+            raise KeyError(f"no row {key!r} in {self.layout.table}")
+        return row
 
     def __contains__(self, key: Key) -> bool:
-        return key in self._rows
+        return self.get(key) is not None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        """The rows held in memory."""
+        return len(self._rows) + len(self._old)
 
     def values(self) -> Iterable[Row]:
-        return self._rows.values()
+        """Every row: those held, and those only the table has (read, not held)."""
+        held = [*self._rows.values(), *self._old.values()]
+        if not self._away:
+            return held
+        return held + self._select(SQL("TRUE"), (), hold=False)
 
     def where(self, **equal: Any) -> list[Row]:
         """Rows whose columns equal these values: by an index when one covers exactly them."""
         columns = tuple(sorted(equal))
         index = self._indexes.get(columns)
-        if index is not None:
-            keys = index.get(tuple(equal[c] for c in columns), ())
-            return [self._rows[key] for key in keys]
-        return [row for row in self._rows.values() if all(row[c] == v for c, v in equal.items())]
+        if index is None:
+            if self._away:
+                self._select_where(equal)
+            held = [*self._rows.values(), *self._old.values()]
+            return [row for row in held if all(row[c] == v for c, v in equal.items())]
+        values = tuple(equal[c] for c in columns)
+        if values in self._away_by[columns]:
+            self._select_where(equal)
+        return [self[key] for key in list(index.get(values, ()))]
+
+    def having(self, column: str, element: Any) -> list[Row]:
+        """Rows whose array `column` (one of `arrays`) holds `element`."""
+        if element in self._away_in[column]:
+            self._select(SQL("%s = ANY({})").format(Identifier(column)), (element,))
+        return [self[key] for key in list(self._elements[column].get(element, ()))]
+
+    def _missed(self, key: Key) -> dict[str, Any] | None:
+        row = self._old.pop(key, None)
+        if row is not None:  # used again: into the younger generation
+            self._rows[key] = row
+            return row
+        if key in self._changed or key in self._absent or key not in self._away:
+            return None  # deleted since the last write, or never stored
+        self._select(self._key_matches(), key if len(self.layout.key) > 1 else (key,))
+        if key not in self._rows:
+            self._absent.add(key)
+        return self._rows.get(key)
+
+    def prefetch(self, keys: Iterable[Any]) -> None:
+        """Hold the rows with these ids that the table may have, read in one statement (a table
+        keyed by one uuid column; others read a row when it is asked for)."""
+        if not self._by_id or not self._away:
+            return
+        wanted = [
+            key
+            for key in keys
+            if key not in self._rows
+            and key not in self._old
+            and key not in self._changed
+            and key not in self._absent
+            and key in self._away
+        ]
+        if not wanted:
+            return
+        (column,) = self.layout.key
+        self._select(SQL("{} = ANY(%s)").format(Identifier(column)), (wanted,))
+        self._absent.update(key for key in wanted if key not in self._rows)
+
+    def _select_where(self, equal: Mapping[str, Any]) -> None:
+        matches = SQL(" AND ").join(SQL("{} = %s").format(Identifier(c)) for c in equal)
+        self._select(matches, tuple(equal.values()))
+
+    def _key_matches(self) -> Composable:
+        return SQL(" AND ").join(SQL("{} = %s").format(Identifier(c)) for c in self.layout.key)
+
+    def _select(
+        self, matches: Composable, params: Sequence[Any], hold: bool = True
+    ) -> list[dict[str, Any]]:
+        """The stored rows matching, less those held or deleted since the last write (memory has
+        them as they now are); held from now on, unless `hold` is false."""
+        if self._connection is None:
+            raise RuntimeError(f"{self.layout.table} is not opened on a connection")
+        names = self.layout.columns
+        found = []
+        with self._connection.cursor(row_factory=tuple_row) as raw:
+            _read_json_as_stored(raw)
+            statement = SQL("SELECT {} FROM {} WHERE {}").format(
+                SQL(", ").join(map(Identifier, names)), self.layout.target, matches
+            )
+            for values in raw.execute(statement, params):
+                row = dict(zip(names, values, strict=True))
+                key = self.layout.key_of(row)
+                if key in self._rows or key in self._old or key in self._changed:
+                    continue
+                if hold:
+                    self._hold(key, row)
+                found.append(row)
+        return found
+
+    def _hold(self, key: Key, row: dict[str, Any]) -> None:
+        self._rows[key] = row
+        self._stored.add(key)
+        self._index(key, row)
 
     # Changing ---------------------------------------------------------------------------------
 
@@ -166,7 +313,7 @@ class Rows:
         """Add a row (defaults filled in); like ON CONFLICT DO NOTHING when its key is taken."""
         row = self.layout.row(values)
         key = self.layout.key_of(row)
-        if key in self._rows:
+        if key in self._rows or self._missed(key) is not None:
             return False
         self._rows[key] = row
         self._changed.add(key)
@@ -181,12 +328,14 @@ class Rows:
         a view's tables again after any error.)"""
         row = self._rows.get(key)
         if row is None:
-            return False
-        if self._indexes:
+            row = self._missed(key)
+            if row is None:
+                return False
+        if self._indexes or self._elements:
             self._unindex(key, row)
         width = len(row)
         row.update(values)
-        if self._indexes:
+        if self._indexes or self._elements:
             self._index(key, row)
         self._changed.add(key)
         if len(row) != width:  # checked after: cheaper than comparing key sets before
@@ -196,9 +345,9 @@ class Rows:
         return True
 
     def delete(self, key: Key) -> bool:
-        row = self._rows.pop(key, None)
-        if row is None:
+        if self.get(key) is None:
             return False
+        row = self._rows.pop(key)
         self._unindex(key, row)
         self._changed.add(key)
         return True
@@ -206,20 +355,35 @@ class Rows:
     # Storing ----------------------------------------------------------------------------------
 
     def load(self, cursor: Cursor[Any]) -> None:
-        columns = SQL(", ").join(map(Identifier, self.layout.columns))
-        raw = cursor.connection.cursor(row_factory=tuple_row)
-        for json_type in ("json", "jsonb"):
-            raw.adapters.register_loader(json_type, StoredJsonLoader)
-        names = self.layout.columns
-        for values in raw.execute(SQL("SELECT {} FROM {}").format(columns, self.layout.target)):
-            row = dict(zip(names, values, strict=True))
-            key = self.layout.key_of(row)
-            self._rows[key] = row
-            self._index(key, row)
-        self._stored = set(self._rows)
+        """Open the table on `cursor`'s connection: its rows are read as they are asked for."""
+        self._connection = cursor.connection
+        self.recount()
+
+    def recount(self) -> None:
+        """Note every stored key (and indexed value) as away, unless held: a fresh `Away`."""
+        if self._connection is None:
+            raise RuntimeError(f"{self.layout.table} is not opened on a connection")
+        self._away = Away()
+        self._away_by = {columns: Away() for columns in self._indexes}
+        self._away_in = {column: Away() for column in self._elements}
+        indexed = {c for columns in self._indexes for c in columns} | set(self._elements)
+        noted = (*self.layout.key, *sorted(indexed - set(self.layout.key)))
+        width = len(self.layout.key)
+        with self._connection.cursor(row_factory=tuple_row) as raw:
+            statement = SQL("SELECT {} FROM {}").format(
+                SQL(", ").join(map(Identifier, noted)), self.layout.target
+            )
+            for values in raw.stream(statement, size=10_000):
+                key = values[0] if width == 1 else values[:width]
+                if key in self._rows or key in self._old:
+                    continue
+                self._away.add(key)
+                if len(noted) > width:
+                    self._note_away(dict(zip(noted, values, strict=True)))
 
     def write(self, cursor: Cursor[Any]) -> int:
         """Write the rows changed since the last write: old versions out, new ones in."""
+        self._connection = cursor.connection
         if not self._changed:
             return 0
         changed, self._changed = self._changed, set()
@@ -231,6 +395,43 @@ class Rows:
         self._stored -= changed
         self._stored.update(kept)
         return len(changed)
+
+    def over(self) -> bool:
+        """Whether the younger generation holds half the limit: time to turn."""
+        return self.limit is not None and len(self._rows) > self.limit // 2
+
+    def turn(self, cursor: Cursor[Any]) -> None:
+        """Once the younger generation holds half the limit: the changes written, the older
+        generation dropped, and the younger becomes the older."""
+        if not self.over():
+            return
+        self.write(cursor)
+        self._drop(self._old)
+        self._old, self._rows = self._rows, {}
+        if self.limit is not None and len(self._old) > self.limit:  # one turn made too many
+            self._drop(self._old)
+            self._old = {}
+        self._absent.clear()
+        if self._away.added > Away.CAPACITY:
+            self.recount()
+
+    def _drop(self, rows: dict[Key, dict[str, Any]]) -> None:
+        """Rows as written, no longer held: the table has them."""
+        away, indexed = self._away, bool(self._indexes or self._elements)
+        for key, row in rows.items():
+            away.add(key)
+            self._stored.discard(key)
+            if indexed:
+                self._unindex(key, row)
+                self._note_away(row)
+
+    def _note_away(self, row: Row) -> None:
+        """What the indexes would find a row by that is no longer held."""
+        for columns, away in self._away_by.items():
+            away.add(tuple(row[c] for c in columns))
+        for column, away in self._away_in.items():
+            for element in row[column] or ():
+                away.add(element)
 
     def _delete(self, cursor: Cursor[Any], keys: set[Key]) -> None:
         """Delete the stored rows with these keys, through a scratch table of the keys."""
@@ -263,6 +464,9 @@ class Rows:
     def _index(self, key: Key, row: Row) -> None:
         for columns, index in self._indexes.items():
             index.setdefault(tuple(row[c] for c in columns), set()).add(key)
+        for column, elements in self._elements.items():
+            for element in row[column] or ():
+                elements.setdefault(element, set()).add(key)
 
     def _unindex(self, key: Key, row: Row) -> None:
         for columns, index in self._indexes.items():
@@ -272,6 +476,13 @@ class Rows:
                 keys.discard(key)
                 if not keys:
                     del index[values]
+        for column, elements in self._elements.items():
+            for element in row[column] or ():
+                keys = elements.get(element)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del elements[element]
 
 
 @dataclass
@@ -279,10 +490,18 @@ class Log:
     """An append-only table: rows are added and written, never read back or changed."""
 
     layout: Layout
+    limit: int | None = None  # rows pending before they are written
     _pending: list[dict[str, Any]] = field(default_factory=list)
 
     def insert(self, **values: Any) -> None:
         self._pending.append(self.layout.row(values))
+
+    def over(self) -> bool:
+        return self.limit is not None and len(self._pending) > self.limit
+
+    def turn(self, cursor: Cursor[Any]) -> None:
+        if self.over():
+            self.write(cursor)
 
     def write(self, cursor: Cursor[Any]) -> int:
         pending, self._pending = self._pending, []
@@ -307,6 +526,11 @@ def _copy(
             copy.write_row(row)
 
 
+def _read_json_as_stored(cursor: Cursor[Any]) -> None:
+    for json_type in ("json", "jsonb"):
+        cursor.adapters.register_loader(json_type, StoredJsonLoader)
+
+
 class StoredJsonLoader(Loader):
     """json or jsonb as its stored text, wrapped to be written back as it is: numbers stay exact."""
 
@@ -318,9 +542,12 @@ class State(Mapping[str, "Rows | Log"]):
     """The tables of one view, in memory: what its handlers read and change; and the event
     store's transcoder, for a view that keeps domain values as JSON in the store's own form."""
 
-    def __init__(self, tables: Mapping[str, Rows | Log], transcoder: Transcoder) -> None:
+    def __init__(
+        self, tables: Mapping[str, Rows | Log], transcoder: Transcoder, limit: int | None = None
+    ) -> None:
         self._tables = dict(tables)
         self.transcoder = transcoder
+        self.limit = limit  # rows each table holds at most (about)
 
     def __getitem__(self, name: str) -> Rows | Log:
         return self._tables[name]
@@ -346,3 +573,22 @@ class State(Mapping[str, "Rows | Log"]):
     def write(self, cursor: Cursor[Any]) -> int:
         """Write every table's changes; returns the rows written."""
         return sum(table.write(cursor) for table in self._tables.values())
+
+    def bind(self, cursor: Cursor[Any]) -> None:
+        """Read and write the tables in `cursor`'s transaction from now on."""
+        for table in self._tables.values():
+            if isinstance(table, Rows):
+                table._connection = cursor.connection
+
+    def prefetch(self, keys: Sequence[Any]) -> None:
+        """The rows these keys name, in each table keyed by one column, read in one statement
+        a table: what the next events will likely ask for (their aggregates' ids)."""
+        for table in self._tables.values():
+            if isinstance(table, Rows):
+                table.prefetch(keys)
+
+    def turn(self, cursor: Cursor[Any]) -> None:
+        """Each table holding more rows than its limit writes them and lets the older go."""
+        for table in self._tables.values():
+            if table.over():
+                table.turn(cursor)

@@ -17,9 +17,9 @@ from service.application import Polarity
 from service.database import Database
 from service.projector import Projector
 
-# Decoding one event, against a view of cost 1 applying it: what a process pays once for every
-# event any of its views handles (benchmarks/README.md).
-DECODE_COST = 3.5
+# Decoding one event, in the views' unit (tens of µs): what a process pays once for every event
+# any of its views handles (benchmarks/README.md).
+DECODE_COST = 1.3
 
 
 def shares(

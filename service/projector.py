@@ -41,12 +41,13 @@ from psycopg.sql import SQL, Identifier, Literal
 from projections.base import REBUILD_SUFFIX, SCHEMA, TRACKING, Projection, Recorded, Tables
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
-from projections.rows import State
+from projections.rows import TURN_EVERY, State
 from service import damage, set_aside, versions
 from service.application import Polarity
 from service.collector import collector_paused
 from service.database import Database
 from service.set_aside import OUTAGES, Apart, SetAside
+from service.settings import projection_cache_rows
 
 log = logging.getLogger("polarity.projections")
 
@@ -87,6 +88,7 @@ class Projector:
         database: Database,
         projections: Sequence[Projection],
         batch_size: int = BATCH_SIZE,
+        cache_rows: int | None = None,
     ) -> None:
         self.app = app
         self.transcoder = app.mapper.transcoder  # the views' JSON is written as the events are
@@ -94,6 +96,10 @@ class Projector:
         self.projections = {p.name: p for p in projections}
         self.tables = {p.name: Tables(p.tables) for p in projections}
         self.batch_size = batch_size
+        # The rows the views' tables hold in memory, shared out equally among the tables.
+        budget = projection_cache_rows() if cache_rows is None else cache_rows
+        tables = sum(len(p.tables) for p in projections) or 1
+        self.held_rows = max(budget // tables, 1)
         self._held: dict[str, tuple[UUID, State]] = {}  # view -> (token written, its rows)
         recorder = app.store
         self.events = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
@@ -287,7 +293,9 @@ class Projector:
             (self.projections[name], self._state(cur, name, token), position)
             for name, (position, token) in locked.items()
         ]
-        self._apply(notifications, views, stops)
+        for _, state, _ in views:
+            state.bind(cur)
+        self._apply(cur, notifications, views, stops)
         for _, state, _ in views:
             state.write(cur)
         return {projection.name: state for projection, state, _ in views}, []
@@ -303,7 +311,7 @@ class Projector:
         states, aside = {}, []
         for name, (position, _) in locked.items():
             projection, tables = self.projections[name], self.tables[name]
-            state = projection.open(cur, tables, self.transcoder)
+            state = projection.open(cur, tables, self.transcoder, self.held_rows)
             view = Apart(projection, tables, state, self.decode)
             stop = stops.get(name)
             view.apply(cur, [n for n in notifications if stop is None or n.id < stop], position)
@@ -319,7 +327,7 @@ class Projector:
         held = self._held.get(name)
         if held is not None and token is not None and held[0] == token:
             return held[1]
-        return self.projections[name].open(cur, self.tables[name], self.transcoder)
+        return self.projections[name].open(cur, self.tables[name], self.transcoder, self.held_rows)
 
     def _lock(
         self, cur: psycopg.Cursor[dict[str, Any]], names: Sequence[str]
@@ -353,24 +361,39 @@ class Projector:
 
     def _apply(
         self,
+        cur: psycopg.Cursor[dict[str, Any]],
         notifications: list[Notification],
         views: Sequence[tuple[Projection, State, int]],
         stops: Stops | None = None,
     ) -> None:
         """Each event to the views that handle its class and have not applied it yet (each view's
         position), and that have not stopped before it. An event that no view here handles is
-        not even decoded."""
+        not even decoded. A few thousand events at a time: decoded, the rows of their aggregates
+        read that the views do not hold, applied; then tables over their limit let rows go."""
         interested = Interested(views)
         mapper = self.app.mapper_with_envelopes
         until = stops or {}
-        for notification in notifications:
-            applying = interested[notification.topic]
-            if not applying:
-                continue
-            recorded = Recorded(notification.id, *mapper.stamped(notification))
-            for projection, state, position in applying:
-                if position < recorded.position < until.get(projection.name, UNSTOPPED):
-                    projection.apply(recorded, state)
+        # Mostly every view is behind the whole batch and none stops: nothing to check per event.
+        first = notifications[0].id if notifications else UNSTOPPED
+        checked = bool(until) or any(position >= first for _, _, position in views)
+        for start in range(0, len(notifications), TURN_EVERY):
+            decoded = []
+            for notification in notifications[start : start + TURN_EVERY]:
+                applying = interested[notification.topic]
+                if applying:
+                    recorded = Recorded(notification.id, *mapper.stamped(notification))
+                    decoded.append((recorded, applying))
+            ids = list({recorded.aggregate_id for recorded, _ in decoded})
+            for _, state, _ in views:
+                state.prefetch(ids)
+            for recorded, applying in decoded:
+                for projection, state, position in applying:
+                    if not checked or (
+                        position < recorded.position < until.get(projection.name, UNSTOPPED)
+                    ):
+                        projection.apply(recorded, state)
+            for _, state, _ in views:
+                state.turn(cur)
 
     # Running ----------------------------------------------------------------------------------
 
@@ -486,7 +509,7 @@ class Projector:
             projection.create(cur, fresh)
             cur.execute(SQL("SELECT max(notification_id) AS head FROM {}").format(self.events))
             head = (cur.fetchone() or {}).get("head") or 0
-            state = projection.open(cur, fresh, self.transcoder)
+            state = projection.open(cur, fresh, self.transcoder, self.held_rows)
             view = Apart(projection, fresh, state, self.decode)
         position = self._fill(view, 0, head, progress)
         self._held.pop(name, None)

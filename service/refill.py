@@ -178,7 +178,9 @@ class Refill:
         held = self._held.get(projection.name)
         if held is not None and token is not None and held[0] == token:
             return held[1]
-        return projection.open(cur, fresh_tables(projection), self.projector.transcoder)
+        return projection.open(
+            cur, fresh_tables(projection), self.projector.transcoder, self.projector.held_rows
+        )
 
     @contextmanager
     def _transaction(self, conn: Connection, projection: Projection) -> Iterator[Cursor]:

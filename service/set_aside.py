@@ -17,7 +17,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from projections.base import SCHEMA, Projection, Recorded, Tables
 from projections.docs import SET_ASIDE as SET_ASIDE_COLUMNS
-from projections.rows import State
+from projections.rows import TURN_EVERY, State
 
 log = logging.getLogger("polarity.projections")
 
@@ -95,6 +95,7 @@ class Apart:
     ) -> None:
         """Apply and write the events after position `after` that this view handles."""
         chunks = [[n for n in notifications if n.id > after and self._handles(n.topic)]]
+        self.state.bind(cursor)
         while chunks:
             chunk = chunks.pop()
             try:
@@ -102,7 +103,9 @@ class Apart:
             except OUTAGES:
                 raise
             except Exception as error:
-                self.state = self.projection.open(cursor, self.tables, self.state.transcoder)
+                self.state = self.projection.open(
+                    cursor, self.tables, self.state.transcoder, self.state.limit
+                )
                 if len(chunk) == 1:
                     self.set_aside.append(SetAside.of(self.projection.name, chunk[0], error))
                 else:
@@ -113,8 +116,12 @@ class Apart:
         if not chunk:
             return
         with cursor.connection.transaction():  # a savepoint: the batch's transaction is open
-            for notification in chunk:
-                self.projection.apply(self.decode(notification), self.state)
+            for start in range(0, len(chunk), TURN_EVERY):
+                recorded = [self.decode(n) for n in chunk[start : start + TURN_EVERY]]
+                self.state.prefetch([r.aggregate_id for r in recorded])
+                for one in recorded:
+                    self.projection.apply(one, self.state)
+                self.state.turn(cursor)
             self.state.write(cursor)
 
     def _handles(self, topic: str) -> bool:

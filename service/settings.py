@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+DEFAULT_PROJECTION_CACHE_ROWS = 200_000
 
 # Every variable the service reads, with what it means. Deployment files may set only these.
 VARIABLES: Mapping[str, str] = {
@@ -68,6 +69,9 @@ VARIABLES: Mapping[str, str] = {
     "each worker keeps until a view they read moves (default 32; 0: no cache)",
     "POLARITY_READY_MAX_LAG": "seconds a reporting view may lag before /ready answers 503 "
     "(unset: lag does not count)",
+    "POLARITY_PROJECTION_CACHE_ROWS": "rows of the reporting views a projection runner holds in "
+    f"memory, shared among their tables (default {DEFAULT_PROJECTION_CACHE_ROWS:,}: about "
+    "250 MB); others are read from their tables as events need them",
 }
 LOG_FORMATS = ("json", "text")
 RATE_UNITS = ("second", "minute", "hour")
@@ -116,6 +120,8 @@ class Settings:
     otlp_endpoint: str | None = None  # where traces go; None: no tracing at all
     ready_max_lag: float | None = None  # seconds a view may lag before /ready says 503
     response_cache_mb: int = 32  # per worker; 0: answers are always computed
+    # Rows a projection runner holds in memory; the runner reads it itself (`service.projector`).
+    projection_cache_rows: int = DEFAULT_PROJECTION_CACHE_ROWS
 
     @property
     def is_production(self) -> bool:
@@ -234,7 +240,14 @@ class Settings:
             otlp_endpoint=env.get("POLARITY_OTLP_ENDPOINT") or None,
             ready_max_lag=_positive_seconds(env, "POLARITY_READY_MAX_LAG"),
             response_cache_mb=_whole_number(env, "POLARITY_RESPONSE_CACHE_MB", 32),
+            projection_cache_rows=projection_cache_rows(env),
         )
+
+
+def projection_cache_rows(environ: Mapping[str, str] | None = None) -> int:
+    """The rows a projection runner may hold in memory (POLARITY_PROJECTION_CACHE_ROWS)."""
+    env = os.environ if environ is None else environ
+    return _positive_int(env, "POLARITY_PROJECTION_CACHE_ROWS", DEFAULT_PROJECTION_CACHE_ROWS)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

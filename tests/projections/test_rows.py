@@ -174,3 +174,108 @@ def test_writing_twice_in_one_transaction_keeps_what_the_first_write_wrote(
         rows.write(cur)
 
     assert sorted(row[2] for row in stored(conn)) == ["green", "red"]
+
+
+def bounded(conn: psycopg.Connection[Any], limit: int) -> Rows:
+    with conn.cursor() as cur:
+        rows = Rows(Layout.read(cur, "items", "scratch", "items"), [("team", "period")], limit)
+        rows.load(cur)
+    return rows
+
+
+def turned(conn: psycopg.Connection[Any], rows: Rows) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        rows.turn(cur)
+
+
+def test_rows_over_the_limit_are_let_go_once_written_and_read_back_when_asked_for(
+    conn: psycopg.Connection[Any],
+) -> None:
+    rows, ids = bounded(conn, limit=3), [uuid4() for _ in range(10)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, period="2027-Q1", team="blue", fte=Decimal(n))
+    turned(conn, rows)
+
+    assert len(rows) <= 3, "no more rows held than the limit"
+    assert len(stored(conn)) == 10, "every row written before it was let go"
+    assert [rows[(id_, "2027-Q1")]["fte"] for id_ in ids] == [Decimal(n) for n in range(10)]
+    assert (uuid4(), "2027-Q1") not in rows
+    assert not rows.insert(id=ids[0], period="2027-Q1", team="red"), "the table has that key"
+
+
+def test_rows_let_go_can_be_changed_and_found_by_index_as_if_held(
+    conn: psycopg.Connection[Any],
+) -> None:
+    rows, ids = bounded(conn, limit=2), [uuid4() for _ in range(8)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, period="2027-Q1", team=["blue", "red"][n % 2])
+    turned(conn, rows)
+    turned(conn, rows)
+
+    assert rows.update((ids[0], "2027-Q1"), team="red", note="moved")
+    assert rows.delete((ids[1], "2027-Q1"))
+    red = {r["id"] for r in rows.where(team="red", period="2027-Q1")}
+    scanned = {r["id"] for r in rows.where(team="red")}
+    everything = {r["id"] for r in rows.values()}
+    written(conn, rows)
+
+    assert red == scanned == {ids[0], ids[3], ids[5], ids[7]}
+    assert everything == set(ids) - {ids[1]}
+    assert {(row[0], row[2], row[6]) for row in stored(conn)} == {
+        (id_, ["blue", "red"][n % 2], None) for n, id_ in enumerate(ids) if n > 1
+    } | {(ids[0], "red", "moved")}
+
+
+def test_rows_a_runner_will_need_are_read_many_at_once(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("CREATE TABLE scratch.seen (id uuid PRIMARY KEY, n integer NOT NULL)")
+    with conn.cursor() as cur:
+        rows = Rows(Layout.read(cur, "seen", "scratch", "seen"), limit=1)
+        rows.load(cur)
+    ids = [uuid4() for _ in range(6)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, n=n)
+    turned(conn, rows)
+    assert len(rows) == 0
+
+    rows.prefetch([*ids[:4], uuid4()])
+
+    assert len(rows) == 4, "the rows asked for, in one statement"
+    assert [rows[id_]["n"] for id_ in ids] == list(range(6))
+
+
+def test_a_table_opened_with_rows_reads_each_only_when_asked_for(
+    conn: psycopg.Connection[Any],
+) -> None:
+    first, ids = opened(conn), [uuid4() for _ in range(5)]
+    for id_ in ids:
+        first.insert(id=id_, period="2027-Q1", team="blue")
+    written(conn, first)
+
+    again = bounded(conn, limit=100)
+
+    assert len(again) == 0, "opening reads no row"
+    assert again[(ids[2], "2027-Q1")]["team"] == "blue"
+    assert len(again) == 1
+    assert not again.insert(id=ids[3], period="2027-Q1", team="red")
+    assert again.insert(id=uuid4(), period="2027-Q1", team="red")
+
+
+def test_rows_are_found_by_an_element_of_an_array_held_or_let_go(
+    conn: psycopg.Connection[Any],
+) -> None:
+    with conn.cursor() as cur:
+        layout = Layout.read(cur, "items", "scratch", "items")
+        rows = Rows(layout, limit=1, arrays=["tags"])
+        rows.load(cur)
+    tag, other, ids = uuid4(), uuid4(), [uuid4() for _ in range(5)]
+    for n, id_ in enumerate(ids):
+        rows.insert(id=id_, period="2027-Q1", team="blue", tags=[tag] if n % 2 else [other])
+    turned(conn, rows)
+    rows.insert(id=uuid4(), period="2027-Q2", team="red", tags=[other, tag])
+
+    tagged = rows.having("tags", tag)
+    rows.update((tagged[0]["id"], tagged[0]["period"]), tags=[])  # no longer found by it
+
+    assert len(tagged) == 3
+    assert len(rows.having("tags", tag)) == 2
+    assert rows.having("tags", uuid4()) == []

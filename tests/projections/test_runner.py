@@ -245,3 +245,24 @@ def test_a_runner_holding_the_view_reads_it_again_after_another_runner_wrote(
         "released from the rival's 1.5, not from the stale 0 (which would give -1.5)"
     )
     assert reporting.rows(ROWS) == clean_rebuild(reporting)
+
+
+def test_a_runner_holding_a_row_or_two_a_table_builds_every_view_as_a_rebuild_does(
+    reporting: Reporting,
+) -> None:
+    load_demo(reporting.app)
+    busy_history(reporting)
+    tables = sum(len(p.tables) for p in reporting.projector.projections.values())
+    small = Projector(
+        reporting.app, reporting.database, all_projections(), batch_size=50, cache_rows=tables
+    )
+    assert small.held_rows == 1
+
+    while small.catch_up():
+        pass
+    built_by_the_small_runner = reporting.every_table()
+    for name in reporting.projector.projections:
+        reporting.projector.rebuild(name)
+
+    assert all(built_by_the_small_runner.values()), "every table has rows"
+    assert reporting.every_table() == built_by_the_small_runner
