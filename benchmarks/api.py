@@ -4,8 +4,9 @@ One run, one fresh database: the service runs under uvicorn in a child process; 
 load-decide-save mutation (teamSetCapacity) and a read (team by id) at 1 and 16 concurrent clients,
 and the same use case and read are called directly on the application with 1 and 16 threads.
 
-Then, beside the bare library (issue 18): initiativeReview over HTTP, driven by wrk at 1 and 16
-connections for a fixed time, the same use case in-process from 1 and 16 threads, and the bare
+Then, beside the bare library (issue 18): initiativeReview over HTTP to the service as deployed
+(`polarity serve`, its default number of workers), driven by wrk at 1 and 16 connections for a
+fixed time, the same use case in-process from 1 and 16 threads, and the bare
 eventsourcing library's load-decide-save from 1 to 16 threads (`against_bare`)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import base64
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
@@ -42,7 +45,7 @@ from projections.catalog import all_projections
 from service.application import Polarity
 from service.database import Database
 from service.projector import Projector
-from service.settings import Settings
+from service.settings import Settings, default_workers
 from service.unit_of_work import Context
 from service.web import create_token
 
@@ -89,6 +92,31 @@ def serving(
     }
     with uvicorn("service.web:app_from_env", env, port, workers, "/ready", log) as base:
         yield base
+
+
+@contextmanager
+def served(database: Database, log: IO[bytes] | None = None) -> Iterator[str]:
+    """The service as deployed: `polarity serve` on loopback with its default number of workers
+    (and, with several, its projector process beside them), until the block ends; rate limits
+    off, as in `serving`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLARITY_")}
+    env |= {
+        "POLARITY_JWT_SECRET": SECRET,
+        "POLARITY_LOG_LEVEL": "WARNING",
+        "POLARITY_RATE_LIMIT": "off",
+        "POLARITY_RATE_LIMIT_ADDRESS": "off",
+    }
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("polarity")), "serve", "--port", str(port)]
+    command += ["--database-url", database.url]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)  # as Ctrl-C: the workers and the projector stop
+        process.wait(timeout=60)
 
 
 @contextmanager
@@ -332,7 +360,7 @@ def against_bare(database: Database, seconds: float, warm_up: float) -> dict[str
         caught_up.catch_up()  # the service starts with nothing to project but what it writes
         head = app.store.max_notification_id() or 0
         token = create_token(Settings(jwt_secret=SECRET), "bench", REVIEWER_ROLES)
-        with tempfile.TemporaryFile() as log, serving(database, log=log) as base:
+        with tempfile.TemporaryFile() as log, served(database, log=log) as base:
             wait_verified(base, head)
             wrk.run(base, review_load(initiatives, 16, token), 16, warm_up)
             for connections in CONCURRENCY:
@@ -348,7 +376,8 @@ def against_bare(database: Database, seconds: float, warm_up: float) -> dict[str
     finally:
         app.close()
         bare.close()
-    return {**results, "ratios": bare_ratios(results), "log": logged, "pool": POOL}
+    ratios = bare_ratios(results)
+    return {**results, "ratios": ratios, "log": logged, "pool": POOL, "workers": default_workers()}
 
 
 def bare_ratios(results: dict[str, Any]) -> dict[str, Any]:
@@ -401,7 +430,8 @@ def bare_table(found: dict[str, Any]) -> str:
     lines.append(
         f"(1 client against the bare library at 1 thread, the mean of before and after: "
         f"{r['bare_1_thread']:.0f}/s; 16 clients against its best: {r['bare_best']:.0f}/s "
-        f"at {r['bare_best_threads']} threads)"
+        f"at {r['bare_best_threads']} threads; over HTTP: `polarity serve` with its default "
+        f"{found['workers']} worker(s))"
     )
     return "\n".join(lines)
 

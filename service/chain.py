@@ -16,19 +16,22 @@ uses nothing but the standard library.
 
 Links live in a table of their own beside the events, one row per position with the position
 of the link before it, written in the transaction that stores the events, under the events
-table's lock (which already makes positions follow commit order)."""
+table's lock (which already makes positions follow commit order). The database computes them
+there (`ChainTable.append`, the same formula in SQL), from the rows as it stored them, in the
+statements the save sends with its insert and its commit: no round trip is waited for while the
+table is locked. `link` below computes the same in Python, for the migration and for auditors."""
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from psycopg import Connection, Cursor
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from service.checkpoints import CheckpointTable
@@ -97,26 +100,35 @@ class ChainTable:
             "SELECT position, hash FROM {} WHERE position < %s ORDER BY position DESC LIMIT 1"
         ).format(self.table)
         self.lock_events = SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self.events)
+        # `link`, in SQL: int8send and uuid_send give the big-endian bytes that _FIXED packs.
+        self.insert_computed_links = SQL(
+            "WITH RECURSIVE fresh AS ("
+            " SELECT e.notification_id, e.originator_id, e.originator_version, e.state,"
+            " convert_to(e.topic, 'UTF8') AS topic,"
+            " row_number() OVER (ORDER BY e.notification_id) AS n"
+            " FROM {events} e JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, version)"
+            " ON e.originator_id = k.id AND e.originator_version = k.version),"
+            " head AS (SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1),"
+            " links(n, position, prev_position, hash) AS ("
+            " SELECT 0::bigint, h.position, NULL::bigint, coalesce(h.hash, %s::bytea)"
+            " FROM (SELECT 1) AS one LEFT JOIN head h ON true"
+            " UNION ALL"
+            " SELECT f.n, f.notification_id, l.position, sha256(l.hash"
+            " || int8send(f.notification_id) || uuid_send(f.originator_id)"
+            " || int8send(f.originator_version::bigint) || int4send(length(f.topic)) || f.topic"
+            " || int4send(length(f.state)) || f.state)"
+            " FROM links l JOIN fresh f ON f.n = l.n + 1)"
+            " INSERT INTO {chain} (position, prev_position, hash)"
+            " SELECT position, prev_position, hash FROM links WHERE n > 0"
+        ).format(events=self.events, chain=self.table)
 
-    def ask_head(self, conn: Connection[DictRow]) -> Cursor[DictRow]:
-        """Ask for the chain's head, to be read by `append`. In the events' transaction, after
-        their table lock is taken (so the head cannot move), in the same pipeline: the answer
-        comes back with the insert's, at no round trip of its own."""
-        curs = conn.cursor()
-        curs.execute(self.select_head, prepare=True)
-        return curs
-
-    def append(
-        self,
-        head: Cursor[DictRow],
-        curs: Cursor[DictRow],
-        stored: Iterable[tuple[int, StoredEvent]],
-    ) -> None:
-        """Chain the events just stored at the given positions from the head asked for."""
-        with head:
-            row = head.fetchone()
-        previous = (row["position"], bytes(row["hash"])) if row else (None, GENESIS)
-        self._insert(curs, _links(previous, sorted(stored, key=lambda pair: pair[0])))
+    def append(self, curs: Cursor[Any], stored: Sequence[StoredEvent]) -> None:
+        """Chain the events just stored, in position order, from the chain's head. In the
+        events' transaction, after their table lock is taken (so the head cannot move) and
+        their insert: the database reads them back and computes their links itself."""
+        ids = [event.originator_id for event in stored]
+        versions = [event.originator_version for event in stored]
+        curs.execute(self.insert_computed_links, (ids, versions, GENESIS), prepare=True)
 
     def migrate(self, conn: Connection[Any]) -> int:
         """Chain the events stored before there was a chain; once: a store whose chain has

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import click
 
-from service import damage, logs
+from service import damage, logs, projecting
 from service.application import Polarity, RecordedEvent
 from service.changes import Change, replayed_changes
 from service.checkpoints import load_signer
@@ -221,17 +221,18 @@ def serve(
             POLARITY_WORKERS=str(settings.workers),
         )
         _say_where(settings)
-        uvicorn.run(
-            "service.web:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level.lower(),
-            log_config=logs.logging_config(settings),  # uvicorn's lines in the service's form
-            access_log=False,  # service.observe logs each request with its request id
-            timeout_graceful_shutdown=10,
-        )
+        with projecting.beside_workers(settings):  # several workers: the views kept apart
+            uvicorn.run(
+                "service.web:app_from_env",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_level=settings.log_level.lower(),
+                log_config=logs.logging_config(settings),  # uvicorn's lines in the service's form
+                access_log=False,  # service.observe logs each request with its request id
+                timeout_graceful_shutdown=10,
+            )
 
 
 @main.command()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,11 +14,14 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
+    InterfaceError,
     Mapper,
     Notification,
+    OperationalError,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -200,7 +202,6 @@ class PolarityRecorder(PostgresApplicationRecorder):
             )
         )
         self.chain = ChainTable(self.datastore.schema, self.events_table_name)
-        self._saving = threading.local()  # the head asked for by the save under way in a thread
         self.sql_create_statements.extend(self.chain.create_statements)
         self._insert_command = SQL(
             "INSERT INTO {schema}.{commands} "
@@ -244,20 +245,27 @@ class PolarityRecorder(PostgresApplicationRecorder):
             )
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
-        self._saving.head = self.chain.ask_head(curs.connection)
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if positions:
-            head = self._saving.head
-            self.chain.append(head, curs, zip(positions, stored_events, strict=True))
-        return positions
+        """The command's row, the table lock, the NOTIFY, the events, their links in the hash
+        chain and the COMMIT, sent at once and answered at once: one round trip. The events
+        table is locked only while the server runs them; the library waits for the insert's
+        answer before it commits, holding the lock across a round trip and across whatever
+        keeps this process from reading the answer at once (other threads, the interpreter's
+        lock), which serialised every writer of the service behind it."""
+        with self.datastore.get_connection() as conn:
+            inserted = conn.cursor()
+            with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)  # the command's row
+                if stored_events:
+                    self._insert_stored_events(inserted, stored_events)  # lock, notify, insert
+                    self.chain.append(curs, stored_events)
+            if not stored_events:
+                return None
+            with inserted:
+                return [row["notification_id"] for row in inserted.fetchall()]
 
     def create_table(self) -> None:
         """The tables, then the events stored before the chain began chained (once)."""

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("var/pgdata")
 DEFAULT_JWT_SECRET = "polarity-development-secret-change-me"
+MOST_DEFAULT_WORKERS = 4  # more would mostly hold connections: PostgreSQL does the rest
 MIN_PRODUCTION_SECRET_LENGTH = 32
 DEFAULT_PROJECTION_CACHE_ROWS = 200_000
 
@@ -33,8 +34,10 @@ VARIABLES: Mapping[str, str] = {
     "POLARITY_SNAPSHOT_INTERVAL": "events between aggregate snapshots (default 50)",
     "POLARITY_GRAPHIQL": "serve GraphiQL at /graphql (default: on in development only)",
     "POLARITY_INTROSPECTION": "allow schema introspection (default: on in development only)",
-    "POLARITY_WORKERS": "worker processes of `polarity serve` (default 1)",
-    "POLARITY_PROJECTIONS": "'inline' (default): the service keeps the reporting views; 'off'",
+    "POLARITY_WORKERS": "worker processes of `polarity serve` (default: one per core, at most "
+    f"{MOST_DEFAULT_WORKERS})",
+    "POLARITY_PROJECTIONS": "'inline' (default): the service keeps the reporting views (with "
+    "several workers, in one process of their own beside them); 'off'",
     "POLARITY_RATE_LIMIT": "requests per actor, as N/second|minute|hour or off (default 20/second)",
     "POLARITY_RATE_LIMIT_ADDRESS": "requests per client address before authentication, as "
     "N/second|minute|hour, or off (default 50/second)",
@@ -98,7 +101,7 @@ class Settings:
     approval_hours: int = 72  # how long a request for a second person's approval stays open
     graphiql: bool = True
     introspection: bool = True
-    workers: int = 1
+    workers: int = 1  # from_env: one per core (`default_workers`)
     projections_inline: bool = True
     rate_limit: Rate = ("second", 20)  # per actor
     rate_limit_address: Rate = ("second", 50)  # per client address, before authentication
@@ -215,7 +218,7 @@ class Settings:
             approval_hours=_positive_int(env, "POLARITY_APPROVAL_HOURS", 72),
             graphiql=_flag(env, "POLARITY_GRAPHIQL", environment == "development"),
             introspection=_flag(env, "POLARITY_INTROSPECTION", environment == "development"),
-            workers=_positive_int(env, "POLARITY_WORKERS", 1),
+            workers=_positive_int(env, "POLARITY_WORKERS", default_workers()),
             projections_inline=_projections(env),
             rate_limit=_rate(env, "POLARITY_RATE_LIMIT", cls.rate_limit),
             rate_limit_address=_rate(env, "POLARITY_RATE_LIMIT_ADDRESS", cls.rate_limit_address),
@@ -248,6 +251,16 @@ def projection_cache_rows(environ: Mapping[str, str] | None = None) -> int:
     """The rows a projection runner may hold in memory (POLARITY_PROJECTION_CACHE_ROWS)."""
     env = os.environ if environ is None else environ
     return _positive_int(env, "POLARITY_PROJECTION_CACHE_ROWS", DEFAULT_PROJECTION_CACHE_ROWS)
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on, at most MOST_DEFAULT_WORKERS: a worker's
+    Python runs on one core at a time, so one per core lets requests use them all."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MOST_DEFAULT_WORKERS))
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
