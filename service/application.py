@@ -62,10 +62,6 @@ AGGREGATES: tuple[type[Governed], ...] = (
 )
 AUTOMATIC_RETRIES = 5
 RECOVERY_SECONDS = 20.0  # how long a save whose outcome is unknown waits for the database
-# Aggregates kept in memory (the library's cache), each brought up to date with the events
-# stored since before a command uses a copy of it: one query per load, not a snapshot's and
-# the events', and only new events replayed. Least recently used go first.
-AGGREGATE_CACHE_SIZE = 1000
 
 
 class _CommandKey(NamedTuple):
@@ -108,11 +104,7 @@ class Polarity(Application[UUID]):
         vars(self)["snapshotting_intervals"] = dict.fromkeys(AGGREGATES, snapshot_interval)
         self.policy = policy
         self.approval_hours = approval_hours
-        env = {
-            **database.eventsourcing_env(),
-            "IS_SNAPSHOTTING_ENABLED": "y",
-            "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE),
-        }
+        env = {**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"}
         super().__init__(env={**env, "CREATE_TABLE": "y" if create_tables else "n"})
 
     @property

@@ -20,7 +20,6 @@ from domain.errors import DomainError
 from domain.initiative import Initiative
 from domain.values import Actor, ReviewStatus
 from service.application import Polarity
-from service.database import Database
 from service.unit_of_work import Context, IdempotencyKeyReused, Result, VersionConflict
 from tests.service.scenarios import STEWARD, strategic_with_sponsor
 
@@ -122,27 +121,6 @@ def test_racing_writers_without_expected_versions_are_retried_and_lose_nothing(
     assert len(reviews_recorded(app, initiative)) == len(saved)
     assert app.get(initiative, Initiative).version == 3 + len(saved)
     assert len(saved) >= ROUNDS
-
-
-def test_an_aggregate_one_process_holds_in_memory_is_brought_up_to_date_before_each_command(
-    app: Polarity, database: Database
-) -> None:
-    other = Polarity(database)  # another worker: it keeps aggregates in memory of its own
-    try:
-        initiative = strategic_with_sponsor(app)
-        steward = Context(Actor("sam", ("steward",)))
-        versions = [
-            review(writer, steward, initiative, f"turn {turn}").version
-            for turn, writer in enumerate([app, other, app, other, app])
-        ]
-        seen_by_other = other.get(initiative, Initiative).version
-    finally:
-        other.close()
-
-    assert versions == [4, 5, 6, 7, 8]  # each decided on the other's latest, none retried away
-    assert seen_by_other == 8
-    summaries = [recorded.event.summary for recorded in app.history(initiative)[3:]]
-    assert summaries == [f"turn {turn}" for turn in range(5)]
 
 
 def test_a_repeated_idempotency_key_records_nothing_new_and_returns_the_first_result(
