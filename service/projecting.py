@@ -109,8 +109,9 @@ def main() -> None:
 
 def _until_stdin_closes(stop: threading.Event) -> None:
     """Set `stop` once stdin, a pipe from the server that started this process, closes: the
-    server is gone, however it ended."""
-    while sys.stdin.buffer.read(4096):
+    server is gone, however it ended. It reads the descriptor itself: a daemon thread blocked in
+    a buffered read holds the buffer's lock, and the interpreter's shutdown dies on it."""
+    while os.read(sys.stdin.fileno(), 4096):
         pass
     stop.set()
 

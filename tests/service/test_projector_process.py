@@ -58,6 +58,8 @@ def served_by_two_workers(database: Database, log: Path) -> Iterator[tuple[int, 
         server.send_signal(signal.SIGTERM)
         returned = server.wait(STOP_SECONDS)
     assert returned == 0, log.read_text()
+    # Every process stopped cleanly: no interpreter torn down under a thread still reading.
+    assert "Fatal Python error" not in log.read_text(), log.read_text()
 
 
 def wait_for_workers(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
