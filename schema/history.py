@@ -3,7 +3,7 @@ changed, a page at a time (an aggregate may hold thousands)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,7 +14,6 @@ from eventsourcing.persistence import Notification
 from psycopg.rows import tuple_row
 from strawberry import relay
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField, Selection
 
 from domain.governed import Governed
 from schema.context import RequestContext
@@ -161,19 +160,6 @@ def replayed(
     (loaded from its nearest snapshot, checked), not one per event."""
     before = app.get_as_of(aggregate_id, Governed, version=start) if start else None
     return replayed_changes(before, (one.event for one in page))
-
-
-def selects(selections: Iterable[Selection], *path: str) -> bool:
-    """Whether the field at `path` (as the schema names it) is among `selections`, looking
-    through fragments."""
-    name, *rest = path
-    for selection in selections:
-        if not isinstance(selection, SelectedField):
-            if selects(selection.selections, *path):
-                return True
-        elif selection.name == name and (not rest or selects(selection.selections, *rest)):
-            return True
-    return False
 
 
 def _notification(row: damage.Row) -> Notification:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from graphql import GraphQLError
@@ -94,17 +95,19 @@ def bad_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
-def asks_for(info: Info[Any, Any], name: str) -> bool:
-    """Whether the operation asks for the field `name` (its GraphQL name) of what the resolver
-    returns, directly or in a fragment: a list counts its rows only when asked for totalCount."""
-    return any(_among(field.selections, name) for field in info.selected_fields)
+def asks_for(info: Info[Any, Any], *path: str) -> bool:
+    """Whether the operation asks for the field at `path` (GraphQL names) below what the
+    resolver returns, directly or in fragments: a list counts its rows only when asked for
+    totalCount, a history page works out changes only when asked for them."""
+    return any(_selects(field.selections, path) for field in info.selected_fields)
 
 
-def _among(selections: list[Selection], name: str) -> bool:
+def _selects(selections: Iterable[Selection], path: Sequence[str]) -> bool:
+    name, *rest = path
     for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == name:
+        if not isinstance(selection, SelectedField):  # a fragment
+            if _selects(selection.selections, path):
                 return True
-        elif _among(selection.selections, name):  # a fragment
+        elif selection.name == name and (not rest or _selects(selection.selections, rest)):
             return True
     return False

@@ -19,7 +19,7 @@ from schema.enums import Role
 from schema.figures import FiguresQuery
 from schema.gate_reviews import GateReviewQuery
 from schema.health import HealthQuery
-from schema.history import EMPTY, RecordedEventConnection, history_page, selects
+from schema.history import EMPTY, RecordedEventConnection, history_page
 from schema.ids import AnyId, known
 from schema.loading import load_as_of
 from schema.objects import current, page
@@ -204,7 +204,7 @@ class Query(
         named = await known(info.context, id)
         if named.kind is None or named.kind not in AGGREGATE_KINDS:
             return EMPTY
-        with_changes = selects(info.selected_fields, "history", "edges", "node", "changes")
+        with_changes = asks_for(info, "edges", "node", "changes")
         return await history_page(info.context, named.kind, named.uuid, first, after, with_changes)
 
     @strawberry.field
