@@ -255,8 +255,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
         answer before it commits, holding the lock across a round trip and across whatever
         keeps this process from reading the answer at once (other threads, the interpreter's
         lock), which serialised every writer of the service behind it."""
-        with self.datastore.get_connection() as conn:
-            inserted = conn.cursor()
+        with self.datastore.get_connection() as conn, conn.cursor() as inserted:
             with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                 self._insert_events(curs, stored_events, **kwargs)  # the command's row
                 if stored_events:
@@ -264,8 +263,7 @@ class PolarityRecorder(PostgresApplicationRecorder):
                     self.chain.append(curs, stored_events)
             if not stored_events:
                 return None
-            with inserted:
-                return [row["notification_id"] for row in inserted.fetchall()]
+            return [row["notification_id"] for row in inserted.fetchall()]
 
     def create_table(self) -> None:
         """The tables, then the events stored before the chain began chained (once)."""
