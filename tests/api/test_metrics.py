@@ -4,8 +4,6 @@ scrape, and a scrape of `polarity serve --workers 2` that adds up both workers' 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -23,7 +21,7 @@ from service.projector import Projector
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 from tests.api.metrics import Samples, parsed, scrape, series, value
 from tests.api.test_serving import cut_off, register_team, scratch_database
-from tests.service.test_startup import POLARITY, STARTED, free_port, serving_environment
+from tests.service.test_startup import serving_workers
 
 pytestmark = pytest.mark.database
 
@@ -206,25 +204,15 @@ def test_with_a_metrics_token_set_a_scrape_must_bear_it(database: Database) -> N
 # Several workers -----------------------------------------------------------------------------
 
 WORKERS = 2
-READY_SECONDS = 90.0
 
 
 def test_serve_with_two_workers_adds_up_both_workers_counts_in_every_scrape(
     own_database: Database, tmp_path: Path
 ) -> None:
-    port, log = free_port(), tmp_path / "serve.log"
-    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
     directories_before = set(Path(tempfile.gettempdir()).glob("polarity-metrics-*"))
-    command = [POLARITY, "serve", "--workers", str(WORKERS), "--port", str(port)]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*command, "--database-url", own_database.url],
-            env=serving_environment(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        eventually(lambda: log.read_text().count(STARTED) == WORKERS and ready(base), READY_SECONDS)
+    with serving_workers(own_database, log, WORKERS, stop_seconds=30) as (_, port):
+        base = f"http://127.0.0.1:{port}"
         created = set(Path(tempfile.gettempdir()).glob("polarity-metrics-*")) - directories_before
         assert len(created) == 1
         sent = 0
@@ -233,10 +221,6 @@ def test_serve_with_two_workers_adds_up_both_workers_counts_in_every_scrape(
             sent += health_checks(base, 40)
         eventually(lambda: sum(health_by_worker(log).values()) == sent)
         scrapes = [scrape_fresh(base) for _ in range(6)]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        returned = server.wait(30)
-    assert returned == 0, log.read_text()
     for samples in scrapes:  # whichever worker answered it
         assert (
             value(
@@ -247,13 +231,6 @@ def test_serve_with_two_workers_adds_up_both_workers_counts_in_every_scrape(
         # Each worker keeps its own read pool of at least 2 connections; the gauges add up.
         assert value(samples, "polarity_db_pool_connections", pool="reads", state="open") >= 4
     assert not any(directory.exists() for directory in created)
-
-
-def ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/ready", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def health_checks(base: str, n: int) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,18 +18,11 @@ import pytest
 from service.database import Database
 from service.settings import Settings
 from service.web import create_token
-from tests.service.test_startup import (
-    POLARITY,
-    READY_SECONDS,
-    STARTED,
-    answers_ready,
-    free_port,
-    serving_environment,
-)
+from tests.service.test_startup import serving_workers
 
 pytestmark = pytest.mark.database
 
-WORKERS = 2  # tests.service.test_startup waits for this many; its own constant is 4
+WORKERS = 2
 STOP_SECONDS = 60
 PROPOSE = """mutation($unit: String!) {
   initiativePropose(input: {title: "Kept apart", problem: "p", orgUnit: $unit}) {
@@ -41,33 +33,9 @@ PORTFOLIO = """query($unit: String!, $at: Int!) {
 
 @contextmanager
 def served_by_two_workers(database: Database, log: Path) -> Iterator[tuple[int, int]]:
-    """`polarity serve --workers 2` until /ready and both workers answer: (its pid, its port)."""
-    port = free_port()
-    command = [POLARITY, "serve", "--workers", str(WORKERS), "--port", str(port)]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*command, "--database-url", database.url],
-            env=serving_environment(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_workers(server, port, log)
+    """`polarity serve --workers 2` while the block runs: (its pid, its port)."""
+    with serving_workers(database, log, WORKERS, STOP_SECONDS) as (server, port):
         yield server.pid, port
-    finally:
-        server.send_signal(signal.SIGTERM)
-        returned = server.wait(STOP_SECONDS)
-    assert returned == 0, log.read_text()
-    # Every process stopped cleanly: no interpreter torn down under a thread still reading.
-    assert "Fatal Python error" not in log.read_text(), log.read_text()
-
-
-def wait_for_workers(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while not (log.read_text().count(STARTED) == WORKERS and answers_ready(port)):
-        assert server.poll() is None, f"the server stopped:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"not ready:\n{log.read_text()}"
-        time.sleep(0.1)
 
 
 def children(pid: int) -> dict[int, str]:

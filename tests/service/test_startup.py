@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +103,21 @@ def test_serve_with_four_workers_becomes_ready_on_a_fresh_then_on_an_initialised
 ) -> None:
     for start in ("fresh", "initialised"):
         log = tmp_path / f"{start}.log"
-        every_worker_became_ready(own_database, log)
+        with serving_workers(own_database, log):
+            pass
         output = log.read_text()
         assert "Traceback" not in output, output
         assert "startup failed" not in output, output
 
 
-def every_worker_became_ready(database: Database, log: Path) -> None:
-    """Start `polarity serve --workers 4`, wait for every worker and /ready, then SIGTERM it."""
+@contextmanager
+def serving_workers(
+    database: Database, log: Path, workers: int = WORKERS, stop_seconds: float = STOP_SECONDS
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`polarity serve --workers N` until every worker has started and /ready answers: (the
+    server, its port); then SIGTERM, and every process must have stopped cleanly."""
     port = free_port()
-    command = [POLARITY, "serve", "--workers", str(WORKERS), "--port", str(port)]
+    command = [POLARITY, "serve", "--workers", str(workers), "--port", str(port)]
     with log.open("w") as out:
         server = subprocess.Popen(
             [*command, "--database-url", database.url],
@@ -119,21 +126,22 @@ def every_worker_became_ready(database: Database, log: Path) -> None:
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_ready(server, port, log)
+        wait_until_ready(server, port, log, workers)
+        yield server, port
     finally:
         server.send_signal(signal.SIGTERM)
-        returned = server.wait(STOP_SECONDS)
+        returned = server.wait(stop_seconds)
     assert returned == 0, log.read_text()
+    # No interpreter torn down under a thread still reading (the projector process's pipe).
+    assert "Fatal Python error" not in log.read_text(), log.read_text()
 
 
-def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path, workers: int) -> None:
     deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
+    while not (log.read_text().count(STARTED) == workers and answers_ready(port)):
         assert server.poll() is None, f"the server stopped:\n{log.read_text()}"
-        if log.read_text().count(STARTED) == WORKERS and answers_ready(port):
-            return
+        assert time.monotonic() < deadline, f"not ready:\n{log.read_text()}"
         time.sleep(0.1)
-    pytest.fail(f"not every worker was ready after {READY_SECONDS:.0f} s:\n{log.read_text()}")
 
 
 def answers_ready(port: int) -> bool:
