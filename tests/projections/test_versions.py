@@ -399,7 +399,9 @@ def test_the_service_answers_reads_consistent_with_a_write_while_a_view_is_rebui
 
     with serving(TEST_SETTINGS, own_database) as api:
         steward = Caller(api, bearer("stella", "steward"))
-        steward.ok("initiativePropose", title="Quiet", problem="p", orgUnit=unit)
+        quiet = steward.ok("initiativePropose", title="Quiet", problem="p", orgUnit=unit)
+        # Applied by the old code before the service stops: else the new code applies it.
+        assert shown(steward, at=quiet["position"]) == ["Quiet"]
     upgraded = [Shouting() if p.name == "portfolio" else p for p in all_projections()]
     for module in ("service.startup", "service.web"):
         monkeypatch.setattr(f"{module}.all_projections", lambda: upgraded)
