@@ -4,7 +4,6 @@ scrape, and a scrape of `polarity serve --workers 2` that adds up both workers' 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -210,10 +209,11 @@ def test_serve_with_two_workers_adds_up_both_workers_counts_in_every_scrape(
     own_database: Database, tmp_path: Path
 ) -> None:
     log = tmp_path / "serve.log"
-    directories_before = set(Path(tempfile.gettempdir()).glob("polarity-metrics-*"))
-    with serving_workers(own_database, log, WORKERS, stop_seconds=30) as (_, port):
+    temp = tmp_path / "tmp"  # the server's own: other processes make metrics directories too
+    temp.mkdir()
+    with serving_workers(own_database, log, WORKERS, stop_seconds=30, temp_dir=temp) as (_, port):
         base = f"http://127.0.0.1:{port}"
-        created = set(Path(tempfile.gettempdir()).glob("polarity-metrics-*")) - directories_before
+        created = set(temp.glob("polarity-metrics-*"))
         assert len(created) == 1
         sent = 0
         while len(health_by_worker(log)) < WORKERS:  # until each worker has answered some

@@ -112,16 +112,21 @@ def test_serve_with_four_workers_becomes_ready_on_a_fresh_then_on_an_initialised
 
 @contextmanager
 def serving_workers(
-    database: Database, log: Path, workers: int = WORKERS, stop_seconds: float = STOP_SECONDS
+    database: Database,
+    log: Path,
+    workers: int = WORKERS,
+    stop_seconds: float = STOP_SECONDS,
+    temp_dir: Path | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`polarity serve --workers N` until every worker has started and /ready answers: (the
-    server, its port); then SIGTERM, and every process must have stopped cleanly."""
+    server, its port); then SIGTERM, and every process must have stopped cleanly. Given
+    `temp_dir`, the server makes its temporary files there (TMPDIR)."""
     port = free_port()
     command = [POLARITY, "serve", "--workers", str(workers), "--port", str(port)]
     with log.open("w") as out:
         server = subprocess.Popen(
             [*command, "--database-url", database.url],
-            env=serving_environment(),
+            env=serving_environment() | ({"TMPDIR": str(temp_dir)} if temp_dir else {}),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
