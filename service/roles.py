@@ -94,7 +94,10 @@ def init(database: Database, *, password: str | None = None) -> Init | None:
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
         user, may = _who(conn)
         if not may:
-            log.info(
+            # The application role is what `polarity serve` hands its workers after its own
+            # `init`: only an operator's limited user is news.
+            log.log(
+                logging.DEBUG if user == APP else logging.INFO,
                 "connected as %s, which may not create roles: `polarity db init` is left to an "
                 "operator (README, 'Database roles and break-glass')",
                 user,
