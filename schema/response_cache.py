@@ -24,10 +24,15 @@ caller's roles and each view's tracking row; mutations, errors, and every other 
 time travel, the audit trail's own reads, anything that loads aggregates or reads the store) are
 never cached. Each process keeps its own cache, bounded by the size of the JSON it holds
 (POLARITY_RESPONSE_CACHE_MB), least recently used first out.
+
+A query that misses while the same key is being computed by another request waits for that
+answer instead of computing it again (when a view moves under load, every client misses at
+once); if that answer is not kept, it computes its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
@@ -103,6 +108,8 @@ class ResponseCache:
         self.size = 0
         self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        # keys being computed now: the answer, once kept (None: not kept)
+        self.running: dict[tuple[Any, ...], asyncio.Future[bytes | None]] = {}
 
     def get(self, key: tuple[Any, ...], now: datetime) -> bytes | None:
         entry = self.entries.get(key)
@@ -257,24 +264,42 @@ class ResponseCaching(SchemaExtension):
         key = (context.query, context.operation_name, variables, roles, rows)
         cached = self.cache.get(key, now)
         if cached is not None:
-            observe_response_cache(hit=True)
+            observe_response_cache("hit")
+        elif (running := self.cache.running.get(key)) is not None:
+            observe_response_cache("joined")
+            cached = await asyncio.shield(running)
+        if cached is not None:
             context.result = GraphQLResult(data=orjson.loads(cached))
             yield
             return
-        observe_response_cache(hit=False)
-        until = await _changes_at(request, plan)  # before it runs: never later than its answer
-        yield
-        result = context.result
+        observe_response_cache("miss")
+        computing: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self.cache.running.setdefault(key, computing)  # another may have begun while it waited
+        kept = None
+        try:
+            until = await _changes_at(request, plan)  # before it runs: never later than its answer
+            yield
+            kept = await self._kept(request, plan, rows)
+            if kept is not None:
+                self.cache.put(key, kept, until)
+        finally:
+            if self.cache.running.get(key) is computing:
+                del self.cache.running[key]
+            computing.set_result(kept)
+
+    async def _kept(self, request: RequestContext, plan: Plan, rows: Any) -> bytes | None:
+        """The answer as JSON, if it has no error and the views did not move while it ran."""
+        result = self.execution_context.result
         if not isinstance(result, GraphQLResult) or result.errors or result.data is None:
-            return
+            return None
         try:
             answer = orjson.dumps(result.data)
         except TypeError:
-            return
+            return None
         after = await _tracked(request, plan)
         if after is None or after[0] != rows:  # it waited for a write, or a view moved meanwhile:
-            return  # the answer may be newer than the key says
-        self.cache.put(key, answer, until)
+            return None  # the answer may be newer than the key says
+        return answer
 
 
 Tracked = tuple[tuple[Any, ...], datetime]

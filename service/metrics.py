@@ -81,7 +81,8 @@ COMMAND_DURATION = Histogram(
 GRAPHQL_RESPONSE_CACHE = Counter(
     "polarity_graphql_response_cache",
     "Queries over the reporting views looked up in the response cache, by outcome: hit "
-    "(answered from it) or miss (computed, and kept unless it had errors).",
+    "(answered from it), joined (answered by the same query another request was computing) "
+    "or miss (computed, and kept unless it had errors).",
     ["outcome"],
 )
 USER_ERRORS = Counter(
@@ -140,8 +141,8 @@ def observe_operation(name: str, kind: str, failed: bool, seconds: float) -> Non
     GRAPHQL_DURATION.labels(name, kind).observe(seconds)
 
 
-def observe_response_cache(hit: bool) -> None:
-    GRAPHQL_RESPONSE_CACHE.labels("hit" if hit else "miss").inc()
+def observe_response_cache(outcome: str) -> None:
+    GRAPHQL_RESPONSE_CACHE.labels(outcome).inc()
 
 
 def observe_user_error(code: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from uuid import uuid4
 
@@ -16,10 +17,12 @@ from service.database import Database
 from tests.api.conftest import TEST_SETTINGS, Client, bearer, serving
 from tests.api.graphql import Caller
 from tests.api.metrics import scrape, value
+from tests.api.test_metrics import eventually
 
 pytestmark = pytest.mark.database
 
 CACHE = "polarity_graphql_response_cache_total"
+OUTCOMES = ("hit", "joined", "miss")
 PORTFOLIO = """query($f: PortfolioFilter, $at: Int) {
   portfolio(filter: $f, first: 10, consistentWith: $at) {
     totalCount edges { node { id uuid title stage reviewOverdue } } } }"""
@@ -35,13 +38,15 @@ class Counts:
         self.api = api
         self.start = self.now()
 
-    def now(self) -> tuple[float, float]:
+    def now(self) -> dict[str, float]:
         samples = scrape(self.api)
-        return value(samples, CACHE, outcome="hit"), value(samples, CACHE, outcome="miss")
+        return {outcome: value(samples, CACHE, outcome=outcome) for outcome in OUTCOMES}
 
     def since(self) -> dict[str, float]:
-        (hits, misses), (hits_before, misses_before) = self.now(), self.start
-        return {"hit": hits - hits_before, "miss": misses - misses_before}
+        """The outcomes counted since; `joined` only when there were any."""
+        now = self.now()
+        counted = {outcome: now[outcome] - self.start[outcome] for outcome in OUTCOMES}
+        return {k: v for k, v in counted.items() if k != "joined" or v}
 
 
 @pytest.fixture
@@ -202,3 +207,33 @@ def test_an_answer_that_changes_with_the_clock_is_kept_only_until_a_review_falls
     assert before == [False, False]
     assert after is True
     assert counted.since() == {"hit": 0, "miss": 1}
+
+
+def test_identical_queries_that_arrive_together_compute_the_answer_once(
+    own_database: Database,
+) -> None:
+    clients = 6
+    with serving(TEST_SETTINGS, own_database) as client:
+        name = f"unit-{uuid4().hex[:8]}"
+        raised = Caller(client, bearer("stella", "steward")).ok(
+            "improvementItemRaise", title="wanted", problem="p", area=name
+        )
+        wait_for_views(client, raised["position"])
+        reader = Caller(client, bearer("rae", "steward"))
+        counted = Counts(client)
+        with (
+            ThreadPoolExecutor(clients) as pool,
+            psycopg.connect(own_database.conninfo) as lock,  # released first, should it fail
+        ):
+            # The first to arrive waits on the view while the others come in (as when a view
+            # has just moved and every client's next query misses).
+            lock.execute("LOCK TABLE reporting.portfolio IN ACCESS EXCLUSIVE MODE")
+            asked = [
+                pool.submit(reader.raw, PORTFOLIO, f={"orgUnit": name}) for _ in range(clients)
+            ]
+            eventually(lambda: counted.since() == {"hit": 0, "joined": clients - 1, "miss": 1})
+            lock.rollback()
+            answers = [future.result() for future in asked]
+
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0]["data"]["portfolio"]["totalCount"] == 1
