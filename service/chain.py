@@ -102,7 +102,7 @@ class ChainTable:
         self.lock_events = SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self.events)
         # `link`, in SQL: int8send and uuid_send give the big-endian bytes that _FIXED packs.
         self.insert_computed_links = SQL(
-            "WITH RECURSIVE fresh AS ("
+            "WITH RECURSIVE fresh AS MATERIALIZED ("
             " SELECT e.notification_id, e.originator_id, e.originator_version, e.state,"
             " convert_to(e.topic, 'UTF8') AS topic,"
             " row_number() OVER (ORDER BY e.notification_id) AS n"
