@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -73,17 +75,27 @@ INDEXES = (
 
 def as_json(value: Any) -> Any:
     """What the JSON encoder writes for a domain value it does not know: enums by value, value
-    objects as objects, the rest as text (exact decimals, dates)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Period):
-        return str(value)  # 2027-Q1
-    names = field_names(type(value))
-    if names is not None:
-        return {name: getattr(value, name) for name in names}
-    return str(value)
+    objects as objects, the rest as text (exact decimals, dates). Found once per type."""
+    kind = type(value)
+    convert = CONVERTERS.get(kind)
+    if convert is None:
+        convert = CONVERTERS[kind] = converter(kind)
+    return convert(value)
 
 
+def converter(kind: type) -> Callable[[Any], Any]:
+    """How `as_json` writes a value of this type."""
+    if issubclass(kind, enum.Enum):
+        return attrgetter("value")
+    if issubclass(kind, Period):
+        return str  # 2027-Q1
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda value: {name: getattr(value, name) for name in names}
+    return str
+
+
+CONVERTERS: dict[type, Callable[[Any], Any]] = {}
 SUMMARY_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
@@ -91,19 +103,6 @@ def summary_json(details: dict[str, Any]) -> bytes:
     """The summary's JSON. orjson writes strings, numbers, uuids, enums and tuples itself and
     asks `as_json` for the rest, so most of a summary is written without a Python call."""
     return orjson.dumps(details, default=as_json, option=SUMMARY_OPTIONS)
-
-
-FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
-
-
-def field_names(kind: type) -> tuple[str, ...] | None:
-    """A dataclass's field names (looked up once per class); None for other types."""
-    if kind not in FIELD_NAMES:
-        is_dataclass = dataclasses.is_dataclass(kind)
-        FIELD_NAMES[kind] = (
-            tuple(f.name for f in dataclasses.fields(kind)) if is_dataclass else None
-        )
-    return FIELD_NAMES[kind]
 
 
 def log(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import itemgetter
+from struct import Struct
 from typing import Any
 
 from eventsourcing.persistence import Transcoder
@@ -25,6 +26,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
+from psycopg.types.array import ListBinaryDumper
 from psycopg.types.json import Jsonb
 
 UUID_OID = 2950  # PostgreSQL's uuid type
@@ -520,10 +522,51 @@ def _copy(
     """COPY in binary, each column's type given: no per-value guessing of how to send it."""
     names = SQL(", ").join(map(Identifier, columns))
     statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, names)
+    for dumper in FLAT_ARRAYS:  # by type only: what COPY's column types find
+        cursor.adapters.register_dumper(None, dumper)
     with cursor.copy(statement) as copy:
         copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+ARRAY_HEAD = Struct("!iIIii")  # dimensions, has nulls, element type, length, lower bound
+ITEM_LENGTH = Struct("!i")
+NULL_ITEM = ITEM_LENGTH.pack(-1)
+
+
+class FlatArrayDumper(ListBinaryDumper):
+    """psycopg's binary array dumper, with a shorter way for the one-dimensional lists the views
+    write (roles, gatekeepers, ids): one call of the element's dumper per item, and no walk of
+    the dimensions (a decision log row has one; a rebuild writes one per decision)."""
+
+    def dump(self, obj: list[Any]) -> Buffer | None:
+        sub = self.sub_dumper
+        if not obj or sub is None or isinstance(obj[0], list):
+            return super().dump(obj)
+        parts: list[Buffer] = [b""]
+        nulls = 0
+        for item in obj:
+            data = None if item is None else sub.dump(item)
+            if data is None:
+                nulls = 1
+                parts.append(NULL_ITEM)
+            else:
+                parts.append(ITEM_LENGTH.pack(len(data)))
+                parts.append(data)
+        parts[0] = ARRAY_HEAD.pack(1, nulls, sub.oid, len(obj), 1)
+        return b"".join(parts)
+
+
+TEXT_OID, TEXT_ARRAY_OID, UUID_ARRAY_OID = 25, 1009, 2951
+FLAT_ARRAYS = (
+    type(
+        "TextFlatArrayDumper", (FlatArrayDumper,), {"oid": TEXT_ARRAY_OID, "element_oid": TEXT_OID}
+    ),
+    type(
+        "UuidFlatArrayDumper", (FlatArrayDumper,), {"oid": UUID_ARRAY_OID, "element_oid": UUID_OID}
+    ),
+)
 
 
 def _read_json_as_stored(cursor: Cursor[Any]) -> None:

@@ -132,6 +132,17 @@ def test_changes_written_and_read_back_are_exactly_what_was_held(
     assert {row[0] for row in stored(conn)} == {a, b}
 
 
+def test_arrays_are_written_as_held_missing_elements_too(conn: psycopg.Connection[Any]) -> None:
+    rows, a, b, c = opened(conn), uuid4(), uuid4(), uuid4()
+    rows.insert(id=a, period="2027-Q1", team="blue", tags=[b, None, c])
+    rows.insert(id=b, period="2027-Q1", team="blue", tags=[None])
+    rows.insert(id=c, period="2027-Q1", team="blue", tags=[c, c])
+    written(conn, rows)
+
+    tags = dict(conn.execute("SELECT id, tags FROM scratch.items").fetchall())
+    assert tags == {a: [b, None, c], b: [None], c: [c, c]}
+
+
 def test_a_key_deleted_and_inserted_again_in_one_batch_is_stored_once(
     conn: psycopg.Connection[Any],
 ) -> None:
