@@ -90,21 +90,36 @@ async def name_kinds(context: RequestContext, input: object) -> None:
 
 def _bare_ids(value: object) -> Iterator[tuple[object, str, ObjectId]]:
     """(input, field name, id) for each bare UUID in an id field of `value` and its inputs."""
-    definition = getattr(value, "__strawberry_definition__", None)
-    if not isinstance(definition, StrawberryObjectDefinition) or not definition.is_input:
+    if not (fields := _input_fields(type(value))):
         return
-    for field in definition.fields:
-        current: Any = getattr(value, field.python_name, None)
-        if _is_id(field.type) and isinstance(current, str):
+    for name, is_id in fields:
+        current: Any = getattr(value, name, None)
+        if is_id and isinstance(current, str):
             try:
                 found = decode_id(current)
             except InvalidId:
                 continue  # refused when the command reads it
             if found.kind is None:
-                yield value, field.python_name, found
+                yield value, name, found
         else:
             for item in current if isinstance(current, list) else [current]:
                 yield from _bare_ids(item)
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _input_fields(kind: type) -> tuple[tuple[str, bool], ...]:
+    """An input type's fields, each with whether it is an id field; none for any other type.
+    Found once per type: resolving a field's type is most of the cost of looking."""
+    if (known := _FIELDS.get(kind)) is not None:
+        return known
+    definition = getattr(kind, "__strawberry_definition__", None)
+    fields: tuple[tuple[str, bool], ...] = ()
+    if isinstance(definition, StrawberryObjectDefinition) and definition.is_input:
+        fields = tuple((field.python_name, _is_id(field.type)) for field in definition.fields)
+    _FIELDS[kind] = fields
+    return fields
 
 
 def _is_id(type_: object) -> bool:

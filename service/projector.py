@@ -54,6 +54,9 @@ log = logging.getLogger("polarity.projections")
 BATCH_SIZE = 100_000  # events per transaction while catching up: fewer rewrites of busy rows
 CATCH_UP_SECONDS = 5.0
 WAKE_CHECK_SECONDS = 0.25  # how often a waiting runner looks at its stop flag
+# The shortest time from one wake-up's catch-up to the next: a query that waits for its own
+# write polls the views this often (schema.consistency), so it rarely waits longer for it.
+GATHER_SECONDS = 0.02
 UNSTOPPED = 2**63  # past any position: a view that has not stopped
 IDS_KEPT = 50_000  # aggregate ids kept as one object each (`Projector._ids`), about 8 MB
 
@@ -177,10 +180,10 @@ class Projector:
         with self.connect() as conn:
             while not (stop and stop.is_set()):
                 count = self._apply_next_batch(conn, list(self.projections))
-                count += self.versions.advance(conn)
-                applied += count
-                if count == 0:
-                    break
+                stepped = self.versions.advance(conn)
+                applied += count + stepped
+                if count < self.batch_size and stepped == 0:
+                    break  # the batch read up to the head: no second look to find nothing
         return applied
 
     def run_batch(self, names: Sequence[str] | None = None) -> int:
@@ -418,9 +421,14 @@ class Projector:
                 stop.wait(interval)
 
     def _listen(self, stop: threading.Event, interval: float) -> None:
+        """Catch up on every wake-up. Under a stream of writes it wakes at most once every
+        GATHER_SECONDS and applies what arrived meanwhile in one batch, not a batch per event
+        (each batch's fixed cost is several statements): the notifications it waited out are
+        read off before it catches up, since the catch-up reads every event they announced."""
         with self.connect(autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
             while not stop.is_set():
+                began = time.monotonic()
                 try:
                     self.catch_up(stop)
                 except psycopg.OperationalError:
@@ -428,6 +436,9 @@ class Projector:
                 except Exception:  # a bad batch must not kill the runner: log, wait, retry
                     log.exception("projection batch failed; retrying after %.1f s", interval)
                 self._wait(listener, stop, interval)
+                stop.wait(max(0.0, began + GATHER_SECONDS - time.monotonic()))
+                for _ in listener.notifies(timeout=0.0):
+                    pass  # announced events the coming catch-up reads anyway
 
     @staticmethod
     def _wait(listener: psycopg.Connection[Any], stop: threading.Event, interval: float) -> None:
