@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
-from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 
@@ -41,7 +40,7 @@ from service.persistence import (
     current_envelope,
     plain,
 )
-from service.replay import LATEST, latest_read, load_checked, load_latest, version_at
+from service.replay import LATEST, load_checked, version_at
 from service.transcoding import transcoder
 from service.unit_of_work import (
     Context,
@@ -107,10 +106,6 @@ class Polarity(Application[UUID]):
         self.approval_hours = approval_hours
         env = {**database.eventsourcing_env(), "IS_SNAPSHOTTING_ENABLED": "y"}
         super().__init__(env={**env, "CREATE_TABLE": "y" if create_tables else "n"})
-        assert self.snapshots is not None
-        snapshots = self.snapshots.recorder
-        assert isinstance(snapshots, PostgresAggregateRecorder)
-        self._latest = latest_read(self.store, snapshots.events_table_name)
 
     @property
     def store(self) -> PolarityRecorder:
@@ -253,10 +248,12 @@ class Polarity(Application[UUID]):
 
     def get(self, aggregate_id: UUID, kind: type[G], version: int | None = None) -> G:
         """The aggregate (at `version`); an IntegrityViolation if the events replayed for it
-        are damaged (a version missing, bytes that do not decode)."""
+        are damaged (a version missing, bytes that do not decode). The latest is read in one
+        statement, its snapshot and the events after it, each event checked against the chain
+        (`service.replay`), so a command never decides on a forged event."""
         try:
             found: object = (
-                load_latest(self.store, self._latest, self.mapper, aggregate_id)
+                load_checked(self.store, self.mapper, aggregate_id, None)
                 if version is None
                 else self.repository.get(aggregate_id, version=version)
             )

@@ -13,7 +13,6 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper, StoredEvent
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
 
 from service import damage
 from service.persistence import PolarityRecorder
@@ -43,40 +42,6 @@ def load_checked(
     for event in events:
         aggregate = decoded(event.version, event.topic, event.state).mutate(aggregate)
     return aggregate
-
-
-def latest_read(store: PolarityRecorder, snapshots_table: str) -> Composed:
-    """The statement `load_latest` sends: the aggregate's latest snapshot, if any, and its events
-    after it, in version order."""
-    schema = store.datastore.schema or "public"
-    return SQL(
-        "WITH snapshot AS (SELECT originator_version, topic, state FROM {snapshots} "
-        "WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1) "
-        "SELECT * FROM (SELECT originator_version, topic, state FROM snapshot UNION ALL "
-        "SELECT originator_version, topic, state FROM {events} WHERE originator_id = %(id)s "
-        "AND originator_version > coalesce((SELECT originator_version FROM snapshot), 0)) "
-        "AS found ORDER BY originator_version"
-    ).format(
-        snapshots=Identifier(schema, snapshots_table),
-        events=Identifier(schema, store.events_table_name),
-    )
-
-
-def load_latest(
-    store: PolarityRecorder, read: Composed, mapper: Mapper[UUID], aggregate_id: UUID
-) -> BaseAggregate[UUID] | None:
-    """The aggregate as it now is, None if nothing was recorded for it: what the library's
-    repository loads in two round trips (the snapshot, then the events after it), in one. Not
-    checked against the chain, as the repository's load is not (`Polarity.check_replay` looks
-    for damage when a load fails)."""
-    with store.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-        cursor.execute(read, {"id": aggregate_id}, prepare=True)
-        found = cursor.fetchall()
-    aggregate: Any = None
-    for version, topic, state in found:  # the snapshot first, when there is one
-        stored = StoredEvent(aggregate_id, version, topic, bytes(state))
-        aggregate = mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
-    return aggregate  # type: ignore[no-any-return]
 
 
 def version_at(

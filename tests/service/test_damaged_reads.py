@@ -79,6 +79,20 @@ def test_a_command_on_an_aggregate_with_a_gap_is_refused_as_damage_not_a_crash(
     assert raised.value.position == 5
 
 
+def test_a_command_never_decides_on_a_forged_event_that_still_reads_well(store: Store) -> None:
+    initiative = second_initiative(store)
+    tamper(  # the sponsor assigned at position 6, rewritten as valid JSON
+        store,
+        f"UPDATE {EVENTS} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'\"sam\"', '\"eve\"'), 'UTF8') WHERE notification_id = 6",
+    )
+
+    with pytest.raises(IntegrityViolation) as raised:
+        store.app.get(initiative, Initiative)
+
+    assert (raised.value.position, raised.value.damage) == (6, Damage.ALTERED)
+
+
 def test_the_history_command_names_the_position_of_a_changed_byte_and_fails(
     store: Store,
 ) -> None:
