@@ -7,6 +7,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import psycopg
 import pytest
 
 from service.database import Database
@@ -175,3 +176,29 @@ def test_an_object_read_over_a_forged_event_at_its_tail_is_an_integrity_violatio
         "inserted",
     )
     assert violation(body)["position"] > last
+
+
+CAPACITY = """mutation($i: TeamSetCapacityInput!) { teamSetCapacity(input: $i) {
+    userErrors { code } } }"""
+
+
+def test_a_mutation_on_a_forged_aggregate_is_refused_as_an_integrity_violation(
+    served: Served,
+) -> None:
+    """A command replays the events after the aggregate's snapshot checked against the chain:
+    a forged one that still reads as valid JSON is named, and nothing is recorded on top of it."""
+    steward = Caller(served.client, bearer("stella", "steward"))
+    capacity = {"id": served.team, "period": "2027-Q2", "fte": "6", "reason": "plan"}
+    steward.ok("teamSetCapacity", **capacity)  # version 6, after the snapshot at 5
+    edges = Caller(served.client, AUDITOR).query(HISTORY, id=served.team)["history"]["edges"]
+    sixth = edges[-1]["node"]["position"]
+    position = alter(served._replace(positions=[*served.positions, sixth]), 6)
+
+    body = steward.raw(CAPACITY, i={**capacity, "fte": "9"})
+
+    assert violation(body) | {"code": "INTEGRITY_VIOLATION", "position": position} == violation(
+        body
+    )
+    with psycopg.connect(served.database.conninfo) as conn:
+        later = conn.execute(f"SELECT count(*) FROM {EVENTS} WHERE notification_id > {sixth}")
+        assert later.fetchone() == (0,)  # nothing recorded on top of the forgery
