@@ -100,27 +100,45 @@ class ChainTable:
             "SELECT position, hash FROM {} WHERE position < %s ORDER BY position DESC LIMIT 1"
         ).format(self.table)
         self.lock_events = SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self.events)
-        # `link`, in SQL: int8send and uuid_send give the big-endian bytes that _FIXED packs.
+        # `link`, in SQL: int8send and uuid_send give the big-endian bytes that _FIXED packs. A
+        # link is the running aggregate `chained` over the head's link and then each event's
+        # bytes in position order: with a strict step and no initial state, the aggregate
+        # starts from its first input (the head's link) and applies sha256(link || bytes) to
+        # each row after it, once per row (a recursive query looked up each next row in turn,
+        # quadratic in the events of one save).
+        step = Identifier(schema, events_table + "_chain_step")
+        chained = Identifier(schema, events_table + "_chained")
+        self.create_statements += [
+            SQL(
+                "CREATE OR REPLACE FUNCTION {}(link bytea, piece bytea) RETURNS bytea "
+                "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT sha256(link || piece)'"
+            ).format(step),
+            SQL("CREATE OR REPLACE AGGREGATE {}(bytea) (SFUNC = {}, STYPE = bytea)").format(
+                chained, step
+            ),
+        ]
         self.insert_computed_links = SQL(
-            "WITH RECURSIVE fresh AS MATERIALIZED ("
-            " SELECT e.notification_id, e.originator_id, e.originator_version, e.state,"
-            " convert_to(e.topic, 'UTF8') AS topic,"
-            " row_number() OVER (ORDER BY e.notification_id) AS n"
+            "WITH fresh AS ("
+            " SELECT e.notification_id AS position, convert_to(e.topic, 'UTF8') AS topic,"
+            " e.originator_id, e.originator_version, e.state"
             " FROM {events} e JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, version)"
             " ON e.originator_id = k.id AND e.originator_version = k.version),"
             " head AS (SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1),"
-            " links(n, position, prev_position, hash) AS ("
-            " SELECT 0::bigint, h.position, NULL::bigint, coalesce(h.hash, %s::bytea)"
+            " pieces AS ("
+            " SELECT true AS is_head, h.position, coalesce(h.hash, %s::bytea) AS piece"
             " FROM (SELECT 1) AS one LEFT JOIN head h ON true"
             " UNION ALL"
-            " SELECT f.n, f.notification_id, l.position, sha256(l.hash"
-            " || int8send(f.notification_id) || uuid_send(f.originator_id)"
+            " SELECT false, f.position, int8send(f.position) || uuid_send(f.originator_id)"
             " || int8send(f.originator_version::bigint) || int4send(length(f.topic)) || f.topic"
-            " || int4send(length(f.state)) || f.state)"
-            " FROM links l JOIN fresh f ON f.n = l.n + 1)"
+            " || int4send(length(f.state)) || f.state"
+            " FROM fresh f),"
+            " links AS ("
+            " SELECT is_head, position, lag(position) OVER w AS prev_position,"
+            " {chained}(piece) OVER w AS hash"
+            " FROM pieces WINDOW w AS (ORDER BY is_head DESC, position ROWS UNBOUNDED PRECEDING))"
             " INSERT INTO {chain} (position, prev_position, hash)"
-            " SELECT position, prev_position, hash FROM links WHERE n > 0"
-        ).format(events=self.events, chain=self.table)
+            " SELECT position, prev_position, hash FROM links WHERE NOT is_head"
+        ).format(events=self.events, chain=self.table, chained=chained)
 
     def append(self, curs: Cursor[Any], stored: Sequence[StoredEvent]) -> None:
         """Chain the events just stored, in position order, from the chain's head. In the

@@ -11,12 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from domain.commands import ProposeInitiative
+from domain.initiative import Initiative
 from domain.values import Actor
 from service.application import Polarity
 from service.audit import Break, Kind, verify
 from service.chain import GENESIS, link
 from service.cli import main
 from service.database import Database
+from service.persistence import Stamp, current_envelope
 from service.unit_of_work import Context
 from tests.service.conftest import Store
 
@@ -56,6 +58,42 @@ def test_an_untouched_store_verifies_and_each_link_can_be_recomputed_with_a_few_
 
     assert verification.intact
     assert (verification.verified, verification.through) == (9, 9)
+
+
+def test_one_save_of_many_events_chains_each_from_the_one_before_as_link_computes(
+    store: Store,
+) -> None:
+    proposed = [
+        Initiative.propose(
+            title=f"Initiative {i}",
+            problem="p",
+            org_unit="Ops",
+            expected_benefits="",
+            horizon_months=12,
+            by=Actor("ada", ("contributor",)),
+        )
+        for i in range(300)
+    ]
+    token = current_envelope.set(Stamp("one-save", "one-save", None))
+    try:
+        store.app.save(*proposed)
+    finally:
+        current_envelope.reset(token)
+
+    rows = sql(
+        store.database,
+        f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+        f"c.prev_position, c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.notification_id "
+        "WHERE e.notification_id > 9 ORDER BY e.notification_id",
+    )
+    (previous,) = sql(store.database, f"SELECT hash FROM {CHAIN} WHERE position = 9")[0]
+    before = 9
+    for position, aggregate_id, version, topic, state, prev_position, chained in rows:
+        previous = link(bytes(previous), position, aggregate_id, version, topic, bytes(state))
+        assert (prev_position, bytes(chained)) == (before, previous)
+        before = position
+    assert len(rows) == 300
+    assert verify(store.app.store).intact
 
 
 def test_a_changed_byte_of_state_is_an_altered_event_at_its_position(store: Store) -> None:
