@@ -3,6 +3,7 @@ service.transcoding)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     InterfaceError,
@@ -23,11 +25,14 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain import clock
 from service.chain import ChainTable
+
+BEGIN, COMMIT = SQL("BEGIN"), SQL("COMMIT")
 
 # The audit envelope ---------------------------------------------------------------------------
 
@@ -249,18 +254,29 @@ class PolarityRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The command's row, the table lock, the NOTIFY, the events, their links in the hash
-        chain and the COMMIT, sent at once and answered at once: one round trip. The events
+        """BEGIN, the command's row, the table lock, the NOTIFY, the events, their links in the
+        hash chain and COMMIT, sent at once and answered at once: one round trip. The events
         table is locked only while the server runs them; the library waits for the insert's
         answer before it commits, holding the lock across a round trip and across whatever
         keeps this process from reading the answer at once (other threads, the interpreter's
-        lock), which serialised every writer of the service behind it."""
+        lock), which serialised every writer of the service behind it. BEGIN and COMMIT are
+        statements of the pipeline, not psycopg's `transaction()`, which syncs with the server
+        as it begins and again as it commits: two round trips more. A statement that fails
+        skips the rest (COMMIT too) and the transaction is rolled back."""
         with self.datastore.get_connection() as conn, conn.cursor() as inserted:
-            with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)  # the command's row
-                if stored_events:
-                    self._insert_stored_events(inserted, stored_events)  # lock, notify, insert
-                    self.chain.append(curs, stored_events)
+            try:
+                with conn.pipeline(), conn.cursor() as curs:
+                    curs.execute(BEGIN)
+                    self._insert_events(curs, stored_events, **kwargs)  # the command's row
+                    if stored_events:
+                        self._insert_stored_events(inserted, stored_events)  # lock, notify, insert
+                        self.chain.append(curs, stored_events)
+                    curs.execute(COMMIT)
+            except BaseException:
+                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.rollback()
+                raise
             if not stored_events:
                 return None
             return [row["notification_id"] for row in inserted.fetchall()]

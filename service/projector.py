@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -173,11 +174,16 @@ class Projector:
 
     # Catching up ------------------------------------------------------------------------------
 
-    def catch_up(self, stop: threading.Event | None = None) -> int:
+    def catch_up(
+        self,
+        stop: threading.Event | None = None,
+        conn: psycopg.Connection[dict[str, Any]] | None = None,
+    ) -> int:
         """Apply batches until every projection is at the head, each batch followed by a step of
-        each view's rebuild to its code's version (`service.versions`); returns events applied."""
+        each view's rebuild to its code's version (`service.versions`); returns events applied.
+        On `conn` if given, else on a connection of its own."""
         applied = 0
-        with self.connect() as conn:
+        with nullcontext(conn) if conn is not None else self.connect() as conn:
             while not (stop and stop.is_set()):
                 count = self._apply_next_batch(conn, list(self.projections))
                 stepped = self.versions.advance(conn)
@@ -424,17 +430,21 @@ class Projector:
         """Catch up on every wake-up. Under a stream of writes it wakes at most once every
         GATHER_SECONDS and applies what arrived meanwhile in one batch, not a batch per event
         (each batch's fixed cost is several statements): the notifications it waited out are
-        read off before it catches up, since the catch-up reads every event they announced."""
-        with self.connect(autocommit=True) as listener:
+        read off before it catches up, since the catch-up reads every event they announced.
+        Every wake-up catches up on the same connection: one opened per wake-up started a
+        server process each time, its caches cold and its prepared statements gone."""
+        with self.connect(autocommit=True) as listener, self.connect() as conn:
             listener.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
             while not stop.is_set():
                 began = time.monotonic()
                 try:
-                    self.catch_up(stop)
+                    self.catch_up(stop, conn)
                 except psycopg.OperationalError:
                     raise
                 except Exception:  # a bad batch must not kill the runner: log, wait, retry
                     log.exception("projection batch failed; retrying after %.1f s", interval)
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.rollback()
                 self._wait(listener, stop, interval)
                 stop.wait(max(0.0, began + GATHER_SECONDS - time.monotonic()))
                 for _ in listener.notifies(timeout=0.0):

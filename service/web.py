@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from functools import cache, partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import jwt
@@ -18,11 +18,10 @@ import orjson
 import psycopg
 from anyio import to_thread
 from cross_web import HTTPException
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, get, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers, MutableScopeHeaders, State
-from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import (
     InternalServerException,
@@ -33,11 +32,12 @@ from litestar.exceptions import (
 from litestar.openapi import ResponseSpec
 from litestar.security.jwt import Token
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_401_UNAUTHORIZED,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from litestar.types import Dependencies, Message, Scope
+from litestar.types import Message, Scope
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -266,12 +266,6 @@ async def request_context(request: Request[Actor, Token, State]) -> RequestConte
     )
 
 
-async def sub_response() -> Response[Any]:
-    """The response the integration fills in: made on the event loop, where the integration's
-    own (a plain function marked sync_to_thread) takes a worker thread on every request."""
-    return Response({}, background=BackgroundTasks([]))
-
-
 def _plain_id(given: str | None) -> str | None:
     """A client's id header when it is short and plain, as request ids must be; else none."""
     return given if given and _REQUEST_ID.fullmatch(given) else None
@@ -290,13 +284,6 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
     include_in_schema = False  # GraphQL is described by its own schema, not by OpenAPI
     allow_queries_via_get = False
     protocols = ()  # no subscriptions: a websocket is closed at once (4406)
-    # The integration's context_getter accepts only dicts and its BaseContext, so the endpoint
-    # provides the `context` its handlers take: our own RequestContext.
-    dependencies: ClassVar[Dependencies] = {  # type: ignore[misc]
-        **GraphQLController.dependencies,
-        "context": Provide(request_context),
-        "response": Provide(sub_response),
-    }
 
     async def process_result(self, request: Request[Any, Any, Any], result: Any) -> Any:
         access_log.note_graphql(request.scope, await request.body(), bool(result.errors))
@@ -338,6 +325,17 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
     def graphql_ide_html(self) -> str:
         """Our GraphiQL page, whose scripts and styles Polarity serves itself (no CDN)."""
         return graphiql.page()
+
+    @post(status_code=HTTP_200_OK)
+    async def handle_http_post(self, request: Request[Actor, Token, State]) -> Response[Any]:
+        """As the integration's, with our own RequestContext as the context, and the context
+        and the response it fills in made here rather than as Litestar dependencies: several
+        dependencies are resolved in a task group of their own, on every request, and the
+        integration's response getter (a plain function marked sync_to_thread) took a worker
+        thread each time."""
+        self.temporal_response = Response({}, background=BackgroundTasks([]))
+        context = await request_context(request)
+        return await self.execute_request(request, context=context, root_value=None)
 
     @get(exclude_from_auth=True, include_in_schema=False)
     async def handle_http_get(self, request: Request[Any, Any, Any]) -> Response[str]:

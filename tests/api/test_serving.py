@@ -190,6 +190,16 @@ def test_an_expired_token_is_refused(api: Client) -> None:
     assert "expired" in refusal(api, {"Authorization": f"Bearer {expired}"})
 
 
+def test_a_token_accepted_before_is_refused_once_it_has_expired(api: Client) -> None:
+    now = int(time.time())
+    claims = {"sub": "alice", "iat": now, "exp": now + 2, "roles": ["steward"]}
+    token = {"Authorization": f"Bearer {jwt.encode(claims, TEST_SETTINGS.jwt_secret)}"}
+    assert api.post("/graphql", json={"query": "{ __typename }"}, headers=token).status_code == 200
+    while time.time() < now + 3:  # past its expiry, whatever the service remembers of it
+        time.sleep(0.2)
+    assert "expired" in refusal(api, token)
+
+
 def test_a_token_with_a_role_polarity_does_not_know_is_refused(api: Client) -> None:
     assert "unknown roles overlord" in refusal(api, bearer("mallory", "steward", "overlord"))
 
