@@ -142,4 +142,5 @@ def test_a_value_object_read_again_is_the_one_read_before_when_it_holds_nothing_
 
     assert first[0] is again[0]  # decoded once: most events carry one of a few actors
     assert first[0] == Actor("ana", ("gatekeeper",))
-    assert outer == outer_again and outer is not outer_again  # holds a value object: not shared
+    assert outer == outer_again
+    assert outer is not outer_again  # it holds a value object: not shared
