@@ -156,6 +156,14 @@ class Projection:
     def applies_to(self, event_class: type[Any]) -> bool:
         return self._handler(event_class) is not None
 
+    def handler(self, event_class: type[Any]) -> Handler | None:
+        """What applying an event of this class calls, with this view (None: nothing): the
+        handler `apply` would call, or `apply` itself where a subclass applies its own way."""
+        found = self._handler(event_class)
+        if found is None or type(self).apply is Projection.apply:
+            return found
+        return type(self).apply
+
     def _handler(self, event_class: type[Any]) -> Handler | None:
         if event_class not in self._resolved:
             # Events decorated by the library are subclasses of the declared class: walk the MRO.

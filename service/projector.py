@@ -39,7 +39,15 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from projections.base import REBUILD_SUFFIX, SCHEMA, TRACKING, Projection, Recorded, Tables
+from projections.base import (
+    REBUILD_SUFFIX,
+    SCHEMA,
+    TRACKING,
+    Handler,
+    Projection,
+    Recorded,
+    Tables,
+)
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
 from projections.rows import TURN_EVERY, State
@@ -368,7 +376,7 @@ class Projector:
         raw.execute(self.chained.after(), (after, limit), prepare=True)
         rows = [damage.Row.of(row) for row in raw.fetchall()]
         notifications = [
-            Notification(row.aggregate_id, row.version, row.topic, row.state, row.position)
+            _notification(row.aggregate_id, row.version, row.topic, row.state, row.position)
             for row in rows
         ]
         return notifications, damage.in_positions(rows, after)
@@ -405,11 +413,11 @@ class Projector:
             for _, state, _ in views:
                 state.prefetch(ids)
             for recorded, applying in decoded:
-                for projection, state, position in applying:
+                for handler, projection, state, position in applying:
                     if not checked or (
                         position < recorded.position < until.get(projection.name, UNSTOPPED)
                     ):
-                        projection.apply(recorded, state)
+                        handler(projection, recorded, state)  # `projection.apply`, looked up
             for _, state, _ in views:
                 state.turn(cur)
 
@@ -617,21 +625,44 @@ class Projector:
                 return position
 
 
+def _notification(
+    aggregate_id: UUID, version: int, topic: str, state: bytes, position: int
+) -> Notification:
+    """`Notification(aggregate_id, version, topic, state, position)`, made without the frozen
+    dataclass's __init__ (a call of object.__setattr__ a field): one is made per event read."""
+    made: Notification = _new(Notification)
+    fields = made.__dict__
+    fields["originator_id"] = aggregate_id
+    fields["originator_version"] = version
+    fields["topic"] = topic
+    fields["state"] = state
+    fields["id"] = position
+    return made
+
+
+_new = object.__new__
+
+
 def _seconds_between(earlier: datetime | None, later: datetime | None) -> float:
     if earlier is None or later is None:
         return 0.0
     return max(0.0, (later - earlier).total_seconds())
 
 
-class Interested(dict[str, list[tuple[Projection, State, int]]]):
-    """For each event topic, the views of a batch that handle its class (found once per topic)."""
+class Interested(dict[str, list[tuple[Handler, Projection, State, int]]]):
+    """For each event topic, the views of a batch that handle its class, each with its handler
+    of that class (found once per topic: an event applied costs no lookup)."""
 
     def __init__(self, views: Sequence[tuple[Projection, State, int]]) -> None:
         super().__init__()
         self.views = views
 
-    def __missing__(self, topic: str) -> list[tuple[Projection, State, int]]:
+    def __missing__(self, topic: str) -> list[tuple[Handler, Projection, State, int]]:
         event_class = resolve_topic(topic)
-        found = [view for view in self.views if view[0].applies_to(event_class)]
+        found = []
+        for projection, state, position in self.views:
+            handler = projection.handler(event_class)
+            if handler is not None:
+                found.append((handler, projection, state, position))
         self[topic] = found
         return found

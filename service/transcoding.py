@@ -221,11 +221,21 @@ def _restorer(names: dict[str, Transcoding]) -> Callable[[Any], Any]:
     decoded where they are met, without a call of the walk for each; an empty list is left as
     it is. A stored event holds a dozen of them, and the walk is most of decoding one."""
     decoders = Decoders(names)
+    shared = SharedValues(names)
 
     def transcoded(value: dict[str, Any]) -> Any:
         data = value["_data_"]
         kind = type(data)
-        if kind is dict or kind is list:
+        if kind is dict:
+            name = value["_type_"]
+            if shared.kinds[name]:  # a value object: the same data, the same value
+                key = (name, orjson.dumps(data))
+                found = shared.get(key)
+                if found is None:
+                    found = shared.keep(key, decoders[name](restored(data)))
+                return found
+            return decoders[name](restored(data))
+        if kind is list:
             data = restored(data)
         elif kind is float and not -FLOAT_MAY_BE_INT < data < FLOAT_MAY_BE_INT:
             raise NotForOrjson(data)
@@ -257,6 +267,52 @@ def _restorer(names: dict[str, Transcoding]) -> Callable[[Any], Any]:
         return value
 
     return restored
+
+
+# Immutable values a shared value object may hold (and tuples of them): sharing it is safe.
+IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date, UUID})
+SHARED_VALUES = 4096  # value objects kept for reuse (actors, mostly): forgotten all at once
+
+
+class SharedValues(dict[tuple[str, bytes], Any]):
+    """Value objects decoded once and reused for the same stored data: most events carry one
+    of a few actors, and decoding a value object is a walk of its fields and a call. Only a
+    value holding nothing mutable is kept (`_immutable`), so a reader may share it."""
+
+    def __init__(self, names: dict[str, Transcoding]) -> None:
+        super().__init__()
+        self.kinds = ValueObjectNames(names)
+
+    def keep(self, key: tuple[str, bytes], value: Any) -> Any:
+        if _immutable(value):
+            if len(self) >= SHARED_VALUES:
+                self.clear()
+            self[key] = value
+        return value
+
+
+class ValueObjectNames(dict[str, bool]):
+    """Whether each stored name is a value object's, found once."""
+
+    def __init__(self, names: dict[str, Transcoding]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, name: str) -> bool:
+        found = self[name] = isinstance(self.names.get(name), ValueObjectAsDict)
+        return found
+
+
+def _immutable(value: Any) -> bool:
+    """Whether a decoded value object holds only immutable values, or tuples of them."""
+    for item in vars(value).values():
+        kind = type(item)
+        if kind is tuple:
+            if not all(type(element) in IMMUTABLE for element in item):
+                return False
+        elif kind not in IMMUTABLE and not isinstance(item, enum.Enum):
+            return False
+    return True
 
 
 class Decoders(dict[str, Callable[[Any], Any]]):

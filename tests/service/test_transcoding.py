@@ -13,7 +13,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
 
 from benchmarks.filling import one_portfolio
-from domain.values import Path, Period
+from domain.values import Actor, Path, Period
 from service.transcoding import (
     OrjsonTranscoder,
     library_transcoder,
@@ -127,3 +127,20 @@ def test_a_stored_value_that_breaks_a_rule_now_in_force_still_loads() -> None:
     period = transcoder().decode(data)
 
     assert (period.year, period.quarter) == (1, 9)
+
+
+def test_a_value_object_read_again_is_the_one_read_before_when_it_holds_nothing_mutable() -> None:
+    fast = transcoder()
+    actor = b'{"_type_":"Actor","_data_":{"id":"ana","roles":["gatekeeper"],"on_behalf_of":null}}'
+    nested = (
+        b'{"_type_":"Actor","_data_":{"id":"ana","roles":[{"_type_":"Actor","_data_":'
+        b'{"id":"bo","roles":[],"on_behalf_of":null}}],"on_behalf_of":null}}'
+    )
+
+    first, again = fast.decode(b"[" + actor + b"]"), fast.decode(b"[" + actor + b"]")
+    outer, outer_again = fast.decode(nested), fast.decode(nested)
+
+    assert first[0] is again[0]  # decoded once: most events carry one of a few actors
+    assert first[0] == Actor("ana", ("gatekeeper",))
+    assert outer == outer_again
+    assert outer is not outer_again  # it holds a value object: not shared
