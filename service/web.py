@@ -333,8 +333,10 @@ class GraphQLEndpoint(GraphQLController[RequestContext, None]):
         dependencies are resolved in a task group of their own, on every request, and the
         integration's response getter (a plain function marked sync_to_thread) took a worker
         thread each time."""
-        self.temporal_response = Response({}, background=BackgroundTasks([]))
         context = await request_context(request)
+        # The controller is shared by every request: the integration reads this back before
+        # its first suspension, so it is set with nothing awaited between the two.
+        self.temporal_response = Response({}, background=BackgroundTasks([]))
         return await self.execute_request(request, context=context, root_value=None)
 
     @get(exclude_from_auth=True, include_in_schema=False)
