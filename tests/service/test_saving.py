@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
@@ -19,12 +21,13 @@ def test_a_save_the_database_refuses_records_neither_its_command_nor_its_events(
     initiative = proposed(app)
     head = app.store.max_notification_id()
     taken = StoredEvent(initiative, 1, "domain.initiative:Initiative.Reviewed", b"{}")
-    record = CommandRecord("stella", "key-1", "ReviewInitiative", "f", initiative, 1)
+    key = f"key-{uuid4().hex}"  # the app's store is shared with other tests
+    record = CommandRecord("stella", key, "ReviewInitiative", "f", initiative, 1)
 
     with pytest.raises(IntegrityError):  # version 1 is stored already
         app.store.insert_events([taken], command=record)
 
-    assert app.store.prior_result("stella", "key-1") is None  # sent before the insert
+    assert app.store.prior_result("stella", key) is None  # sent before the insert
     assert app.store.max_notification_id() == head
 
 
