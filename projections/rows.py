@@ -1,9 +1,9 @@
 """A view's tables held in memory by the runner that applies it; each batch is written at once.
 
 A handler reads and changes rows in memory: no statement per event. At the end of a batch the
-changed rows are written in three statements per table (the changed keys copied into a scratch
-table, their old rows deleted, the new rows copied in), in the same transaction as the tracking
-position. Log tables (`Projection.logs`) are never read back: their rows are only appended.
+changed rows are written in two statements per table (the old rows of the changed keys deleted,
+the new rows copied in), in the same transaction as the tracking position. Log tables
+(`Projection.logs`) are never read back: their rows are only appended.
 
 What a table is (its stored columns, primary key and column defaults) is read from PostgreSQL,
 so the DDL stays the one description of it. Generated columns are PostgreSQL's to compute and
@@ -35,6 +35,7 @@ Key = Any  # a primary key's value, or a tuple of values when the key has severa
 Row = Mapping[str, Any]
 
 COLUMNS = """SELECT a.attname AS name, a.atttypid AS type,
+  format_type(a.atttypid, NULL) AS type_name,
   '(' || pg_get_expr(d.adbin, d.adrelid) || ')::' || format_type(a.atttypid, a.atttypmod)
     AS default_sql
 FROM pg_attribute a
@@ -61,6 +62,7 @@ class Layout:
     types: tuple[int, ...]  # each column's type (oid): COPY writes them in binary
     key: tuple[str, ...]
     defaults: dict[str, Any]
+    type_names: dict[str, str]  # each column's type as SQL names it, e.g. uuid or text
 
     @classmethod
     def read(cls, cursor: Cursor[Any], table: str, schema: str, stored: str) -> Layout:
@@ -70,10 +72,11 @@ class Layout:
         key = tuple(name for (name,) in raw.execute(PRIMARY_KEY, {"table": regclass}))
         if not key:
             raise ValueError(f"{regclass} has no primary key: a view table needs one")
-        columns = tuple(name for name, _, _ in described)
-        types = tuple(oid for _, oid, _ in described)
-        defaults = _evaluate(raw, [(name, sql) for name, _, sql in described])
-        return cls(table, schema, stored, columns, types, key, defaults)
+        columns = tuple(name for name, _, _, _ in described)
+        types = tuple(oid for _, oid, _, _ in described)
+        type_names = {name: type_name for name, _, type_name, _ in described}
+        defaults = _evaluate(raw, [(name, sql) for name, _, _, sql in described])
+        return cls(table, schema, stored, columns, types, key, defaults, type_names)
 
     @cached_property
     def values(self) -> Callable[[Row], Sequence[Any]]:
@@ -436,29 +439,35 @@ class Rows:
                 away.add(element)
 
     def _delete(self, cursor: Cursor[Any], keys: set[Key]) -> None:
-        """Delete the stored rows with these keys, through a scratch table of the keys."""
+        """Delete the stored rows with these keys, in one statement: the keys sent as an array
+        a key column (a temporary table of them cost three statements a table, and PostgreSQL
+        emptied every such table the session had at every commit)."""
         if not keys:
             return
         layout = self.layout
-        scratch = Identifier("pending_" + layout.stored)  # a temporary table
-        cursor.execute(
-            SQL(
-                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
-                "SELECT {} FROM {} WITH NO DATA"
-            ).format(scratch, SQL(", ").join(map(Identifier, layout.key)), layout.target)
+        if len(layout.key) == 1:
+            (column,) = layout.key
+            cursor.execute(
+                SQL("DELETE FROM {} WHERE {} = ANY(%s::{}[])").format(
+                    layout.target, Identifier(column), SQL(layout.type_names[column])
+                ),
+                (list(keys),),
+                prepare=True,
+            )
+            return
+        arrays = SQL(", ").join(
+            SQL("%s::{}[]").format(SQL(layout.type_names[c])) for c in layout.key
         )
-        single = len(layout.key) == 1
-        rows = ((key,) if single else key for key in keys)
-        _copy(cursor, scratch, layout.key, layout.types_of(layout.key), rows)
+        names = SQL(", ").join(map(Identifier, layout.key))
         matches = SQL(" AND ").join(
             SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in layout.key
         )
-        # The scratch table is emptied as it is used: a second write in the same transaction
-        # (a batch applied in savepoints) must not delete again the rows the first wrote.
         cursor.execute(
-            SQL("WITH s AS (DELETE FROM {} RETURNING *) DELETE FROM {} t USING s WHERE {}").format(
-                scratch, layout.target, matches
-            )
+            SQL("DELETE FROM {} t USING unnest({}) AS s({}) WHERE {}").format(
+                layout.target, arrays, names, matches
+            ),
+            [list(values) for values in zip(*keys, strict=True)],
+            prepare=True,
         )
 
     # Indexes ----------------------------------------------------------------------------------
