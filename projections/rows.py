@@ -90,6 +90,35 @@ class Layout:
     def target(self) -> Identifier:
         return Identifier(self.schema, self.stored)
 
+    @cached_property
+    def copy_in(self) -> bytes:
+        """COPY of whole rows, in binary: composed once, as every write sends it."""
+        names = SQL(", ").join(map(Identifier, self.columns))
+        statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(self.target, names)
+        return statement.as_bytes(None)
+
+    @cached_property
+    def delete_keys(self) -> bytes:
+        """DELETE of the rows whose keys are given, an array a key column (`keys_sent`)."""
+        if len(self.key) == 1:
+            (column,) = self.key
+            statement = SQL("DELETE FROM {} WHERE {} = ANY(%s::{}[])").format(
+                self.target, Identifier(column), SQL(self.type_names[column])
+            )
+            return statement.as_bytes(None)
+        arrays = SQL(", ").join(SQL("%s::{}[]").format(SQL(self.type_names[c])) for c in self.key)
+        matches = SQL(" AND ").join(SQL("t.{c} = s.{c}").format(c=Identifier(c)) for c in self.key)
+        statement = SQL("DELETE FROM {} t USING unnest({}) AS s({}) WHERE {}").format(
+            self.target, arrays, SQL(", ").join(map(Identifier, self.key)), matches
+        )
+        return statement.as_bytes(None)
+
+    def keys_sent(self, keys: Iterable[Key]) -> list[list[Any]]:
+        """The parameters of `delete_keys`: one array of the keys, or one a key column."""
+        if len(self.key) == 1:
+            return [list(keys)]
+        return [list(values) for values in zip(*keys, strict=True)]
+
     def types_of(self, columns: Sequence[str]) -> list[int]:
         return [self.types[self.columns.index(column)] for column in columns]
 
@@ -391,15 +420,26 @@ class Rows:
         self._connection = cursor.connection
         if not self._changed:
             return 0
+        self.delete_stale(cursor)
         changed, self._changed = self._changed, set()
-        self._delete(cursor, changed & self._stored)
         kept = [key for key in changed if key in self._rows]
         layout, values = self.layout, self.layout.values
         rows = (values(self._rows[key]) for key in kept)
-        _copy(cursor, layout.target, layout.columns, layout.types, rows)
+        _copy(cursor, layout, rows)
         self._stored -= changed
         self._stored.update(kept)
         return len(changed)
+
+    def stale(self) -> bool:
+        """Whether the table has rows that changed since the last write (`delete_stale`)."""
+        return not self._stored.isdisjoint(self._changed)
+
+    def delete_stale(self, cursor: Cursor[Any]) -> None:
+        """Delete the stored rows that changed since the last write: the first half of `write`,
+        which copies them in again as they now are."""
+        stale = self._changed & self._stored
+        self._delete(cursor, stale)
+        self._stored -= stale
 
     def over(self) -> bool:
         """Whether the younger generation holds half the limit: time to turn."""
@@ -442,33 +482,8 @@ class Rows:
         """Delete the stored rows with these keys, in one statement: the keys sent as an array
         a key column (a temporary table of them cost three statements a table, and PostgreSQL
         emptied every such table the session had at every commit)."""
-        if not keys:
-            return
-        layout = self.layout
-        if len(layout.key) == 1:
-            (column,) = layout.key
-            cursor.execute(
-                SQL("DELETE FROM {} WHERE {} = ANY(%s::{}[])").format(
-                    layout.target, Identifier(column), SQL(layout.type_names[column])
-                ),
-                (list(keys),),
-                prepare=True,
-            )
-            return
-        arrays = SQL(", ").join(
-            SQL("%s::{}[]").format(SQL(layout.type_names[c])) for c in layout.key
-        )
-        names = SQL(", ").join(map(Identifier, layout.key))
-        matches = SQL(" AND ").join(
-            SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in layout.key
-        )
-        cursor.execute(
-            SQL("DELETE FROM {} t USING unnest({}) AS s({}) WHERE {}").format(
-                layout.target, arrays, names, matches
-            ),
-            [list(values) for values in zip(*keys, strict=True)],
-            prepare=True,
-        )
+        if keys:
+            cursor.execute(self.layout.delete_keys, self.layout.keys_sent(keys), prepare=True)
 
     # Indexes ----------------------------------------------------------------------------------
 
@@ -517,24 +532,16 @@ class Log:
     def write(self, cursor: Cursor[Any]) -> int:
         pending, self._pending = self._pending, []
         layout, values = self.layout, self.layout.values
-        _copy(cursor, layout.target, layout.columns, layout.types, map(values, pending))
+        _copy(cursor, layout, map(values, pending))
         return len(pending)
 
 
-def _copy(
-    cursor: Cursor[Any],
-    target: Composable,
-    columns: Sequence[str],
-    types: Sequence[int],
-    rows: Iterable[Sequence[Any]],
-) -> None:
+def _copy(cursor: Cursor[Any], layout: Layout, rows: Iterable[Sequence[Any]]) -> None:
     """COPY in binary, each column's type given: no per-value guessing of how to send it."""
-    names = SQL(", ").join(map(Identifier, columns))
-    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, names)
     for dumper in FLAT_ARRAYS:  # by type only: what COPY's column types find
         cursor.adapters.register_dumper(None, dumper)
-    with cursor.copy(statement) as copy:
-        copy.set_types(types)
+    with cursor.copy(layout.copy_in) as copy:
+        copy.set_types(layout.types)
         for row in rows:
             copy.write_row(row)
 
@@ -624,7 +631,7 @@ class State(Mapping[str, "Rows | Log"]):
 
     def write(self, cursor: Cursor[Any]) -> int:
         """Write every table's changes; returns the rows written."""
-        return sum(table.write(cursor) for table in self._tables.values())
+        return write_all(cursor, [self])
 
     def bind(self, cursor: Cursor[Any]) -> None:
         """Read and write the tables in `cursor`'s transaction from now on."""
@@ -644,3 +651,17 @@ class State(Mapping[str, "Rows | Log"]):
         for table in self._tables.values():
             if table.over():
                 table.turn(cursor)
+
+
+def write_all(cursor: Cursor[Any], states: Iterable[State]) -> int:
+    """Write the changes of every table of these views; returns the rows written. The rows they
+    replace are deleted first, all in one round trip (a pipeline), then each table's rows are
+    copied in: a live runner's batch is often one event, which changes a few rows in each of
+    several tables."""
+    tables = [table for state in states for table in state.values()]
+    stale = [table for table in tables if isinstance(table, Rows) and table.stale()]
+    if len(stale) > 1:
+        with cursor.connection.pipeline():
+            for table in stale:
+                table.delete_stale(cursor)
+    return sum(table.write(cursor) for table in tables)
