@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python -m benchmarks.observability
 	$(BIN)/python -m benchmarks.reads
 	$(BIN)/python -m benchmarks.history
+	$(BIN)/python -m benchmarks.live_runner
 	$(BENCH_VIEWS_URL) $(BIN)/python -m benchmarks.projections --rebuild --events $(BENCH_EVENTS)
 	$(BIN)/python -m benchmarks.closing --since $(BENCH_SINCE)
 

@@ -1,9 +1,9 @@
 """A view's tables held in memory by the runner that applies it; each batch is written at once.
 
 A handler reads and changes rows in memory: no statement per event. At the end of a batch the
-changed rows are written in three statements per table (the changed keys copied into a scratch
-table, their old rows deleted, the new rows copied in), in the same transaction as the tracking
-position. Log tables (`Projection.logs`) are never read back: their rows are only appended.
+changed rows are written in two statements per table (the old rows of the changed keys deleted,
+the new rows copied in), in the same transaction as the tracking position. Log tables
+(`Projection.logs`) are never read back: their rows are only appended.
 
 What a table is (its stored columns, primary key and column defaults) is read from PostgreSQL,
 so the DDL stays the one description of it. Generated columns are PostgreSQL's to compute and
@@ -35,6 +35,7 @@ Key = Any  # a primary key's value, or a tuple of values when the key has severa
 Row = Mapping[str, Any]
 
 COLUMNS = """SELECT a.attname AS name, a.atttypid AS type,
+  format_type(a.atttypid, NULL) AS type_name,
   '(' || pg_get_expr(d.adbin, d.adrelid) || ')::' || format_type(a.atttypid, a.atttypmod)
     AS default_sql
 FROM pg_attribute a
@@ -61,6 +62,7 @@ class Layout:
     types: tuple[int, ...]  # each column's type (oid): COPY writes them in binary
     key: tuple[str, ...]
     defaults: dict[str, Any]
+    type_names: dict[str, str]  # each column's type as SQL names it, e.g. uuid or text
 
     @classmethod
     def read(cls, cursor: Cursor[Any], table: str, schema: str, stored: str) -> Layout:
@@ -70,10 +72,11 @@ class Layout:
         key = tuple(name for (name,) in raw.execute(PRIMARY_KEY, {"table": regclass}))
         if not key:
             raise ValueError(f"{regclass} has no primary key: a view table needs one")
-        columns = tuple(name for name, _, _ in described)
-        types = tuple(oid for _, oid, _ in described)
-        defaults = _evaluate(raw, [(name, sql) for name, _, sql in described])
-        return cls(table, schema, stored, columns, types, key, defaults)
+        columns = tuple(name for name, _, _, _ in described)
+        types = tuple(oid for _, oid, _, _ in described)
+        type_names = {name: type_name for name, _, type_name, _ in described}
+        defaults = _evaluate(raw, [(name, sql) for name, _, _, sql in described])
+        return cls(table, schema, stored, columns, types, key, defaults, type_names)
 
     @cached_property
     def values(self) -> Callable[[Row], Sequence[Any]]:
@@ -86,6 +89,35 @@ class Layout:
     @property
     def target(self) -> Identifier:
         return Identifier(self.schema, self.stored)
+
+    @cached_property
+    def copy_in(self) -> bytes:
+        """COPY of whole rows, in binary: composed once, as every write sends it."""
+        names = SQL(", ").join(map(Identifier, self.columns))
+        statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(self.target, names)
+        return statement.as_bytes(None)
+
+    @cached_property
+    def delete_keys(self) -> bytes:
+        """DELETE of the rows whose keys are given, an array a key column (`keys_sent`)."""
+        if len(self.key) == 1:
+            (column,) = self.key
+            statement = SQL("DELETE FROM {} WHERE {} = ANY(%s::{}[])").format(
+                self.target, Identifier(column), SQL(self.type_names[column])
+            )
+            return statement.as_bytes(None)
+        arrays = SQL(", ").join(SQL("%s::{}[]").format(SQL(self.type_names[c])) for c in self.key)
+        matches = SQL(" AND ").join(SQL("t.{c} = s.{c}").format(c=Identifier(c)) for c in self.key)
+        statement = SQL("DELETE FROM {} t USING unnest({}) AS s({}) WHERE {}").format(
+            self.target, arrays, SQL(", ").join(map(Identifier, self.key)), matches
+        )
+        return statement.as_bytes(None)
+
+    def keys_sent(self, keys: Iterable[Key]) -> list[list[Any]]:
+        """The parameters of `delete_keys`: one array of the keys, or one a key column."""
+        if len(self.key) == 1:
+            return [list(keys)]
+        return [list(values) for values in zip(*keys, strict=True)]
 
     def types_of(self, columns: Sequence[str]) -> list[int]:
         return [self.types[self.columns.index(column)] for column in columns]
@@ -388,15 +420,26 @@ class Rows:
         self._connection = cursor.connection
         if not self._changed:
             return 0
+        self.delete_stale(cursor)
         changed, self._changed = self._changed, set()
-        self._delete(cursor, changed & self._stored)
         kept = [key for key in changed if key in self._rows]
         layout, values = self.layout, self.layout.values
         rows = (values(self._rows[key]) for key in kept)
-        _copy(cursor, layout.target, layout.columns, layout.types, rows)
+        _copy(cursor, layout, rows)
         self._stored -= changed
         self._stored.update(kept)
         return len(changed)
+
+    def stale(self) -> bool:
+        """Whether the table has rows that changed since the last write (`delete_stale`)."""
+        return not self._stored.isdisjoint(self._changed)
+
+    def delete_stale(self, cursor: Cursor[Any]) -> None:
+        """Delete the stored rows that changed since the last write: the first half of `write`,
+        which copies them in again as they now are."""
+        stale = self._changed & self._stored
+        self._delete(cursor, stale)
+        self._stored -= stale
 
     def over(self) -> bool:
         """Whether the younger generation holds half the limit: time to turn."""
@@ -436,30 +479,11 @@ class Rows:
                 away.add(element)
 
     def _delete(self, cursor: Cursor[Any], keys: set[Key]) -> None:
-        """Delete the stored rows with these keys, through a scratch table of the keys."""
-        if not keys:
-            return
-        layout = self.layout
-        scratch = Identifier("pending_" + layout.stored)  # a temporary table
-        cursor.execute(
-            SQL(
-                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
-                "SELECT {} FROM {} WITH NO DATA"
-            ).format(scratch, SQL(", ").join(map(Identifier, layout.key)), layout.target)
-        )
-        single = len(layout.key) == 1
-        rows = ((key,) if single else key for key in keys)
-        _copy(cursor, scratch, layout.key, layout.types_of(layout.key), rows)
-        matches = SQL(" AND ").join(
-            SQL("t.{c} = s.{c}").format(c=Identifier(column)) for column in layout.key
-        )
-        # The scratch table is emptied as it is used: a second write in the same transaction
-        # (a batch applied in savepoints) must not delete again the rows the first wrote.
-        cursor.execute(
-            SQL("WITH s AS (DELETE FROM {} RETURNING *) DELETE FROM {} t USING s WHERE {}").format(
-                scratch, layout.target, matches
-            )
-        )
+        """Delete the stored rows with these keys, in one statement: the keys sent as an array
+        a key column (a temporary table of them cost three statements a table, and PostgreSQL
+        emptied every such table the session had at every commit)."""
+        if keys:
+            cursor.execute(self.layout.delete_keys, self.layout.keys_sent(keys), prepare=True)
 
     # Indexes ----------------------------------------------------------------------------------
 
@@ -508,24 +532,16 @@ class Log:
     def write(self, cursor: Cursor[Any]) -> int:
         pending, self._pending = self._pending, []
         layout, values = self.layout, self.layout.values
-        _copy(cursor, layout.target, layout.columns, layout.types, map(values, pending))
+        _copy(cursor, layout, map(values, pending))
         return len(pending)
 
 
-def _copy(
-    cursor: Cursor[Any],
-    target: Composable,
-    columns: Sequence[str],
-    types: Sequence[int],
-    rows: Iterable[Sequence[Any]],
-) -> None:
+def _copy(cursor: Cursor[Any], layout: Layout, rows: Iterable[Sequence[Any]]) -> None:
     """COPY in binary, each column's type given: no per-value guessing of how to send it."""
-    names = SQL(", ").join(map(Identifier, columns))
-    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, names)
     for dumper in FLAT_ARRAYS:  # by type only: what COPY's column types find
         cursor.adapters.register_dumper(None, dumper)
-    with cursor.copy(statement) as copy:
-        copy.set_types(types)
+    with cursor.copy(layout.copy_in) as copy:
+        copy.set_types(layout.types)
         for row in rows:
             copy.write_row(row)
 
@@ -615,7 +631,7 @@ class State(Mapping[str, "Rows | Log"]):
 
     def write(self, cursor: Cursor[Any]) -> int:
         """Write every table's changes; returns the rows written."""
-        return sum(table.write(cursor) for table in self._tables.values())
+        return write_all(cursor, [self])
 
     def bind(self, cursor: Cursor[Any]) -> None:
         """Read and write the tables in `cursor`'s transaction from now on."""
@@ -635,3 +651,17 @@ class State(Mapping[str, "Rows | Log"]):
         for table in self._tables.values():
             if table.over():
                 table.turn(cursor)
+
+
+def write_all(cursor: Cursor[Any], states: Iterable[State]) -> int:
+    """Write the changes of every table of these views; returns the rows written. The rows they
+    replace are deleted first, all in one round trip (a pipeline), then each table's rows are
+    copied in: a live runner's batch is often one event, which changes a few rows in each of
+    several tables."""
+    tables = [table for state in states for table in state.values()]
+    stale = [table for table in tables if isinstance(table, Rows) and table.stale()]
+    if len(stale) > 1:
+        with cursor.connection.pipeline():
+            for table in stale:
+                table.delete_stale(cursor)
+    return sum(table.write(cursor) for table in tables)

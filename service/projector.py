@@ -50,7 +50,7 @@ from projections.base import (
 )
 from projections.bi import create_bi_views
 from projections.docs import TRACKING as TRACKING_COLUMNS
-from projections.rows import TURN_EVERY, State
+from projections.rows import TURN_EVERY, State, write_all
 from service import damage, set_aside, versions
 from service.application import Polarity
 from service.collector import collector_paused
@@ -318,8 +318,7 @@ class Projector:
         for _, state, _ in views:
             state.bind(cur)
         self._apply(cur, notifications, views, stops)
-        for _, state, _ in views:
-            state.write(cur)
+        write_all(cur, [state for _, state, _ in views])
         return {projection.name: state for projection, state, _ in views}, []
 
     def _apart(

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("polarity.projections")
 
+QUIET_SECONDS = 1.0  # between looks for views to rebuild, after one found none
 FRESH = re.compile(r"^(?P<table>\w+)__v(?P<version>[0-9]+)$")  # a rebuild's table, by its name
 
 
@@ -105,6 +107,7 @@ class Versions:
         self.refill = Refill(projector)
         self._told: set[str] = set()  # what this process has logged already
         self._unable: set[str] = set()  # views whose rebuild this process may not start
+        self._quiet_until = 0.0  # monotonic time before which `advance` need not look
 
     # At start, and in the runner's loop ------------------------------------------------------
 
@@ -118,11 +121,20 @@ class Versions:
 
     def advance(self, conn: Connection) -> int:
         """Start the rebuilds this code calls for, take a step of each (or swap it in, once it
-        has reached the head); returns the events applied."""
-        applied = 0
+        has reached the head); returns the events applied.
+
+        Once it has found every view built by its code's version, it looks again only after
+        QUIET_SECONDS: a live runner calls it after every batch, often of one event, and the
+        look is a transaction of two statements."""
+        if time.monotonic() < self._quiet_until:
+            return 0
+        applied, outdated = 0, False
         for projection, rebuilding in self._outdated(conn):
+            outdated = True
             if self._started(conn, projection, rebuilding):
                 applied += self.refill.step(conn, projection)
+        if not outdated:
+            self._quiet_until = time.monotonic() + QUIET_SECONDS
         return applied
 
     def abandon(self, cursor: Cursor, projection: Projection) -> None:
